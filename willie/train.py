@@ -6,7 +6,7 @@
 __all__ = ['TrainConfig', 'lr_at', 'step_batches', 'atomic_write', 'to_channels_last', 'ema_update', 'Trainer',
            'NonFiniteLossError', 'train_step', 'save_checkpoint', 'load_checkpoint', 'evaluate', 'fit']
 
-# %% ../nbs/03b_train.ipynb #c16f679a
+# %% ../nbs/03b_train.ipynb #2fc009d8
 import copy, json, math, os, random, tempfile
 from dataclasses import dataclass, asdict
 from pathlib import Path
@@ -18,7 +18,7 @@ from torch import nn, Tensor
 from safetensors.torch import save_file, load_file
 from fastprogress.fastprogress import master_bar, progress_bar
 
-# %% ../nbs/03b_train.ipynb #e4ba2f5e
+# %% ../nbs/03b_train.ipynb #50fd2f97
 @dataclass
 class TrainConfig:
     steps:int=1000 # optimizer steps in the whole run
@@ -31,12 +31,13 @@ class TrainConfig:
     ema:float=0.0 # decay of an exponential moving average of the weights; 0 turns EMA off
     bf16:bool=False # run forward passes under bfloat16 autocast
     channels_last:bool=False # channels-last (3d) memory format for 4-D/5-D weights and batches
+    compile:bool=False # run the forward pass through `torch.compile` (pays a one-off compile time)
     seed:int=0 # seeds the weights' RNG stream and the data order
     eval_every:int=0 # steps between evaluations; 0 evaluates only at the end
     ckpt_every:int=0 # steps between checkpoints (when a checkpoint directory is given); 0: only at the end
     log_every:int=10 # steps between entries in `Trainer.history`
 
-# %% ../nbs/03b_train.ipynb #7ad700ce
+# %% ../nbs/03b_train.ipynb #66eef559
 def lr_at(cfg:TrainConfig, # the run's configuration
           step:int, # the optimizer step about to be taken (0-based)
          )->float: # learning rate for that step
@@ -45,7 +46,7 @@ def lr_at(cfg:TrainConfig, # the run's configuration
     t = min(1.0, (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
     return cfg.lr * (cfg.min_lr + (1 - cfg.min_lr) * 0.5 * (1 + math.cos(math.pi * t)))
 
-# %% ../nbs/03b_train.ipynb #79b6f552
+# %% ../nbs/03b_train.ipynb #818a4882
 def _collate(items):
     if isinstance(items[0], Tensor): return torch.stack(items)
     if isinstance(items[0], (tuple, list)): return tuple(_collate(list(o)) for o in zip(*items))
@@ -68,7 +69,7 @@ def step_batches(data, # a Tensor, a tuple of Tensors indexed together, or a Dat
         return augment(xb, g) if augment is not None else xb
     return batch_fn
 
-# %% ../nbs/03b_train.ipynb #ee99eaaa
+# %% ../nbs/03b_train.ipynb #25063c66
 def atomic_write(path, # final path
                  write:Callable[[Path], None], # writes the content to the temporary path it is given
                 ):
@@ -83,7 +84,7 @@ def atomic_write(path, # final path
         raise
     return path
 
-# %% ../nbs/03b_train.ipynb #22ab150d
+# %% ../nbs/03b_train.ipynb #f8553b01
 def to_channels_last(x):
     "Channels-last layout for 4-D (`channels_last`) and 5-D (`channels_last_3d`) tensors; others unchanged"
     if not isinstance(x, Tensor): return tuple(map(to_channels_last, x)) if isinstance(x, (tuple, list)) else x
@@ -91,7 +92,7 @@ def to_channels_last(x):
     if x.dim() == 4: return x.contiguous(memory_format=torch.channels_last)
     return x
 
-# %% ../nbs/03b_train.ipynb #1b866b4f
+# %% ../nbs/03b_train.ipynb #29e8008d
 @torch.no_grad()
 def ema_update(ema:nn.Module, # the averaged copy
                model:nn.Module, # the model being trained
@@ -103,7 +104,7 @@ def ema_update(ema:nn.Module, # the averaged copy
     for pe, p in zip(ema.parameters(), model.parameters()): pe.lerp_(p.detach(), 1 - d)
     for be, b in zip(ema.buffers(), model.buffers()): be.copy_(b)
 
-# %% ../nbs/03b_train.ipynb #918f8440
+# %% ../nbs/03b_train.ipynb #0698cb57
 class Trainer:
     "Trains `model` with AdamW on `loss_fn`, with EMA, bf16, clipping, a NaN guard, checkpoints and exact resume"
     def __init__(self,
@@ -120,6 +121,7 @@ class Trainer:
         if cfg.channels_last:
             for p in model.parameters(): p.data = to_channels_last(p.data)
         self.ema = copy.deepcopy(model).requires_grad_(False) if cfg.ema > 0 else None
+        self.forward_model = torch.compile(model) if cfg.compile else model  # shares `model`'s parameters
         self.opts = {'model': self.make_optimizer(model)}
         self.step, self.history, self.evals = 0, [], []
 
@@ -140,7 +142,7 @@ class Trainer:
     @property
     def device(self): return next(self.model.parameters()).device
 
-# %% ../nbs/03b_train.ipynb #fab76f77
+# %% ../nbs/03b_train.ipynb #7ba3fccb
 class NonFiniteLossError(FloatingPointError): pass
 
 def _to(batch, device, channels_last):
@@ -153,7 +155,7 @@ def train_step(self:Trainer, batch)->dict:
     "One optimizer step on `batch`; returns the logs"
     self.model.train()
     batch = _to(batch, self.device, self.cfg.channels_last)
-    with self.autocast(): loss, logs = self.loss_fn(self.model, batch)
+    with self.autocast(): loss, logs = self.loss_fn(self.forward_model, batch)
     opt = self.opts['model']
     opt.zero_grad(set_to_none=True)
     loss.backward()
@@ -170,7 +172,7 @@ def train_step(self:Trainer, batch)->dict:
 
 Trainer.train_step = train_step
 
-# %% ../nbs/03b_train.ipynb #88776322
+# %% ../nbs/03b_train.ipynb #98f5930c
 def _rng_state():
     np_state = np.random.get_state()
     return {'torch': torch.get_rng_state(), 'python': random.getstate(),
@@ -201,8 +203,8 @@ def load_checkpoint(self:Trainer, ckpt_dir=None)->bool:
     tensors = load_file(str(d/f'{tag}.safetensors'))
     state = torch.load(d/f'{tag}.state.pt', weights_only=True)
     saved = {k: tuple(v) if isinstance(v, list) else v for k, v in state['cfg'].items()}
-    mine = {k: v for k, v in asdict(self.cfg).items() if k not in ('steps', 'eval_every', 'ckpt_every', 'log_every')}
-    if diff := {k: (saved.get(k), v) for k, v in mine.items() if saved.get(k) != v}:
+    mine = {k: v for k, v in asdict(self.cfg).items() if k not in ('steps', 'eval_every', 'ckpt_every', 'log_every', 'compile')}
+    if diff := {k: (saved[k], v) for k, v in mine.items() if k in saved and saved[k] != v}:
         raise ValueError(f"checkpoint in {d} was made with another config (saved, now): {diff}")
     for n, m in self.modules().items():
         sd = {k[len(n)+1:]: v for k, v in tensors.items() if k.startswith(n + '.')}
@@ -214,7 +216,7 @@ def load_checkpoint(self:Trainer, ckpt_dir=None)->bool:
 
 Trainer.save_checkpoint, Trainer.load_checkpoint = save_checkpoint, load_checkpoint
 
-# %% ../nbs/03b_train.ipynb #c7f82a25
+# %% ../nbs/03b_train.ipynb #28a06669
 @torch.no_grad()
 def evaluate(self:Trainer)->dict:
     "Run `eval_fn` on the eval model without touching the training RNG"

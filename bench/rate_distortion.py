@@ -1,0 +1,185 @@
+"""Rate–distortion benchmark: every registered video tokenizer against H.264 on the film's val frames.
+
+    python bench/rate_distortion.py [--size 64] [--crfs 24 28 32 36 40 44 48] [--max-clips N] [--tokenizers a b]
+
+What is compared, on exactly the same frames (the val split of `willie.data.ClipDataset`, clips of 16 frames):
+- each tokenizer in the weights registry that has `.tokenize`/`.detokenize`/`.codebook_size` (see
+  `willie.metrics.Tokenizer`): rate = tokens per clip x log2(codebook size), no entropy coding;
+- H.264 (libx264 through PyAV, preset veryslow, CRF sweep), in two modes:
+  * whole-stream: each contiguous val block (all its frames, 20 s of film) is one stream (I-frames only where
+    x264 decides: scene cuts, keyint 250), so inter prediction runs across clip boundaries; its bpp counts
+    every frame of the block (including the few frames between shots that no clip covers);
+  * clip-by-clip: every 16-frame clip is its own stream and pays for its own I-frame and headers, as a
+    tokenizer does.
+
+Bits counted for H.264: the NAL units a decoder needs (SPS, PPS, slices) as emitted by x264 in Annex-B, without
+the 3-4 byte start codes (framing, which a container replaces by its own) and without SEI messages (x264's
+~600-byte "options" banner, which carries no picture data). Both totals are printed; the raw total is every
+byte x264 emitted. The gray frames are sent as yuv420p with neutral chroma (U = V = 128 everywhere): the chroma
+planes are constant, cost x264 only a few bits per macroblock (coded-block-pattern says "no chroma residual"), and
+those bits *are* counted; PSNR/SSIM are measured on the luma plane only, which is the gray image.
+
+PSNR is `willie.metrics.psnr` (per 16-frame clip, MSE over the whole clip, then mean over clips), SSIM is
+`willie.metrics.ssim`, both over the val clips (stride 16, inside one shot: the clips the tokenizer notebooks
+evaluate); bpp = bits / (frames coded x H x W). The H.264-whole PSNR at a tokenizer's bpp is linearly
+interpolated in log(bpp) between the two nearest CRF points (marked * when extrapolated).
+"""
+from __future__ import annotations
+import argparse, math, sys, time
+from fractions import Fraction
+import numpy as np, torch
+
+from willie.metrics import psnr, ssim, Tokenizer, evaluate_tokenizer
+
+CLIP_LEN = 16
+
+# ---------------------------------------------------------------------------------------------------------------
+# H.264
+def nal_units(data:bytes)->list[bytes]:
+    "Split an Annex-B byte stream into NAL units (start codes removed)."
+    starts, i = [], data.find(b'\x00\x00\x01')
+    while i >= 0: starts.append(i); i = data.find(b'\x00\x00\x01', i + 3)
+    nals = []
+    for k, s in enumerate(starts):
+        end = starts[k + 1] if k + 1 < len(starts) else len(data)
+        nal = data[s + 3:end]
+        if k + 1 < len(starts) and nal.endswith(b'\x00'): nal = nal[:-1]  # the next start code is 4 bytes (00 00 00 01)
+        nals.append(nal)
+    return nals
+
+def h264_roundtrip(frames:np.ndarray, # (N, H, W) uint8 gray frames, H and W even
+                   crf:float, preset:str='veryslow', tune:str|None=None,
+                   fps:Fraction=Fraction(24000, 1001))->tuple[np.ndarray, int, int]:
+    "Encode gray frames with libx264 (yuv420p, neutral chroma) in one stream, decode it; (decoded, payload bits, raw bits)."
+    import av
+    n, h, w = frames.shape
+    enc = av.CodecContext.create('libx264', 'w')
+    enc.width, enc.height, enc.pix_fmt = w, h, 'yuv420p'
+    enc.time_base, enc.framerate = 1 / fps, fps
+    enc.options = {'preset': preset, 'crf': str(crf), **({'tune': tune} if tune else {})}
+    chroma = np.full(h * w // 2, 128, np.uint8)
+    stream = []
+    for i, f in enumerate(frames):
+        vf = av.VideoFrame.from_ndarray(np.concatenate([f.ravel(), chroma]).reshape(h * 3 // 2, w), format='yuv420p')
+        vf.pts = i
+        stream += [bytes(p) for p in enc.encode(vf)]
+    stream += [bytes(p) for p in enc.encode(None)]
+    raw = sum(len(p) for p in stream)
+    payload = sum(len(nal) for p in stream for nal in nal_units(p) if nal and nal[0] & 0x1f not in (6, 9))  # no SEI, AUD
+    dec = av.CodecContext.create('h264', 'r')
+    out = []
+    for p in stream: out += [fr.to_ndarray()[:h] for fr in dec.decode(av.Packet(p))]
+    out += [fr.to_ndarray()[:h] for fr in dec.decode(None)]
+    if len(out) != n: raise RuntimeError(f"H.264 round trip returned {len(out)} frames for {n}")
+    return np.stack(out), payload * 8, raw * 8
+
+def to_clips(frames:np.ndarray)->torch.Tensor:
+    "(n*16, H, W) uint8 -> (n, 1, 16, H, W) float in [-1, 1], the ClipDataset convention."
+    t = torch.from_numpy(np.ascontiguousarray(frames)).float() / 127.5 - 1
+    return t.view(-1, 1, CLIP_LEN, *t.shape[-2:])
+
+def h264_sweep(frames:np.ndarray, # (N, H, W) uint8, the whole store
+               blocks:list[tuple[int, int, list[int]]], # (first frame, end frame, clip starts) of each val block
+               crfs:list[float], mode:str, preset:str, tune:str|None)->list[dict]:
+    "H.264 at each CRF: 'whole' codes each block as one stream, 'clip' each 16-frame clip; PSNR/SSIM over the clips."
+    rows = []
+    for crf in crfs:
+        t0, bits, raw, pixels, ref, rec = time.time(), 0, 0, 0, [], []
+        streams = [(a, b, cs) for a, b, cs in blocks] if mode == 'whole' else [(s, s + CLIP_LEN, [s]) for _, _, cs in blocks for s in cs]
+        for a, b, cs in streams:
+            fr = np.asarray(frames[a:b])
+            dec, nb, nr = h264_roundtrip(fr, crf, preset, tune)
+            bits, raw, pixels = bits + nb, raw + nr, pixels + fr.size
+            ref += [fr[s - a:s - a + CLIP_LEN] for s in cs]; rec += [dec[s - a:s - a + CLIP_LEN] for s in cs]
+        x, y = to_clips(np.concatenate(ref)), to_clips(np.concatenate(rec))
+        rows.append(dict(method=f'H.264 {mode} crf {crf:g}', mode=mode, crf=crf, bpp=bits / pixels, bpp_raw=raw / pixels,
+                         psnr=psnr(x, y).item(), ssim=ssim(x, y).item(), n_clips=len(x), secs=time.time() - t0))
+        print(f"  {rows[-1]['method']:24s} bpp {rows[-1]['bpp']:.4f} (raw {rows[-1]['bpp_raw']:.4f})  "
+              f"PSNR {rows[-1]['psnr']:.2f}  SSIM {rows[-1]['ssim']:.3f}  [{rows[-1]['secs']:.1f}s]", flush=True)
+    return rows
+
+def interp_logbpp(curve:list[dict], bpp:float)->tuple[float, bool]:
+    "PSNR of an H.264 curve at `bpp`, linear in log(bpp); (psnr, extrapolated?)."
+    pts = sorted((math.log(r['bpp']), r['psnr']) for r in curve)
+    lb = math.log(bpp)
+    if len(pts) < 2: return float('nan'), True
+    k = 0
+    while k < len(pts) - 2 and lb > pts[k + 1][0]: k += 1
+    (x0, y0), (x1, y1) = pts[k], pts[k + 1]
+    return y0 + (y1 - y0) * (lb - x0) / (x1 - x0), not (pts[0][0] <= lb <= pts[-1][0])
+
+# ---------------------------------------------------------------------------------------------------------------
+# Data and tokenizers
+def val_blocks(size:int, max_clips:int|None):
+    """The val clips (non-overlapping, stride 16, inside one shot, as the tokenizer notebooks evaluate them), the store's
+    frames, and the contiguous val blocks as (first frame, end frame, [clip starts]); with `max_clips` only the first
+    clips, and each block cut after its last kept clip."""
+    from willie.data import film_store, ClipDataset
+    store = film_store(size)
+    ds = ClipDataset(store, clip_len=CLIP_LEN, split='val', stride=CLIP_LEN)
+    starts = [int(s) for s in ds.starts[:max_clips]]
+    isval = np.asarray(ds.is_val)
+    edges = np.flatnonzero(np.diff(np.r_[0, isval.astype(np.int8), 0]))  # [a0, b0, a1, b1, ...] of val blocks
+    blocks = []
+    for a, b in zip(edges[::2], edges[1::2]):
+        cs = [s for s in starts if a <= s < b]
+        if cs: blocks.append((int(a), min(int(b), cs[-1] + CLIP_LEN) if max_clips else int(b), cs))
+    assert sum(len(cs) for *_, cs in blocks) == len(starts), "a val clip lies outside the val blocks"
+    for i in (0, len(starts) - 1):  # the frames H.264 codes are the ones the tokenizers see
+        ref = torch.from_numpy(np.array(store.frames[starts[i]:starts[i] + CLIP_LEN])).float() / 127.5 - 1
+        if not torch.equal(ds[i][0], ref): raise RuntimeError(f"val clip {i} does not match store frames {starts[i]}..")
+    return ds, store.frames, blocks
+
+def registered_tokenizers(names:list[str]|None)->dict:
+    "Registered models that are video tokenizers (`willie.metrics.Tokenizer`), loaded; or the ones named."
+    try: from willie.weights import read_registry, load_weights
+    except ImportError as e: print(f"no weights registry ({e}); H.264 only"); return {}
+    reg = read_registry()
+    out = {}
+    for name in (sorted(reg) if names is None else names):
+        if name not in reg: print(f"  {name}: not in the registry (have: {', '.join(sorted(reg)) or 'nothing'})"); continue
+        m = load_weights(name)
+        if isinstance(m, Tokenizer): out[name] = m
+        elif names: print(f"  {name}: {reg[name]['arch']} is not a video tokenizer (needs tokenize/detokenize/codebook_size)")
+    return out
+
+# ---------------------------------------------------------------------------------------------------------------
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--size', type=int, default=64, help='frame size of the clip store (film_store(size))')
+    p.add_argument('--crfs', type=float, nargs='+', default=[24, 28, 32, 36, 40, 44, 48], help='x264 CRF values')
+    p.add_argument('--max-clips', type=int, default=None, help='only the first N val clips')
+    p.add_argument('--tokenizers', nargs='*', default=None, help='registry names (default: every registered video tokenizer; none given: H.264 only)')
+    p.add_argument('--preset', default='veryslow'); p.add_argument('--tune', default=None, help='x264 tune, e.g. psnr (default: none)')
+    p.add_argument('--bits', choices=('payload', 'raw'), default='payload',
+                   help="H.264 bits in the table: 'payload' (NAL units without start codes and SEI) or 'raw' (every byte emitted)")
+    p.add_argument('--threads', type=int, default=1, help='torch threads')
+    a = p.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    ds, frames, blocks = val_blocks(a.size, a.max_clips)
+    n = sum(len(cs) for *_, cs in blocks)
+    print(f"val: {n} clips of {CLIP_LEN}x{a.size}x{a.size} ({n * CLIP_LEN} frames) from {len(blocks)} contiguous val blocks "
+          f"of {', '.join(str(b - a) for a, b, _ in blocks)} frames (whole-stream codes all of a block's frames)")
+    print("H.264 (libx264 via PyAV, preset %s%s):" % (a.preset, f', tune {a.tune}' if a.tune else ''))
+    whole = h264_sweep(frames, blocks, a.crfs, 'whole', a.preset, a.tune)
+    clipwise = h264_sweep(frames, blocks, a.crfs, 'clip', a.preset, a.tune)
+    if a.bits == 'raw':
+        for r in whole + clipwise: r['bpp'] = r['bpp_raw']
+    toks = registered_tokenizers(a.tokenizers)
+    if not toks: print("no video tokenizers in the weights registry yet: H.264 only")
+    rows = []
+    for name, m in toks.items():
+        t0 = time.time()
+        try: r = evaluate_tokenizer(m, ds, bs=8, max_clips=n, progress=False)
+        except Exception as e: print(f"  {name}: skipped ({type(e).__name__}: {e})"); continue
+        rows.append(dict(method=name, bpp=r['bpp'], psnr=r['psnr'], ssim=r['ssim'], secs=time.time() - t0))
+        print(f"  {name}: {r['tokens_per_clip']} tokens x {r['bits_per_token']:.2f} bits, code use {r['code_use']:.3f}, "
+              f"perplexity {r['perplexity']:.0f} [{rows[-1]['secs']:.1f}s]", flush=True)
+    print(f"\n| method | bpp | PSNR | SSIM | H.264-whole PSNR at same bpp | Δ dB |\n|---|---|---|---|---|---|")
+    for r in rows + whole + clipwise:
+        ref, extra = interp_logbpp(whole, r['bpp'])
+        print(f"| {r['method']} | {r['bpp']:.4f} | {r['psnr']:.2f} | {r['ssim']:.3f} | {ref:.2f}{'*' if extra else ''} | {r['psnr'] - ref:+.2f} |")
+    print("(* extrapolated beyond the CRF sweep; H.264 bpp: " + ("NAL units without start codes and SEI; the raw totals are above)"
+          if a.bits == 'payload' else "every byte x264 emitted, start codes and SEI included)"))
+
+if __name__ == '__main__': main()

@@ -1,0 +1,67 @@
+"Tests of the `willie` command line (in-process `willie.cli.main`)."
+import numpy as np, pytest
+from willie.cli import main
+
+
+def run(capsys, *argv):
+    rc = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+def test_prepare_and_info(capsys, synth_video, tmp_path):
+    rc, out, err = run(capsys, 'prepare', '--video', synth_video, '--size', 32, '--out', tmp_path/'s', '--quiet')
+    assert rc == 0 and 'ClipStore(' in out and '48 frames 32x32' in out
+    rc, out, err = run(capsys, 'info', tmp_path/'s', '--clip-len', 8)
+    assert rc == 0 and 'shots   3' in out and 'train' in out and 'val' in out and 'synth.mp4' in out
+    rc, out, err = run(capsys, 'prepare', '--video', synth_video, '--size', 32, '--out', tmp_path/'s', '--quiet')
+    assert rc == 0   # again: nothing to do
+
+def test_prepare_default_out(capsys, synth_video, tmp_path, monkeypatch):
+    monkeypatch.setenv('WILLIE_HOME', str(tmp_path/'home'))
+    assert run(capsys, 'prepare', '--video', synth_video, '--size', 16, '--quiet')[0] == 0
+    assert (tmp_path/'home'/'stores'/'synth_16'/'frames.npy').exists()
+
+@pytest.mark.parametrize('kind', ['missing', 'empty', 'text', 'truncated', 'audio'])
+def test_prepare_bad_input(kind, capsys, tmp_path, synth_video, audio_only):
+    src = {'missing': tmp_path/'missing.mp4', 'empty': tmp_path/'empty.mp4', 'text': tmp_path/'notes.mp4',
+           'truncated': tmp_path/'cut.mp4', 'audio': audio_only}[kind]
+    if kind == 'empty': src.write_bytes(b'')
+    if kind == 'text': src.write_text('not a video\n')
+    if kind == 'truncated': src.write_bytes(synth_video.read_bytes()[:synth_video.stat().st_size // 2])
+    rc, out, err = run(capsys, 'prepare', '--video', src, '--out', tmp_path/'out', '--quiet')
+    msg = {'missing': 'video not found', 'empty': 'is empty', 'text': 'not a video PyAV can open',
+           'truncated': 'truncated', 'audio': 'has no video stream (found: audio)'}[kind]
+    assert rc == 1 and err.startswith('willie: error: ') and msg in err and err.count('\n') == 1
+    assert not (tmp_path/'out').exists()
+
+def test_prepare_still_image(capsys, still_image, tmp_path):
+    rc, out, err = run(capsys, 'prepare', '--video', still_image, '--out', tmp_path/'out', '--quiet')
+    assert rc == 1 and 'still image' in err and not (tmp_path/'out').exists()
+
+def test_info_bad_store(capsys, synth_store, tmp_path):
+    import shutil
+    bad = shutil.copytree(synth_store.path, tmp_path/'bad')
+    np.save(bad/'frames.npy', np.zeros((5, 32, 32), np.uint8))
+    rc, out, err = run(capsys, 'info', bad)
+    assert rc == 1 and 'but the manifest says uint8 (96, 32, 32)' in err and err.count('\n') == 1
+    rc, out, err = run(capsys, 'info', tmp_path/'nothing')
+    assert rc == 1 and 'not a clip store' in err
+
+def test_usage_errors(capsys):
+    with pytest.raises(SystemExit) as e: main([])
+    assert e.value.code == 2
+    with pytest.raises(SystemExit) as e: main(['prepare', '--video', 'a.mp4', '--download'])
+    assert e.value.code == 2 and 'not allowed with' in capsys.readouterr().err
+
+def test_prepare_download(capsys, archive, synth_video, tmp_path, monkeypatch):
+    monkeypatch.setenv('WILLIE_HOME', str(tmp_path/'home'))
+    archive.add('Steamboat Willie.mp4', synth_video.read_bytes(), height=480)
+    rc, out, err = run(capsys, 'prepare', '--download', '--base-url', archive.base_url, '--size', 16, '--quiet')
+    assert rc == 0 and (tmp_path/'home'/'film'/'Steamboat Willie.mp4').exists()
+    assert (tmp_path/'home'/'stores'/'film_16'/'manifest.json').exists()
+
+def test_download_failure_is_one_line(capsys, archive, synth_video, tmp_path, monkeypatch):
+    monkeypatch.setenv('WILLIE_HOME', str(tmp_path/'home'))
+    archive.add('w.mp4', synth_video.read_bytes(), height=480, md5='f' * 32)
+    rc, out, err = run(capsys, 'prepare', '--download', '--base-url', archive.base_url, '--quiet')
+    assert rc == 1 and 'md5' in err and err.count('\n') == 1 and not (tmp_path/'home'/'stores').exists()
