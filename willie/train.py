@@ -6,7 +6,7 @@
 __all__ = ['TrainConfig', 'lr_at', 'step_batches', 'atomic_write', 'to_channels_last', 'ema_update', 'Trainer',
            'NonFiniteLossError', 'train_step', 'save_checkpoint', 'load_checkpoint', 'evaluate', 'fit']
 
-# %% ../nbs/03b_train.ipynb #2fc009d8
+# %% ../nbs/03b_train.ipynb #dfc14572
 import copy, json, math, os, random, tempfile
 from dataclasses import dataclass, asdict
 from pathlib import Path
@@ -18,7 +18,7 @@ from torch import nn, Tensor
 from safetensors.torch import save_file, load_file
 from fastprogress.fastprogress import master_bar, progress_bar
 
-# %% ../nbs/03b_train.ipynb #50fd2f97
+# %% ../nbs/03b_train.ipynb #2401e7e7
 @dataclass
 class TrainConfig:
     steps:int=1000 # optimizer steps in the whole run
@@ -37,7 +37,7 @@ class TrainConfig:
     ckpt_every:int=0 # steps between checkpoints (when a checkpoint directory is given); 0: only at the end
     log_every:int=10 # steps between entries in `Trainer.history`
 
-# %% ../nbs/03b_train.ipynb #66eef559
+# %% ../nbs/03b_train.ipynb #e79e4571
 def lr_at(cfg:TrainConfig, # the run's configuration
           step:int, # the optimizer step about to be taken (0-based)
          )->float: # learning rate for that step
@@ -46,7 +46,7 @@ def lr_at(cfg:TrainConfig, # the run's configuration
     t = min(1.0, (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
     return cfg.lr * (cfg.min_lr + (1 - cfg.min_lr) * 0.5 * (1 + math.cos(math.pi * t)))
 
-# %% ../nbs/03b_train.ipynb #818a4882
+# %% ../nbs/03b_train.ipynb #6c86d2c8
 def _collate(items):
     if isinstance(items[0], Tensor): return torch.stack(items)
     if isinstance(items[0], (tuple, list)): return tuple(_collate(list(o)) for o in zip(*items))
@@ -69,7 +69,7 @@ def step_batches(data, # a Tensor, a tuple of Tensors indexed together, or a Dat
         return augment(xb, g) if augment is not None else xb
     return batch_fn
 
-# %% ../nbs/03b_train.ipynb #25063c66
+# %% ../nbs/03b_train.ipynb #af2c62ca
 def atomic_write(path, # final path
                  write:Callable[[Path], None], # writes the content to the temporary path it is given
                 ):
@@ -78,13 +78,15 @@ def atomic_write(path, # final path
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp'); os.close(fd)
     try:
         write(Path(tmp))
+        umask = os.umask(0); os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes owner-only files; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
 
-# %% ../nbs/03b_train.ipynb #f8553b01
+# %% ../nbs/03b_train.ipynb #88be74a2
 def to_channels_last(x):
     "Channels-last layout for 4-D (`channels_last`) and 5-D (`channels_last_3d`) tensors; others unchanged"
     if not isinstance(x, Tensor): return tuple(map(to_channels_last, x)) if isinstance(x, (tuple, list)) else x
@@ -92,7 +94,7 @@ def to_channels_last(x):
     if x.dim() == 4: return x.contiguous(memory_format=torch.channels_last)
     return x
 
-# %% ../nbs/03b_train.ipynb #29e8008d
+# %% ../nbs/03b_train.ipynb #5d0c78e3
 @torch.no_grad()
 def ema_update(ema:nn.Module, # the averaged copy
                model:nn.Module, # the model being trained
@@ -104,7 +106,7 @@ def ema_update(ema:nn.Module, # the averaged copy
     for pe, p in zip(ema.parameters(), model.parameters()): pe.lerp_(p.detach(), 1 - d)
     for be, b in zip(ema.buffers(), model.buffers()): be.copy_(b)
 
-# %% ../nbs/03b_train.ipynb #0698cb57
+# %% ../nbs/03b_train.ipynb #92d79a97
 class Trainer:
     "Trains `model` with AdamW on `loss_fn`, with EMA, bf16, clipping, a NaN guard, checkpoints and exact resume"
     def __init__(self,
@@ -142,7 +144,7 @@ class Trainer:
     @property
     def device(self): return next(self.model.parameters()).device
 
-# %% ../nbs/03b_train.ipynb #7ba3fccb
+# %% ../nbs/03b_train.ipynb #4dfe7086
 class NonFiniteLossError(FloatingPointError): pass
 
 def _to(batch, device, channels_last):
@@ -172,7 +174,7 @@ def train_step(self:Trainer, batch)->dict:
 
 Trainer.train_step = train_step
 
-# %% ../nbs/03b_train.ipynb #98f5930c
+# %% ../nbs/03b_train.ipynb #bd623a8c
 def _rng_state():
     np_state = np.random.get_state()
     return {'torch': torch.get_rng_state(), 'python': random.getstate(),
@@ -216,7 +218,7 @@ def load_checkpoint(self:Trainer, ckpt_dir=None)->bool:
 
 Trainer.save_checkpoint, Trainer.load_checkpoint = save_checkpoint, load_checkpoint
 
-# %% ../nbs/03b_train.ipynb #28a06669
+# %% ../nbs/03b_train.ipynb #74393413
 @torch.no_grad()
 def evaluate(self:Trainer)->dict:
     "Run `eval_fn` on the eval model without touching the training RNG"
