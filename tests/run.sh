@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # Every test of the project: the notebooks (nbdev_test; `slow` training cells are skipped) and pytest.
-# Cells flagged `film` need the real film; they run when `willie.data.film_path()` finds it
-# ($WILLIE_FILM, or ../shared/data/willie/ beside the checkout) and are skipped, with a message, when not.
+# Cells flagged `film` or `cifar` need the real data. They run when a local copy is found (the film: $WILLIE_FILM,
+# ../shared/data/willie/ beside the checkout, or a download in $WILLIE_HOME; CIFAR-10: $WILLIE_CIFAR,
+# ../shared/data/cifar10/, or a download in $WILLIE_HOME) and are skipped, with a message, when not.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 flags=""
 if where=$(python -c "from willie.data import film_path; print(film_path())" 2>/dev/null); then
   flags="film"; echo "film found at $where: running the notebooks' film cells"
 else
-  echo "film not found (set WILLIE_FILM=/path/to/steamboat_willie.mp4 to include them): skipping the notebooks' film cells"
+  echo "SKIP film cells: the film is not here (set WILLIE_FILM=/path/to/film.mp4, or run 'willie prepare --download')"
+fi
+if where=$(python -c "from willie.cifar import cifar_path; print(cifar_path(download=False))" 2>/dev/null); then
+  flags="$flags cifar"; echo "CIFAR-10 found at $where: running the notebooks' CIFAR cells"
+else
+  echo "SKIP cifar cells: CIFAR-10 is not here (set WILLIE_CIFAR=/path/to/cifar-10-python.tar.gz)"
 fi
 start=$(date +%s)
 nbdev_test --flags "$flags" --n_workers "${WILLIE_TEST_WORKERS:-2}" --timing

@@ -65,3 +65,16 @@ def test_download_failure_is_one_line(capsys, archive, synth_video, tmp_path, mo
     archive.add('w.mp4', synth_video.read_bytes(), height=480, md5='f' * 32)
     rc, out, err = run(capsys, 'prepare', '--download', '--base-url', archive.base_url, '--quiet')
     assert rc == 1 and 'md5' in err and err.count('\n') == 1 and not (tmp_path/'home'/'stores').exists()
+
+
+def test_reconstruct_with_bundled_tokenizer(capsys, synth_video, tmp_path, monkeypatch):
+    monkeypatch.setenv('WILLIE_HOME', str(tmp_path / 'home'))
+    out = tmp_path / 'recon.gif'
+    rc, stdout, err = run(capsys, 'reconstruct', '--video', str(synth_video), '--split', 'all', '-n', '2', '--out', str(out), '--quiet')
+    assert rc == 0, err
+    assert '256 tokens' in stdout and stdout.count('PSNR') == 3 and out.stat().st_size > 0
+
+
+def test_reconstruct_unknown_tokenizer(capsys, synth_video, tmp_path):
+    rc, stdout, err = run(capsys, 'reconstruct', '--tokenizer', 'nope', '--video', str(synth_video), '--out', str(tmp_path / 'x.gif'))
+    assert rc == 1 and "no bundled weights named 'nope'" in err and not (tmp_path / 'x.gif').exists()
