@@ -123,7 +123,7 @@ def test_prepare_store(barred_video, tmp_path):
     assert isinstance(s.frames, np.memmap) and s.frames.shape == (48, 32, 32) and s.frames.dtype == np.uint8
     m = json.loads((tmp_path/'s'/'manifest.json').read_text())
     assert m['bars'] == [8, 0, 88, 80] and m['crop'] == [8, 0, 88, 80] and m['n_frames'] == 48 and m['fps'] == 24
-    assert m['source']['sha256'] == wd._file_hash(barred_video) and m['version'] == wd.STORE_VERSION
+    assert m['source']['sha256'] == wd.file_hash(barred_video) and m['version'] == wd.STORE_VERSION
     assert s.shots.tolist() == [[0, 16], [16, 32], [32, 48]]
     assert s.frames[:, :, 0].mean() > 40   # the bars are cropped away
 

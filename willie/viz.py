@@ -6,8 +6,8 @@
 __all__ = ['to_uint8', 'tile', 'frame_strip', 'show_grid', 'compose', 'encode_clip', 'save_clip', 'show_clip', 'error_clip',
            'ClipScrubber']
 
-# %% ../nbs/03a_viz.ipynb #ab021f76
-import base64, html, io, math, os, tempfile
+# %% ../nbs/03a_viz.ipynb #1f6e6d53
+import base64, html, io, math, tempfile
 from fractions import Fraction
 from pathlib import Path
 
@@ -19,9 +19,10 @@ import numpy as np
 import torch
 from einops import rearrange
 from IPython.display import HTML
+from .train import atomic_write
 from PIL import Image as PILImage, ImageDraw, ImageFont
 
-# %% ../nbs/03a_viz.ipynb #edcb7098
+# %% ../nbs/03a_viz.ipynb #e12592e9
 def to_uint8(clip, # (T,H,W), (1,T,H,W) or (3,T,H,W), torch or numpy, float in [-1,1] or uint8
              tol:float=0.5, # floats up to `tol` outside [-1,1] are clamped (decoder overshoot); farther is an error
             )->np.ndarray: # uint8 (T,H,W) grayscale or (T,H,W,3) RGB
@@ -47,7 +48,7 @@ def to_uint8(clip, # (T,H,W), (1,T,H,W) or (3,T,H,W), torch or numpy, float in [
         raise ValueError(f'expected float values in [-1, 1]; got [{lo:.3g}, {hi:.3g}] in a clip of shape {shape}{hint}')
     return np.round((np.clip(a, -1, 1) + 1) * 127.5).astype(np.uint8)
 
-# %% ../nbs/03a_viz.ipynb #ed0423d7
+# %% ../nbs/03a_viz.ipynb #ddb7b96b
 def tile(panels:list, # uint8 arrays (H,W) or (H,W,3); sizes may differ
          ncol:int|None=None, # panels per row (default: all in one row)
          pad:int=1, # pixels between panels
@@ -72,7 +73,7 @@ def frame_strip(clip, # any clip `to_uint8` accepts
     "All frames of `clip` in one image."
     return tile(list(to_uint8(clip)), ncol, pad)
 
-# %% ../nbs/03a_viz.ipynb #3201779b
+# %% ../nbs/03a_viz.ipynb #d3a68887
 def _is_images(x): return getattr(x, 'ndim', 0) == 4 and x.shape[1] in (1, 3)
 
 def _batch(x)->list: # a clip, a list/tuple of clips or a batch (B,C,T,H,W) -> list of uint8 clips
@@ -116,7 +117,7 @@ def show_grid(x, # a clip, a dict/list of clips or a batch (B,C,T,H,W) (one per 
                 fontsize=min(10, band * s * 72 * 0.8))
     return ax
 
-# %% ../nbs/03a_viz.ipynb #3db316fd
+# %% ../nbs/03a_viz.ipynb #a689359e
 def _auto_scale(clips, scale): return scale or max(1, 256 // max(max(c.shape[1:3]) for c in clips))
 
 def _label_band(text, w, h, rgb=False): # a white band (h,w) with `text` in black, for videos
@@ -178,16 +179,9 @@ def save_clip(clips, # a clip, a dict/list of clips (side by side) or a batch (B
     fmt = path.suffix.lower().lstrip('.')
     if fmt not in ('gif', 'mp4'): raise ValueError(f'save_clip writes .gif or .mp4 files; got {path.name!r}')
     data = encode_clip(clips, fmt, fps, **kwargs)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f: f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
-    return path
+    return atomic_write(path, lambda p: p.write_bytes(data))
 
-# %% ../nbs/03a_viz.ipynb #55c91747
+# %% ../nbs/03a_viz.ipynb #5239d08a
 def show_clip(clips, # a clip, a dict/list of clips (side by side) or a batch (B,C,T,H,W)
               fps:float=8, # frames per second
               fmt:str='gif', # 'gif' (lossless for grayscale) or 'mp4' (smaller, with player controls)
@@ -198,7 +192,7 @@ def show_clip(clips, # a clip, a dict/list of clips (side by side) or a batch (B
     if fmt == 'gif': return HTML(f'<img src="data:image/gif;base64,{b64}"/>')
     return HTML(f'<video autoplay loop muted playsinline controls src="data:video/mp4;base64,{b64}"></video>')
 
-# %% ../nbs/03a_viz.ipynb #a74fe5a7
+# %% ../nbs/03a_viz.ipynb #fead9bd2
 def error_clip(a, # a clip (anything `to_uint8` accepts)
                b, # a clip of the same shape
                gain:float=1.0, # multiply the error before the colormap (>1 shows small errors)
@@ -212,7 +206,7 @@ def error_clip(a, # a clip (anything `to_uint8` accepts)
     rgb = matplotlib.colormaps[cmap](np.clip(e * gain, 0, 1))[..., :3]
     return rearrange(np.round(rgb * 255).astype(np.uint8), 't h w c -> c t h w')
 
-# %% ../nbs/03a_viz.ipynb #1cf34919
+# %% ../nbs/03a_viz.ipynb #977a1d2e
 def _png(a:np.ndarray)->bytes: # uint8 (H,W) or (H,W,3) -> PNG bytes
     buf = io.BytesIO(); PILImage.fromarray(a).save(buf, format='PNG', compress_level=1)
     return buf.getvalue()
