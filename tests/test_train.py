@@ -78,3 +78,107 @@ def test_step_batches_dataset_and_augment():
     a, b = bf(3), bf(3)
     assert a.shape == (4, 2) and torch.equal(a, b)
     with pytest.raises(ValueError, match='empty'): step_batches(torch.zeros(0, 2), bs=2)
+
+
+# Two networks, two optimizers: the API a GAN trains with.
+real = 2 + 0.5 * torch.randn(256, 1, generator=torch.Generator().manual_seed(0))
+
+
+def two_nets():
+    torch.manual_seed(0)
+    return {'generator': nn.Sequential(nn.Linear(4, 16), nn.GELU(), nn.Dropout(0.1), nn.Linear(16, 1)),
+            'discriminator': nn.Sequential(nn.Linear(1, 16), nn.GELU(), nn.Linear(16, 1))}
+
+
+def gan_step(t, x):
+    G, D = t.models['generator'], t.models['discriminator']
+    fake = G(torch.randn(len(x), 4))
+    d_loss = nn.functional.softplus(-D(x)).mean() + nn.functional.softplus(D(fake.detach())).mean()
+    d_norm = t.optimizer_step('discriminator', d_loss)
+    g_loss = nn.functional.softplus(-D(fake)).mean()
+    t.optimizer_step('generator', g_loss)
+    return {'d_loss': d_loss, 'g_loss': g_loss, 'd_norm': d_norm}
+
+
+def gap(G):
+    return {'gap': (G(torch.randn(500, 4)).mean() - 2).abs()}
+
+
+GCFG = TrainConfig(steps=24, lr=3e-3, warmup=3, ema=0.9, eval_every=5, ckpt_every=4, log_every=1, seed=2)
+DCFG = TrainConfig(steps=24, lr=1e-3, warmup=0, betas=(0.5, 0.99), grad_clip=0.5)
+
+
+def gan_trainer(ckpt_dir=None, crash_at=None, **kw):
+    bf = step_batches(real, bs=16, seed=2)
+    def batch_fn(step):
+        if step == crash_at: raise KeyboardInterrupt(f'killed at step {step}')
+        return bf(step)
+    return Trainer(two_nets(), None, batch_fn, GCFG, gap, ckpt_dir,
+                   opt_cfgs={'discriminator': DCFG}, step_fn=gan_step, best=('gap', 'min'), log=lambda s: None, **kw)
+
+
+def test_two_networks_resume_is_exact(tmp_path):
+    straight = gan_trainer().fit()
+    with pytest.raises(KeyboardInterrupt): gan_trainer(tmp_path, crash_at=14).fit()  # dies after checkpoint 12, before eval 15
+    torch.manual_seed(999)
+    resumed = gan_trainer(tmp_path).fit()
+    assert resumed.history == straight.history and resumed.evals == straight.evals and resumed.best == straight.best
+    for n in ('generator', 'discriminator'):
+        assert all(torch.equal(a, b) for a, b in zip(resumed.models[n].state_dict().values(),
+                                                    straight.models[n].state_dict().values()))
+    assert all(torch.equal(a, b) for a, b in zip(resumed.ema.state_dict().values(), straight.ema.state_dict().values()))
+    assert all(torch.equal(resumed.best_state[k], straight.best_state[k]) for k in straight.best_state)
+    for n in ('generator', 'discriminator'):
+        sa, sb = resumed.opts[n].state_dict()['state'], straight.opts[n].state_dict()['state']
+        assert all(torch.equal(sa[i]['exp_avg'], sb[i]['exp_avg']) for i in sa)
+
+
+def test_per_network_settings():
+    t = gan_trainer()
+    assert list(t.models) == list(t.opts) == ['generator', 'discriminator'] and t.model is t.models['generator']
+    assert t.opts['discriminator'].param_groups[0]['betas'] == (0.5, 0.99)
+    t.fit(steps=3)
+    assert t.opts['discriminator'].param_groups[0]['lr'] == pytest.approx(1e-3 * (0.1 + 0.9 * 0.5 * (1 + __import__('math').cos(__import__('math').pi * 2 / 24))))
+    assert t.opts['generator'].param_groups[0]['lr'] == pytest.approx(3e-3)   # last warm-up step (2 of 3)
+    with pytest.raises(ValueError, match='not among'): Trainer(two_nets(), None, lambda s: real, GCFG, step_fn=gan_step,
+                                                             opt_cfgs={'critic': DCFG})
+    with pytest.raises(ValueError, match='loss_fn or a step_fn'): Trainer(net(), None, lambda s: real, GCFG)
+
+
+def test_optimizer_step_names_the_network():
+    t = gan_trainer()
+    D = t.models['discriminator']
+    before = [p.clone() for p in D.parameters()]
+    with pytest.raises(NonFiniteLossError, match='discriminator, step 0'):
+        t.optimizer_step('discriminator', D(torch.full((2, 1), float('inf'))).sum())
+    assert all(torch.equal(a, b) for a, b in zip(before, D.parameters()))
+
+
+def test_best_and_log(tmp_path):
+    lines = []
+    t = Trainer(net(), loss_fn, step_batches((xs, ys), bs=8, seed=5), CFG, eval_fn, tmp_path,
+                best=('mse', 'min'), log=lines.append).fit()
+    assert len(lines) == len(t.evals) == 3 and lines[0].startswith('step 7: mse')
+    assert t.best['mse'] == min(e['mse'] for e in t.evals)
+    t2 = Trainer(net(), loss_fn, step_batches((xs, ys), bs=8, seed=5), CFG, eval_fn, tmp_path, best=('mse', 'min'))
+    assert t2.load_checkpoint() and t2.best == t.best
+    assert all(torch.equal(t2.best_state[k], v) for k, v in t.best_state.items())
+    with pytest.raises(KeyError, match='no .psnr.'):
+        Trainer(net(), loss_fn, step_batches((xs, ys), bs=8), CFG, eval_fn, best=('psnr', 'max')).fit(steps=7)
+
+
+def test_fit_in_chunks_draws_one_plot(monkeypatch):
+    import willie.train as wt
+    from matplotlib.figure import Figure
+    shown = []
+    class Handle:
+        def update(self, fig): shown.append(fig)
+    monkeypatch.setattr(wt, 'master_bar', wt.NBMasterBar)            # pretend to be in a notebook
+    figs = []
+    def display(o, **k):
+        if isinstance(o, Figure): figs.append(o)
+        return Handle()
+    monkeypatch.setattr('IPython.display.display', display)
+    t = trainer()
+    for s in (7, 14, 20): t.fit(steps=s)
+    assert len(figs) == 1 and sum(isinstance(o, Figure) for o in shown) == 3

@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['TrainConfig', 'lr_at', 'step_batches', 'atomic_write', 'file_hash', 'to_channels_last', 'ema_update', 'Trainer',
-           'NonFiniteLossError', 'train_step', 'save_checkpoint', 'load_checkpoint', 'evaluate', 'fit']
+           'NonFiniteLossError', 'optimizer_step', 'train_step', 'save_checkpoint', 'load_checkpoint', 'evaluate',
+           'plot', 'fit']
 
 # %% ../nbs/03b_train.ipynb #39465a3c
 import copy, hashlib, json, math, os, random, tempfile
@@ -16,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn, Tensor
 from safetensors.torch import save_file, load_file
-from fastprogress.fastprogress import master_bar, progress_bar
+from fastprogress.fastprogress import master_bar, progress_bar, NBMasterBar
 
 # %% ../nbs/03b_train.ipynb #1a4bcfa6
 @dataclass
@@ -118,41 +119,63 @@ def ema_update(ema:nn.Module, # the averaged copy
 
 # %% ../nbs/03b_train.ipynb #2e0849df
 class Trainer:
-    "Trains `model` with AdamW on `loss_fn`, with EMA, bf16, clipping, a NaN guard, checkpoints and exact resume"
+    "Trains one network, or several named ones each with its own AdamW, with EMA, bf16, clipping, a NaN guard, best-checkpoint keeping, checkpoints and exact resume"
     def __init__(self,
-                 model:nn.Module, # the model to train (moved to channels-last if `cfg.channels_last`)
-                 loss_fn:Callable, # `loss_fn(model, batch) -> (loss, logs: dict[str, float])`
+                 model:nn.Module|dict[str, nn.Module], # the network to train, or named networks (the first is "the model": EMA, eval)
+                 loss_fn:Callable|None, # `loss_fn(model, batch) -> (loss, logs: dict[str, float])`; unused when `step_fn` is given
                  batch_fn:Callable[[int], object], # `batch_fn(step) -> batch`, see `step_batches`
-                 cfg:TrainConfig, # the run's configuration
-                 eval_fn:Callable|None=None, # `eval_fn(model) -> dict[str, float]` on held-out data
+                 cfg:TrainConfig, # the run's configuration (and the optimizer settings of every network not in `opt_cfgs`)
+                 eval_fn:Callable|None=None, # `eval_fn(model) -> dict[str, float]` on held-out data, given the EMA copy if any
                  ckpt_dir:str|Path|None=None, # where checkpoints go; a run found there is resumed
+                 *,
+                 opt_cfgs:dict[str, TrainConfig]|None=None, # per-network lr, min_lr, warmup, betas, weight_decay, grad_clip
+                 step_fn:Callable|None=None, # `step_fn(trainer, batch) -> logs` replaces the default step (e.g. a GAN's D and G steps)
+                 best:tuple[str, str]|None=None, # `(eval metric, 'max'|'min')`: keep the eval model's best weights in `best_state`
+                 log:Callable[[str], None]|None=None, # receives one line per evaluation (default: under the progress bar, or print)
                 ):
-        self.model, self.loss_fn, self.batch_fn, self.cfg, self.eval_fn = model, loss_fn, batch_fn, cfg, eval_fn
+        models = dict(model) if isinstance(model, dict) else {'model': model}
+        if not models: raise ValueError("Trainer: no network to train")
+        if bad := [n for n in models if '.' in n or n in ('ema', 'best')]:
+            raise ValueError(f"Trainer: network names may not contain '.' or be 'ema'/'best': {bad}")
+        if extra := set(opt_cfgs or {}) - set(models):
+            raise ValueError(f"Trainer: opt_cfgs names {sorted(extra)}, which are not among the networks {list(models)}")
+        if loss_fn is None and step_fn is None: raise ValueError("Trainer: give a loss_fn or a step_fn")
+        if best is not None and best[1] not in ('max', 'min'): raise ValueError(f"best=({best[0]!r}, {best[1]!r}): the mode is 'max' or 'min'")
+        self.models, self.name = models, next(iter(models))
+        self.model, self.loss_fn, self.batch_fn, self.cfg, self.eval_fn = models[self.name], loss_fn, batch_fn, cfg, eval_fn
+        self.opt_cfgs = {n: (opt_cfgs or {}).get(n, cfg) for n in models}
+        self.step_fn, self.best_on, self.log = step_fn, best, log
         self.ckpt_dir = Path(ckpt_dir) if ckpt_dir is not None else None
         torch.manual_seed(cfg.seed)
         if cfg.channels_last:
-            for p in model.parameters(): p.data = to_channels_last(p.data)
-        self.ema = copy.deepcopy(model).requires_grad_(False) if cfg.ema > 0 else None
-        self.forward_model = torch.compile(model) if cfg.compile else model  # shares `model`'s parameters
-        self.opts = {'model': self.make_optimizer(model)}
+            for m in models.values():
+                for p in m.parameters(): p.data = to_channels_last(p.data)
+        self.ema = copy.deepcopy(self.model).requires_grad_(False) if cfg.ema > 0 else None
+        self.forward_model = torch.compile(self.model) if cfg.compile else self.model  # shares `model`'s parameters
+        self.opts = {n: self.make_optimizer(m, self.opt_cfgs[n]) for n, m in models.items()}
         self.step, self.history, self.evals = 0, [], []
+        self.best, self.best_state, self._graph = None, None, None
 
-    def make_optimizer(self, model):
+    def make_optimizer(self, model, cfg=None):
+        cfg = cfg or self.cfg
         decay = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
         other = [p for p in model.parameters() if p.requires_grad and p.dim() < 2]
-        groups = [{'params': decay, 'weight_decay': self.cfg.weight_decay}, {'params': other, 'weight_decay': 0.0}]
-        return torch.optim.AdamW(groups, lr=self.cfg.lr, betas=tuple(self.cfg.betas))
+        groups = [{'params': decay, 'weight_decay': cfg.weight_decay}, {'params': other, 'weight_decay': 0.0}]
+        return torch.optim.AdamW(groups, lr=cfg.lr, betas=tuple(cfg.betas))
 
     @property
     def eval_model(self): return self.ema if self.ema is not None else self.model
 
-    def modules(self): return {'model': self.model} | ({'ema': self.ema} if self.ema is not None else {})
+    def modules(self): return self.models | ({'ema': self.ema} if self.ema is not None else {})
 
     def autocast(self):
         return torch.autocast('cuda' if self.device.type == 'cuda' else 'cpu', dtype=torch.bfloat16, enabled=self.cfg.bf16)
 
     @property
     def device(self): return next(self.model.parameters()).device
+
+    @property
+    def is_main(self)->bool: return int(os.environ.get('RANK', 0)) == 0  # under torchrun only rank 0 writes checkpoints
 
 # %% ../nbs/03b_train.ipynb #6bf88b6e
 class NonFiniteLossError(FloatingPointError): pass
@@ -163,26 +186,36 @@ def _to(batch, device, channels_last):
     batch = batch.to(device, non_blocking=True)
     return to_channels_last(batch) if channels_last else batch
 
-def train_step(self:Trainer, batch)->dict:
-    "One optimizer step on `batch`; returns the logs"
-    self.model.train()
-    batch = _to(batch, self.device, self.cfg.channels_last)
-    with self.autocast(): loss, logs = self.loss_fn(self.forward_model, batch)
-    opt = self.opts['model']
+def optimizer_step(self:Trainer,
+                   name:str, # which network: a key of `trainer.models`
+                   loss:Tensor, # scalar loss to minimise with that network's optimizer
+                  )->float: # the gradient norm before clipping
+    "Zero-grad, backward, clip, NaN guard, scheduled learning rate and step for the network `name`"
+    m, opt, cfg = self.models[name], self.opts[name], self.opt_cfgs[name]
     opt.zero_grad(set_to_none=True)
     loss.backward()
-    norm = nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip if self.cfg.grad_clip > 0 else float('inf'))
+    norm = nn.utils.clip_grad_norm_(m.parameters(), cfg.grad_clip if cfg.grad_clip > 0 else float('inf'))
     if not (torch.isfinite(loss) and torch.isfinite(norm)):
         raise NonFiniteLossError(
-            f"step {self.step}: loss {loss.item():.4g}, gradient norm {norm.item():.4g} is not finite. The weights were "
-            f"not updated. Try a lower lr (now {self.cfg.lr}), bf16=False, or a smaller grad_clip; "
+            f"{name}, step {self.step}: loss {loss.item():.4g}, gradient norm {norm.item():.4g} is not finite. The weights "
+            f"were not updated. Try a lower lr (now {cfg.lr}), bf16=False, or a smaller grad_clip; "
             + (f"the last checkpoint is in {self.ckpt_dir}." if self.ckpt_dir else "no checkpoint directory was set."))
-    for g in opt.param_groups: g['lr'] = lr_at(self.cfg, self.step)
+    for g in opt.param_groups: g['lr'] = lr_at(cfg, self.step)
     opt.step()
-    if self.ema is not None: ema_update(self.ema, self.model, self.cfg.ema, self.step)
-    return {'loss': loss.item(), 'grad_norm': norm.item()} | {k: float(v) for k, v in logs.items()}
+    return norm.item()
 
-Trainer.train_step = train_step
+def train_step(self:Trainer, batch)->dict:
+    "One training step on `batch` (`step_fn`, or `loss_fn` and one `optimizer_step`), then EMA; returns the logs"
+    for m in self.models.values(): m.train()
+    batch = _to(batch, self.device, self.cfg.channels_last)
+    if self.step_fn is not None: logs = self.step_fn(self, batch)
+    else:
+        with self.autocast(): loss, logs = self.loss_fn(self.forward_model, batch)
+        logs = {'loss': loss.item(), 'grad_norm': self.optimizer_step(self.name, loss)} | logs
+    if self.ema is not None: ema_update(self.ema, self.model, self.cfg.ema, self.step)
+    return {k: float(v.detach()) if isinstance(v, Tensor) else float(v) for k, v in logs.items()}
+
+Trainer.optimizer_step, Trainer.train_step = optimizer_step, train_step
 
 # %% ../nbs/03b_train.ipynb #77a153c4
 def _rng_state():
@@ -194,12 +227,21 @@ def _set_rng_state(s):
     torch.set_rng_state(s['torch']); random.setstate(s['python'])
     np.random.set_state((s['numpy'][0], s['numpy'][1].numpy(), *s['numpy'][2:]))
 
-def save_checkpoint(self:Trainer, keep:int=2)->Path:
-    "Atomically save weights, optimizer, RNG state and history to `ckpt_dir`; returns the weights path"
+_RUN_ONLY = ('steps', 'eval_every', 'ckpt_every', 'log_every', 'compile')  # may change between a run and its resume
+
+def _cfg_diff(saved:dict, cfg:TrainConfig)->dict:
+    saved = {k: tuple(v) if isinstance(v, list) else v for k, v in saved.items()}
+    return {k: (saved[k], v) for k, v in asdict(cfg).items() if k not in _RUN_ONLY and k in saved and saved[k] != v}
+
+def save_checkpoint(self:Trainer, keep:int=2)->Path|None:
+    "Atomically save every network, EMA, best weights, optimizers, RNG state and history to `ckpt_dir`; returns the weights path"
+    if not self.is_main: return None
     d, tag = self.ckpt_dir, f'step{self.step:07d}'
     tensors = {f'{n}.{k}': v.detach().contiguous() for n, m in self.modules().items() for k, v in m.state_dict().items()}
+    if self.best_state is not None: tensors |= {f'best.{k}': v.contiguous() for k, v in self.best_state.items()}
     atomic_write(d/f'{tag}.safetensors', lambda p: save_file(tensors, str(p)))
-    state = {'step': self.step, 'cfg': asdict(self.cfg), 'opts': {k: o.state_dict() for k, o in self.opts.items()},
+    state = {'step': self.step, 'cfg': asdict(self.cfg), 'opt_cfgs': {n: asdict(c) for n, c in self.opt_cfgs.items()},
+             'opts': {k: o.state_dict() for k, o in self.opts.items()}, 'best': self.best,
              'rng': _rng_state(), 'history': self.history, 'evals': self.evals}
     atomic_write(d/f'{tag}.state.pt', lambda p: torch.save(state, p))
     atomic_write(d/'latest.json', lambda p: p.write_text(json.dumps({'step': self.step, 'tag': tag})))
@@ -214,14 +256,18 @@ def load_checkpoint(self:Trainer, ckpt_dir=None)->bool:
     tag = json.loads((d/'latest.json').read_text())['tag']
     tensors = load_file(str(d/f'{tag}.safetensors'))
     state = torch.load(d/f'{tag}.state.pt', weights_only=True)
-    saved = {k: tuple(v) if isinstance(v, list) else v for k, v in state['cfg'].items()}
-    mine = {k: v for k, v in asdict(self.cfg).items() if k not in ('steps', 'eval_every', 'ckpt_every', 'log_every', 'compile')}
-    if diff := {k: (saved[k], v) for k, v in mine.items() if k in saved and saved[k] != v}:
+    if diff := _cfg_diff(state['cfg'], self.cfg):
         raise ValueError(f"checkpoint in {d} was made with another config (saved, now): {diff}")
-    for n, m in self.modules().items():
-        sd = {k[len(n)+1:]: v for k, v in tensors.items() if k.startswith(n + '.')}
-        m.load_state_dict(sd)
+    if set(state['opts']) != set(self.opts):
+        raise ValueError(f"checkpoint in {d} trained the networks {list(state['opts'])}, this trainer {list(self.opts)}")
+    for n, c in state.get('opt_cfgs', {}).items():
+        if diff := _cfg_diff(c, self.opt_cfgs[n]):
+            raise ValueError(f"checkpoint in {d} was made with other settings for {n!r} (saved, now): {diff}")
+    part = lambda n: {k[len(n)+1:]: v for k, v in tensors.items() if k.startswith(n + '.')}
+    for n, m in self.modules().items(): m.load_state_dict(part(n))
     for k, o in self.opts.items(): o.load_state_dict(state['opts'][k])
+    self.best = state.get('best')
+    self.best_state = part('best') if self.best is not None else None
     _set_rng_state(state['rng'])
     self.step, self.history, self.evals = state['step'], state['history'], state['evals']
     return True
@@ -231,13 +277,38 @@ Trainer.save_checkpoint, Trainer.load_checkpoint = save_checkpoint, load_checkpo
 # %% ../nbs/03b_train.ipynb #543b8500
 @torch.no_grad()
 def evaluate(self:Trainer)->dict:
-    "Run `eval_fn` on the eval model without touching the training RNG"
+    "Run `eval_fn` on the eval model without touching the training RNG; keep the best weights if `best` is set"
     if self.eval_fn is None: return {}
     m = self.eval_model; was_training = m.training; m.eval()
     with torch.random.fork_rng(devices=[]), self.autocast(): res = {k: float(v) for k, v in self.eval_fn(m).items()}
     m.train(was_training)
     self.evals.append({'step': self.step} | res)
+    if self.best_on is not None:
+        key, mode = self.best_on
+        if key not in res: raise KeyError(f"best={self.best_on}: eval_fn returned {list(res)}, which has no {key!r}")
+        v, old = res[key], None if self.best is None else self.best[key]
+        if math.isfinite(v) and (old is None or (v > old if mode == 'max' else v < old)):
+            self.best = {'step': self.step, key: v}
+            self.best_state = {k: t.detach().clone() for k, t in m.state_dict().items()}
     return res
+
+def _main_loss(logs:dict)->float: return logs['loss'] if 'loss' in logs else next(iter(logs.values()))
+
+def plot(self:Trainer):
+    "Draw the run's one live plot (training loss and an eval metric), redrawn in place by every later call"
+    if master_bar is not NBMasterBar: return  # a terminal gets the text bar and the log lines
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+    if self._graph is None:
+        fig, ax = plt.subplots(figsize=(6, 3.5)); plt.close(fig)
+        self._graph = (fig, ax, display(fig, display_id=True))
+    fig, ax, out = self._graph
+    ax.clear()
+    ax.plot([h['step'] for h in self.history], [_main_loss(h) for h in self.history], label='train loss')
+    key = self.best_on[0] if self.best_on else next((k for k in (self.evals or [{}])[0] if k != 'step'), None)
+    if key is not None: ax.plot([e['step'] for e in self.evals], [e[key] for e in self.evals], label=key)
+    ax.set_xlabel('step'); ax.legend(loc='upper right')
+    out.update(fig)
 
 def fit(self:Trainer, steps:int|None=None)->Trainer:
     "Train until `steps` (default `cfg.steps`), resuming from `ckpt_dir` if it holds a run"
@@ -245,21 +316,20 @@ def fit(self:Trainer, steps:int|None=None)->Trainer:
     if self.ckpt_dir is not None and self.step == 0: self.load_checkpoint()
     every = cfg.eval_every or end
     chunks = [(a, min(a + every, end)) for a in range(self.step - self.step % every, end, every)]
-    mb = master_bar(chunks); mb.names = ['train loss', 'eval']
+    mb = master_bar(chunks)
+    log = self.log or mb.write
     for a, b in mb:
         for step in progress_bar(range(max(a, self.step), b), parent=mb):
             logs = self.train_step(self.batch_fn(step))
             self.step = step + 1
             if step % cfg.log_every == 0 or self.step == end: self.history.append({'step': step} | logs)
-            mb.child.comment = f"loss {logs['loss']:.4f}"
+            mb.child.comment = f"loss {_main_loss(logs):.4f}"
             if self.ckpt_dir is not None and cfg.ckpt_every and self.step % cfg.ckpt_every == 0 and self.step != end:
                 self.save_checkpoint()
         res = self.evaluate()
-        if res: mb.write(f"step {self.step}: " + ', '.join(f'{k} {v:.4f}' for k, v in res.items()))
-        graphs = [[[h['step'] for h in self.history], [h['loss'] for h in self.history]]]
-        if self.evals: graphs.append([[e['step'] for e in self.evals], [list(e.values())[1] for e in self.evals]])
-        mb.update_graph(graphs)
+        if res and self.is_main: log(f"step {self.step}: " + ', '.join(f'{k} {v:.4f}' for k, v in res.items()))
+        self.plot()
     if self.ckpt_dir is not None: self.save_checkpoint()
     return self
 
-Trainer.evaluate, Trainer.fit = evaluate, fit
+Trainer.evaluate, Trainer.plot, Trainer.fit = evaluate, plot, fit
