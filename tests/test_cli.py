@@ -16,10 +16,35 @@ def test_prepare_and_info(capsys, synth_video, tmp_path):
     rc, out, err = run(capsys, 'prepare', '--video', synth_video, '--size', 32, '--out', tmp_path/'s', '--quiet')
     assert rc == 0   # again: nothing to do
 
-def test_prepare_default_out(capsys, synth_video, tmp_path, monkeypatch):
+@pytest.fixture
+def offline(tmp_path, monkeypatch):
+    "No local film anywhere: an empty cache, no $WILLIE_FILM, and a working directory with no shared/ above it"
     monkeypatch.setenv('WILLIE_HOME', str(tmp_path/'home'))
-    assert run(capsys, 'prepare', '--video', synth_video, '--size', 16, '--quiet')[0] == 0
-    assert (tmp_path/'home'/'stores'/'synth_16'/'frames.npy').exists()
+    monkeypatch.delenv('WILLIE_FILM', raising=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+def test_prepare_video_is_found_by_later_commands(capsys, synth_video, offline):
+    "`willie prepare --video film.mp4` writes the film's store, which `willie reconstruct` then uses"
+    assert run(capsys, 'prepare', '--video', synth_video, '--size', 64, '--quiet')[0] == 0
+    assert (offline/'home'/'stores'/'film_64'/'frames.npy').exists()
+    rc, out, err = run(capsys, 'reconstruct', '--split', 'all', '-n', 1, '--out', offline/'r.gif', '--quiet')
+    assert rc == 0, err
+    assert '256 tokens' in out and (offline/'r.gif').stat().st_size > 0
+
+def test_failed_download_says_how_to_use_a_local_copy(capsys, offline):
+    "Offline (nothing listens on the port): one line that says the film could not be fetched and what to do instead"
+    for argv in (['prepare', '--download'], ['reconstruct', '--download']):
+        rc, out, err = run(capsys, *argv, '--base-url', 'http://127.0.0.1:9', '--quiet')
+        assert rc == 1 and err.count('\n') == 1, err
+        assert 'could not be fetched' in err and 'WILLIE_FILM' in err and 'willie prepare --video' in err
+
+def test_download_uses_the_local_copy_first(capsys, synth_video, offline, monkeypatch):
+    "With $WILLIE_FILM set, --download never touches the network (the server here does not exist)"
+    monkeypatch.setenv('WILLIE_FILM', str(synth_video))
+    rc, out, err = run(capsys, 'prepare', '--download', '--base-url', 'http://127.0.0.1:9', '--size', 16, '--quiet')
+    assert rc == 0, err
+    assert (offline/'home'/'stores'/'film_16'/'manifest.json').exists() and not (offline/'home'/'film').exists()
 
 @pytest.mark.parametrize('kind', ['missing', 'empty', 'text', 'truncated', 'audio'])
 def test_prepare_bad_input(kind, capsys, tmp_path, synth_video, audio_only):
@@ -53,15 +78,13 @@ def test_usage_errors(capsys):
     with pytest.raises(SystemExit) as e: main(['prepare', '--video', 'a.mp4', '--download'])
     assert e.value.code == 2 and 'not allowed with' in capsys.readouterr().err
 
-def test_prepare_download(capsys, archive, synth_video, tmp_path, monkeypatch):
-    monkeypatch.setenv('WILLIE_HOME', str(tmp_path/'home'))
+def test_prepare_download(capsys, archive, synth_video, tmp_path, offline):
     archive.add('Steamboat Willie.mp4', synth_video.read_bytes(), height=480)
     rc, out, err = run(capsys, 'prepare', '--download', '--base-url', archive.base_url, '--size', 16, '--quiet')
     assert rc == 0 and (tmp_path/'home'/'film'/'Steamboat Willie.mp4').exists()
     assert (tmp_path/'home'/'stores'/'film_16'/'manifest.json').exists()
 
-def test_download_failure_is_one_line(capsys, archive, synth_video, tmp_path, monkeypatch):
-    monkeypatch.setenv('WILLIE_HOME', str(tmp_path/'home'))
+def test_download_failure_is_one_line(capsys, archive, synth_video, tmp_path, offline):
     archive.add('w.mp4', synth_video.read_bytes(), height=480, md5='f' * 32)
     rc, out, err = run(capsys, 'prepare', '--download', '--base-url', archive.base_url, '--quiet')
     assert rc == 1 and 'md5' in err and err.count('\n') == 1 and not (tmp_path/'home'/'stores').exists()

@@ -60,6 +60,7 @@ class PoolTokenizer(torch.nn.Module):
     def __init__(self, codebook_size=16): super().__init__(); self.codebook_size = codebook_size
     def tokenize(self, x): return ((F.avg_pool3d(x, 4)[:, 0] + 1) / 2 * (self.codebook_size - 1)).round().long()
     def detokenize(self, idx): return F.interpolate((idx.float() / (self.codebook_size - 1) * 2 - 1)[:, None], scale_factor=4)
+    def token_shape(self, clip_shape): return tuple(s // 4 for s in clip_shape)
 
 def test_evaluate_tokenizer():
     g = torch.Generator().manual_seed(4)

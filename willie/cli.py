@@ -7,23 +7,23 @@ from __future__ import annotations
 import argparse, sys
 from pathlib import Path
 import numpy as np
-from . import __version__
 import torch
 from einops import rearrange
-from .data import (ClipDataset, ClipStore, DownloadError, StoreError, VideoError, download, film_store, prepare,
-                         willie_home)
+from . import __version__
+from .data import (ClipDataset, ClipStore, DownloadError, StoreError, VideoError, film_path, film_store,
+                         film_store_path, ordinal, prepare)
+from .metrics import evaluate_tokenizer
+from .viz import error_clip, save_clip
+from .weights import load_weights
 
 # %% auto #0
 __all__ = ['cmd_prepare', 'cmd_info', 'cmd_reconstruct', 'parser', 'main']
 
 # %% ../nbs/99_cli.ipynb #7d969045
 def cmd_prepare(args)->int:
-    "Prepare a clip store from `--video` or from the archive.org download."
-    if args.download:
-        video = download(willie_home()/'film', base_url=args.base_url, progress=not args.quiet)
-        out = args.out or willie_home()/'stores'/f'film_{args.size}'
-    else: video, out = Path(args.video), args.out
-    store = prepare(video, out, size=args.size, progress=not args.quiet)
+    "Prepare the film's clip store from `--video`, or from the local film (`--download`: fetched if there is none)."
+    video = Path(args.video) if args.video else film_path(allow_download=True, progress=not args.quiet, base_url=args.base_url)
+    store = prepare(video, args.out or film_store_path(args.size), size=args.size, progress=not args.quiet)
     print(store)
     return 0
 
@@ -42,38 +42,29 @@ def cmd_info(args)->int:
         except ValueError as e: print(f"{split:7} {e}"); continue
         frames = int(ds.is_val.sum()) if split == 'val' else int((~ds.is_val).sum())
         print(f"{split:7} {frames} frames, {len(ds)} {ds.clip_len}-frame windows (blocks of {ds.block_len} frames, "
-              f"every {ds.val_every}th is val, shot-aware)")
+              f"every {ordinal(ds.val_every)} is val, shot-aware)")
     return 0
 
 # %% ../nbs/99_cli.ipynb #7171259a
-def _store_for(args):
+def _store_for(args)->ClipStore:
     if args.video: return prepare(Path(args.video), size=args.size, progress=not args.quiet)
-    try: return film_store(args.size, progress=not args.quiet)
-    except FileNotFoundError:
-        if not args.download: raise
-    print("no local copy of the film: downloading it from archive.org", file=sys.stderr)
-    download(willie_home()/'film', progress=not args.quiet)
-    return film_store(args.size, progress=not args.quiet)
+    return film_store(args.size, progress=not args.quiet, allow_download=args.download, base_url=args.base_url)
 
 def cmd_reconstruct(args)->int:
     "Tokenize clips with a bundled tokenizer, decode them from the tokens, report and save original | reconstruction | error."
-    from willie.weights import load_weights
-    from willie.metrics import psnr, ssim
-    from willie.viz import error_clip, save_clip
     model = load_weights(args.tokenizer)
     store = _store_for(args)
     ds = ClipDataset(store, args.clip_len, split=args.split, stride=args.clip_len)
     picks = torch.linspace(0, len(ds) - 1, min(args.n, len(ds))).long().tolist()
     x = torch.stack([ds[i] for i in picks])
-    with torch.no_grad(): tokens = model.tokenize(x); x_hat = model.detokenize(tokens).clamp(-1, 1)
-    n_tok, bits = tokens[0].numel(), np.log2(model.codebook_size)
-    print(f"{args.tokenizer}: {n_tok} tokens of {bits:.2f} bits per {args.clip_len}x{store.size}x{store.size} clip "
-          f"= {n_tok * bits / x[0].numel():.4f} bits per pixel")
-    p, q = psnr(x_hat, x, reduction='none'), ssim(x_hat, x, reduction='none')
+    r = evaluate_tokenizer(model, [x], progress=False)
+    print(f"{args.tokenizer}: {r['tokens_per_clip']} tokens of {r['bits_per_token']:.2f} bits per {args.clip_len}x{store.size}x{store.size} clip "
+          f"= {r['bpp']:.4f} bits per pixel")
     for i, j in enumerate(picks):
         t0 = ds.frame_range(j)[0] / store.fps
-        print(f"  {args.split} clip at {t0:6.1f} s   PSNR {p[i]:5.2f} dB   SSIM {q[i]:.3f}")
-    print(f"  mean over {len(picks)} clips: PSNR {p.mean():.2f} dB, SSIM {q.mean():.3f}")
+        print(f"  {args.split} clip at {t0:6.1f} s   PSNR {r['psnr_per_clip'][i]:5.2f} dB   SSIM {r['ssim_per_clip'][i]:.3f}")
+    print(f"  mean over {len(picks)} clips: PSNR {r['psnr']:.2f} dB, SSIM {r['ssim']:.3f}")
+    with torch.no_grad(): x_hat = model.detokenize(model.tokenize(x)).clamp(-1, 1)
     flat = lambda c: rearrange(c, 'n c t h w -> c (n t) h w')
     out = save_clip({'original': flat(x), 'reconstruction': flat(x_hat), '|error|': error_clip(flat(x), flat(x_hat))},
                     args.out, fps=args.fps)
@@ -89,7 +80,7 @@ def parser()->argparse.ArgumentParser:
     q = sub.add_parser('prepare', help='decode a video into a clip store (frames .npy + manifest)')
     src = q.add_mutually_exclusive_group(required=True)
     src.add_argument('--video', metavar='PATH', help='a local video file')
-    src.add_argument('--download', action='store_true', help='download the film from archive.org first')
+    src.add_argument('--download', action='store_true', help='the local film, or downloaded from archive.org if there is none')
     q.add_argument('--size', type=int, default=64, help='square frame side: 64 (CPU), 128 or 256 (default 64)')
     q.add_argument('--out', type=Path, default=None, help='store folder (default: in $WILLIE_HOME/stores)')
     q.add_argument('--base-url', default='https://archive.org', help=argparse.SUPPRESS)
@@ -105,6 +96,7 @@ def parser()->argparse.ArgumentParser:
     q.add_argument('--tokenizer', default='fsq_vae_64', help='bundled tokenizer name (default fsq_vae_64)')
     q.add_argument('--video', metavar='PATH', help='a local video instead of the film')
     q.add_argument('--download', action='store_true', help='download the film from archive.org if no local copy is found')
+    q.add_argument('--base-url', default='https://archive.org', help=argparse.SUPPRESS)
     q.add_argument('--size', type=int, default=64, help='frame side the tokenizer was trained at (default 64)')
     q.add_argument('--clip-len', type=int, default=16, help='frames per clip (default 16)')
     q.add_argument('--split', default='val', choices=['train', 'val', 'all'], help='which clips (default val: held out)')

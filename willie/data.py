@@ -5,42 +5,38 @@
 # %% ../nbs/03_film.ipynb #16629903
 from __future__ import annotations
 import json, os, shutil, time, http.client, urllib.request, urllib.error, urllib.parse
-from contextlib import contextmanager
 from dataclasses import dataclass, asdict
 from pathlib import Path
 from typing import Iterator
 import numpy as np, torch, torch.nn.functional as F, av
 from einops import rearrange
-from fastprogress.fastprogress import progress_bar
-from .train import file_hash
+from .core import CountBar, atomic_dir, file_hash, find_data, locked, willie_home
 
 # %% auto #0
-__all__ = ['FILM_NAME', 'ARCHIVE_ITEM', 'STORE_VERSION', 'willie_home', 'film_path', 'choose_video_file', 'DownloadError',
+__all__ = ['FILM_NAME', 'ARCHIVE_ITEM', 'LOCAL_COPY', 'STORE_VERSION', 'film_path', 'choose_video_file', 'DownloadError',
            'ChecksumError', 'download', 'synthetic_video', 'VideoError', 'VideoInfo', 'check_video', 'iter_gray',
            'read_gray', 'sample_frames', 'detect_bars', 'square_box', 'resize_frames', 'cut_features', 'cut_scores',
-           'detect_cuts', 'shots_from_cuts', 'StoreError', 'ClipStore', 'store_path', 'prepare', 'film_store',
-           'ClipDataset']
+           'detect_cuts', 'shots_from_cuts', 'StoreError', 'ClipStore', 'store_path', 'prepare', 'film_store_path',
+           'film_store', 'ordinal', 'ClipDataset']
 
 # %% ../nbs/03_film.ipynb #11a833ca
 FILM_NAME = 'steamboat_willie_000-400s.mp4'  # the course's local extract (title card to 400 s)
 ARCHIVE_ITEM = 'steamboat-willie-mickey'     # the film's archive.org item
+LOCAL_COPY = ("To use a local copy instead: export WILLIE_FILM=/path/to/steamboat_willie.mp4, put it at "
+              f"../shared/data/willie/{FILM_NAME}, or run `willie prepare --video /path/to/film.mp4`")
 
-def willie_home() -> Path:
-    "The cache folder: `$WILLIE_HOME`, else `~/.cache/willie`."
-    return Path(os.environ.get('WILLIE_HOME') or Path.home()/'.cache'/'willie')
-
-def film_path() -> Path:
-    "The local film: `$WILLIE_FILM`, else `shared/data/willie/` found upward from the cwd, else a download in the cache."
-    if os.environ.get('WILLIE_FILM'):
-        p = Path(os.environ['WILLIE_FILM']).expanduser()
-        if not p.exists(): raise FileNotFoundError(f"$WILLIE_FILM points to {p}, which does not exist")
-        return p
-    cwd = Path.cwd().resolve()
-    for d in [cwd, *cwd.parents]:
-        if (p := d/'shared'/'data'/'willie'/FILM_NAME).exists(): return p
-    if got := sorted((willie_home()/'film').glob('*.mp4')): return got[0]
-    raise FileNotFoundError("Steamboat Willie not found: set $WILLIE_FILM to a local copy, put it at "
-                            f"../shared/data/willie/{FILM_NAME}, or download it with `willie prepare --download`")
+def film_path(allow_download:bool=False, # fetch it from archive.org when no local copy is found
+              progress:bool=True, # progress bar while downloading
+              base_url:str='https://archive.org', # the download server (tests pass a local one)
+             )->Path: # the film on this machine
+    "The film: `$WILLIE_FILM`, else `shared/data/willie/` found upward from the cwd, else the cache, else a download if asked"
+    try: return find_data('WILLIE_FILM', f'willie/{FILM_NAME}', 'film/*.mp4', 'Steamboat Willie',
+                          'download it with `willie prepare --download`')
+    except FileNotFoundError:
+        if not allow_download: raise
+    try: return download(willie_home()/'film', base_url=base_url, progress=progress)
+    except (DownloadError, OSError) as e:
+        raise DownloadError(f"the film could not be fetched from {base_url} ({e}). {LOCAL_COPY}") from None
 
 # %% ../nbs/03_film.ipynb #a9c35f3d
 def choose_video_file(meta:dict, # archive.org metadata JSON (has a 'files' list)
@@ -57,20 +53,7 @@ def choose_video_file(meta:dict, # archive.org metadata JSON (has a 'files' list
 class DownloadError(RuntimeError): "The download failed (network); running again resumes it."
 class ChecksumError(DownloadError): "The downloaded bytes do not match the checksum in the item's metadata."
 
-class _Bar:
-    "A fastprogress bar driven by counts (bytes, frames) instead of by iteration; `total` may be an estimate."
-    def __init__(self, total:int, comment:str='', show:bool=True):
-        self.total, self.n = max(int(total), 1), 0
-        self.pb = progress_bar(range(self.total)) if show else None
-        if self.pb: self.pb.comment = comment; self.pb.update(0)
-    def add(self, k:int):
-        self.n += k
-        if self.pb: self.pb.update(min(self.n, self.total-1))
-    def done(self):
-        if self.pb: self.pb.update(self.total)
-
-
-def _fetch(url:str, part:Path, total:int, bar:_Bar, timeout:float):
+def _fetch(url:str, part:Path, total:int, bar:CountBar, timeout:float):
     "Append the missing bytes of `url` to `part` (HTTP Range); raise on a short read."
     have = part.stat().st_size if part.exists() else 0
     if total and have >= total:
@@ -96,7 +79,10 @@ def download(dest_dir=None, # folder for the film; default `willie_home()/'film'
             )->Path: # the downloaded, checksum-verified file
     "Download the film from archive.org: metadata-chosen file, resumable `.part` + Range, md5/sha1 check, atomic rename."
     base = base_url.rstrip('/')
-    with urllib.request.urlopen(f'{base}/metadata/{item}', timeout=timeout) as r: meta = json.load(r)
+    try:
+        with urllib.request.urlopen(f'{base}/metadata/{item}', timeout=timeout) as r: meta = json.load(r)
+    except (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError) as e:
+        raise DownloadError(f"no answer from {base} for the item {item} ({getattr(e, 'reason', e)})") from None
     f = choose_video_file(meta) if name is None else next((f for f in meta.get('files', []) if f.get('name') == name), None)
     if f is None: raise ValueError(f"{name} is not a file of the item {item}")
     dest = Path(dest_dir) if dest_dir else willie_home()/'film'
@@ -107,7 +93,7 @@ def download(dest_dir=None, # folder for the film; default `willie_home()/'film'
     if final.exists() and (not total or final.stat().st_size == total) and (not algo or file_hash(final, algo) == f[algo]):
         return final
     url = f"{base}/download/{item}/{urllib.parse.quote(f['name'])}"
-    bar = _Bar(total or 1, comment=final.name, show=progress)
+    bar = CountBar(total or 1, comment=final.name, show=progress)
     for attempt in range(retries + 1):
         try: _fetch(url, part, total, bar, timeout); break
         except (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError) as e:
@@ -199,7 +185,7 @@ def iter_gray(path, # a video file
              )->Iterator[np.ndarray]: # uint8 (H, W) frames
     "Decode the first video stream of `path` frame by frame into grayscale."
     info = check_video(path)
-    bar = _Bar(info.n_frames or 1, comment=info.path.name, show=progress)
+    bar = CountBar(info.n_frames or 1, comment=info.path.name, show=progress)
     with av.open(str(path)) as c:
         s = c.streams.video[0]; s.thread_type = 'AUTO'
         i = 0
@@ -288,7 +274,7 @@ def shots_from_cuts(cuts:list, n:int)->list:
     edges = [0, *[c for c in cuts if 0 < c < n], n]
     return [[a, b] for a, b in zip(edges[:-1], edges[1:])]
 
-# %% ../nbs/03_film.ipynb #8c472867
+# %% ../nbs/03_film.ipynb #0289fdde
 STORE_VERSION = 1
 
 class StoreError(ValueError): "A clip store is missing, incomplete, or its manifest does not match its frames."
@@ -319,34 +305,22 @@ class ClipStore:
     size = property(lambda self: self.manifest['size'])
     def __len__(self): return len(self.frames)
     def __repr__(self):
-        return (f"ClipStore({str(self.path)!r}: {len(self)} frames {self.size}x{self.size} at {self.fps:.3f} fps, "
+        return (f"ClipStore({self.path.name!r}: {len(self)} frames {self.size}x{self.size} at {self.fps:.3f} fps, "
                 f"{len(self.shots)} shots, from {self.manifest['source']['name']})")
 
-def store_path(video, size:int=64)->Path:
-    "Default store folder for a video: `willie_home()/'stores'/'<stem>_<size>'`."
-    return willie_home()/'stores'/f'{Path(video).stem}_{size}'
-
-def _matches(out:Path, sha:str, size:int)->bool:
-    try: s = ClipStore(out)
-    except (StoreError, KeyError): return False
-    return s.manifest['source']['sha256'] == sha and s.size == size
-
-@contextmanager
-def _locked(out:Path):
-    "Hold an exclusive lock on the folder that will contain `out` (POSIX flock; no lock elsewhere; no lock file left)."
-    out.parent.mkdir(parents=True, exist_ok=True)
-    try: import fcntl
-    except ImportError: yield; return
-    fd = os.open(out.parent, os.O_RDONLY)
-    try: fcntl.flock(fd, fcntl.LOCK_EX); yield
-    finally: os.close(fd)
-
-def _write_store(video:Path, info:VideoInfo, tmp:Path, size:int, sha:str, progress:bool)->dict:
+# %% ../nbs/03_film.ipynb #2fe6cb97
+def _write_store(video:Path, # the source video
+                 info:VideoInfo, # its `check_video`
+                 folder:Path, # an empty folder to write frames.npy and manifest.json into
+                 size:int, # side of the square frames
+                 sha:str, # the video's sha256, recorded in the manifest
+                 progress:bool, # progress bar while decoding
+                )->dict: # the manifest
     bars = detect_bars(sample_frames(video))
     x0, y0, x1, y1 = crop = square_box(bars)
     if x1 - x0 < 8: raise VideoError(f"{video.name}: the picture inside the black bars is only {x1-x0} pixels wide")
     n, feats, chunk = 0, [], []
-    with open(tmp/'frames.npy', 'wb') as f:
+    with open(folder/'frames.npy', 'wb') as f:
         np.lib.format.write_array_header_1_0(f, {'descr': '|u1', 'fortran_order': False, 'shape': (0, size, size)})
         start = f.tell()
         def flush():
@@ -368,8 +342,18 @@ def _write_store(video:Path, info:VideoInfo, tmp:Path, size:int, sha:str, progre
              source=dict(name=video.name, bytes=video.stat().st_size, sha256=sha),
              fps=info.fps, src_size=[info.width, info.height], bars=list(bars), crop=list(crop), size=size,
              n_frames=n, shape=[n, size, size], dtype='uint8', shots=shots_from_cuts(detect_cuts(feats), n))
-    (tmp/'manifest.json').write_text(json.dumps(m, indent=1))
+    (folder/'manifest.json').write_text(json.dumps(m, indent=1))
     return m
+
+# %% ../nbs/03_film.ipynb #b5edf8f3
+def store_path(video, size:int=64)->Path:
+    "Default store folder for a video: `willie_home()/'stores'/'<stem>_<size>'`."
+    return willie_home()/'stores'/f'{Path(video).stem}_{size}'
+
+def _matches(out:Path, sha:str, size:int)->bool:
+    try: s = ClipStore(out)
+    except (StoreError, KeyError): return False
+    return s.manifest['source']['sha256'] == sha and s.size == size
 
 def prepare(video, # a video file PyAV can open
             out=None, # store folder; default `store_path(video, size)`
@@ -382,37 +366,40 @@ def prepare(video, # a video file PyAV can open
     info = check_video(video)
     video, out = info.path, Path(out) if out is not None else store_path(info.path, size)
     sha = file_hash(video)
-    with _locked(out):
+    with locked(out.parent):
         if not force and _matches(out, sha, size): return ClipStore(out)
         if out.exists() and not (out/'manifest.json').exists() and any(out.iterdir()):
             raise FileExistsError(f"{out} exists and is not a clip store; choose another output folder")
         for old in out.parent.glob(f'.{out.name}.tmp-*'): shutil.rmtree(old, ignore_errors=True)  # stale, we hold the lock
-        tmp = out.parent/f'.{out.name}.tmp-{os.getpid()}'
-        tmp.mkdir()
-        try:
-            _write_store(video, info, tmp, size, sha, progress)
-            if out.exists():
-                trash = out.parent/f'.{out.name}.tmp-old-{os.getpid()}'
-                os.replace(out, trash); shutil.rmtree(trash)
-            os.replace(tmp, out)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True); raise
+        with atomic_dir(out) as tmp: _write_store(video, info, tmp, size, sha, progress)
     return ClipStore(out)
 
 # %% ../nbs/03_film.ipynb #fd6f4bf2
+def film_store_path(size:int=64)->Path:
+    "Where the film's store of a size lives: `willie_home()/'stores'/'film_<size>'`"
+    return willie_home()/'stores'/f'film_{size}'
+
 def film_store(size:int=64, # side of the square frames
-               progress:bool=True, # progress bar if it has to prepare
+               progress:bool=True, # progress bar if it has to prepare (or download)
+               allow_download:bool=False, # fetch the film from archive.org if there is neither a local copy nor a store
+               base_url:str='https://archive.org', # the download server (tests pass a local one)
               )->ClipStore:
-    "The film's clip store, prepared once into `willie_home()/'stores'/'film_<size>'`."
-    out = willie_home()/'stores'/f'film_{size}'
+    "The film's clip store: prepared once from the local film, else the store already there, else a download if asked"
+    out = film_store_path(size)
     try: film = film_path()
     except FileNotFoundError as e:
         try: return ClipStore(out)
         except StoreError: pass
-        raise FileNotFoundError(f"{e}. No prepared store at {out} either: run `willie prepare --download --size {size}`") from None
+        if not allow_download:
+            raise FileNotFoundError(f"{e}. No prepared store at {out} either: run `willie prepare --download --size {size}`") from None
+        film = film_path(allow_download=True, progress=progress, base_url=base_url)
     return prepare(film, out, size, progress)
 
 # %% ../nbs/03_film.ipynb #50b9fee9
+def ordinal(n:int)->str:
+    "1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, ..., 21st"
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
 class ClipDataset(torch.utils.data.Dataset):
     "Fixed-length clips from a `ClipStore`, split by contiguous time blocks, optionally kept inside one shot."
     def __init__(self, store, # a `ClipStore` or its path
@@ -465,4 +452,4 @@ class ClipDataset(torch.utils.data.Dataset):
         return out
     def __repr__(self):
         return (f"ClipDataset({self.split}: {len(self)} clips of {self.clip_len} frames, stride {self.stride}, "
-                f"blocks of {self.block_len} frames, every {self.val_every}th val, shot_aware={self.shot_aware})")
+                f"blocks of {self.block_len} frames, every {ordinal(self.val_every)} block val, shot_aware={self.shot_aware})")

@@ -11,9 +11,10 @@ from torch import nn, Tensor
 import torch.nn.functional as F
 from einops import rearrange
 from .fsq import FSQ
+from .video_vae import tokenizer_recipe
 
 # %% auto #0
-__all__ = ['n_tubelet_tokens', 'patchify', 'unpatchify', 'sincos_1d', 'sincos_3d', 'Block', 'TubeletFSQVAEConfig',
+__all__ = ['RECIPES', 'n_tubelet_tokens', 'patchify', 'unpatchify', 'sincos_1d', 'sincos_3d', 'Block', 'TubeletFSQVAEConfig',
            'TubeletFSQVAE']
 
 # %% ../nbs/05_fsq_tubelets.ipynb #d1af1c95
@@ -132,6 +133,11 @@ class TubeletFSQVAE(nn.Module):
         h = self._mix(self.dec_in(rearrange(zq, 'b d t h w k -> b t h w (k d)')), self.dec)
         return unpatchify(self.dec_out(h), self.tubelet, size)
 
+    def token_shape(self, clip_shape:tuple # (T, H, W) of a clip, any size (padded to whole tubelets)
+                   )->tuple: # (T', H', W') tubelets, or (T', H', W', k) for k > 1 tokens per tubelet
+        g = tuple(math.ceil(n / t) for n, t in zip(clip_shape, self.tubelet))
+        return g if self.cfg.tokens_per_tubelet == 1 else (*g, self.cfg.tokens_per_tubelet)
+
     def _squeeze(self, idx): return idx.squeeze(-1) if self.cfg.tokens_per_tubelet == 1 else idx
     def _unsqueeze(self, idx): return idx.unsqueeze(-1) if self.cfg.tokens_per_tubelet == 1 else idx
 
@@ -142,11 +148,14 @@ class TubeletFSQVAE(nn.Module):
 
     @torch.no_grad()
     def tokenize(self, x:Tensor # (B, C, T, H, W) in [-1, 1]
-                )->Tensor: # (B, T', H', W') long (or (..., k) for k > 1)
+                )->Tensor: # (B, T', H', W') long in [0, codebook_size) (or (..., k) for k > 1)
         return self._squeeze(self.quantizer(self.encode(x))[2])
 
     @torch.no_grad()
     def detokenize(self, idx:Tensor, # token indices from `tokenize`
                    size:tuple|None=None, # (T, H, W) of the original clip; None: whole tubelets
-                  )->Tensor: # (B, C, T, H, W)
+                  )->Tensor: # (B, C, T, H, W) reconstruction, about [-1, 1]
         return self.decode(self.quantizer.lookup(self._unsqueeze(idx)), size)
+
+# %% ../nbs/05_fsq_tubelets.ipynb #0537ceec
+RECIPES = {'tubelet_fsq_64': tokenizer_recipe('TubeletFSQVAE', TubeletFSQVAEConfig(), steps=1200, lr=1e-3)}

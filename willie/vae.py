@@ -4,44 +4,17 @@
 
 # %% ../nbs/00_vae_cifar.ipynb #fcb249f9
 from __future__ import annotations
-import math, time
+import math
 from dataclasses import dataclass, asdict
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
-from einops import rearrange
-from .cifar import cifar_tensors, float_batches, to_float, hflip_augment
+from .convs import Encoder, Decoder
+from .cifar import float_batches, train_cifar_model
+from .metrics import psnr
 
 # %% auto #0
-__all__ = ['ResBlock', 'Encoder', 'Decoder', 'reparameterize', 'gaussian_kl', 'discretized_logistic_nll', 'VAEConfig', 'VAE',
-           'vae_elbo', 'kl_beta', 'evaluate_vae', 'train_cifar_model', 'train_vae']
-
-# %% ../nbs/00_vae_cifar.ipynb #fe239070
-class ResBlock(nn.Module):
-    "x + conv1x1(relu(conv3x3(relu(x)))), the residual block of the VQ-VAE paper."
-    def __init__(self, ch:int, # channels in and out
-                 hidden:int, # channels of the 3x3 conv
-                ):
-        super().__init__()
-        self.f = nn.Sequential(nn.ReLU(), nn.Conv2d(ch, hidden, 3, padding=1), nn.ReLU(), nn.Conv2d(hidden, ch, 1))
-    def forward(self, x): return x + self.f(x)
-
-class Encoder(nn.Sequential):
-    "`down` stride-2 4x4 convs, a 3x3 conv, `nres` residual blocks, a 1x1 conv to `out_ch`."
-    def __init__(self, in_ch:int, ch:int, out_ch:int, down:int=2, nres:int=2):
-        chans = [in_ch] + [ch//2] + [ch]*(down-1)
-        layers = []
-        for a, b in zip(chans[:-1], chans[1:]): layers += [nn.Conv2d(a, b, 4, 2, 1), nn.ReLU()]
-        layers += [nn.Conv2d(chans[-1], ch, 3, padding=1), *[ResBlock(ch, ch//2) for _ in range(nres)], nn.ReLU(), nn.Conv2d(ch, out_ch, 1)]
-        super().__init__(*layers)
-
-class Decoder(nn.Sequential):
-    "A 3x3 conv from `in_ch`, `nres` residual blocks, `up` stride-2 transposed 4x4 convs to `out_ch`."
-    def __init__(self, in_ch:int, ch:int, out_ch:int, up:int=2, nres:int=2):
-        chans = [ch]*(up-1) + [ch//2]
-        layers = [nn.Conv2d(in_ch, ch, 3, padding=1), *[ResBlock(ch, ch//2) for _ in range(nres)]]
-        for a, b in zip([ch] + chans[:-1], chans): layers += [nn.ReLU(), nn.ConvTranspose2d(a, b, 4, 2, 1)]
-        layers += [nn.ReLU(), nn.Conv2d(chans[-1], out_ch, 3, padding=1)]
-        super().__init__(*layers)
+__all__ = ['RECIPES', 'reparameterize', 'gaussian_kl', 'discretized_logistic_nll', 'VAEConfig', 'VAE', 'vae_elbo', 'kl_beta',
+           'evaluate_vae', 'train_vae']
 
 # %% ../nbs/00_vae_cifar.ipynb #33d8edfd
 def reparameterize(mu:Tensor, logvar:Tensor)->Tensor:
@@ -86,8 +59,11 @@ class VAE(nn.Module):
         self.encoder = Encoder(3, cfg.ch, 2*cfg.zc, cfg.down, cfg.nres)
         self.decoder = Decoder(cfg.zc, cfg.ch, 6, cfg.down, cfg.nres)
 
-    def encode(self, x:Tensor)->tuple: # mu, logvar, each (B, zc, h, w)
+    def posterior(self, x:Tensor)->tuple: # mu, logvar of q(z|x), each (B, zc, h, w)
         return self.encoder(x).chunk(2, 1)
+
+    def encode(self, x:Tensor)->Tensor: # the continuous latents: the posterior mean mu, (B, zc, h, w)
+        return self.posterior(x)[0]
 
     def decode(self, z:Tensor)->tuple: # mean, log_scale, each (B, 3, 32, 32)
         mean, log_scale = self.decoder(z).chunk(2, 1)
@@ -95,7 +71,7 @@ class VAE(nn.Module):
 
     def forward(self, x:Tensor # (B, 3, 32, 32) in [-1, 1]
                )->dict:
-        mu, logvar = self.encode(x)
+        mu, logvar = self.posterior(x)
         z = reparameterize(mu, logvar)
         mean, log_scale = self.decode(z)
         return dict(mu=mu, logvar=logvar, z=z, mean=mean, log_scale=log_scale)
@@ -132,7 +108,6 @@ def kl_beta(step:int, warmup:int)->float:
 def evaluate_vae(model:VAE, x:Tensor, # (N, 3, 32, 32) uint8 or float in [-1, 1]
                  bs:int=500, seed:int=0)->dict:
     "Negative ELBO (bits/dim, and its parts) and posterior-mean reconstruction PSNR on a split."
-    from willie.metrics import psnr
     model.eval()
     sums, n, ps = {}, 0, []
     with torch.random.fork_rng(devices=[]):
@@ -140,50 +115,20 @@ def evaluate_vae(model:VAE, x:Tensor, # (N, 3, 32, 32) uint8 or float in [-1, 1]
         for xb in float_batches(x, bs):
             _, logs = vae_elbo(model, xb)
             for k, v in logs.items(): sums[k] = sums.get(k, 0.) + v*len(xb)
-            mean, _ = model.decode(model.encode(xb)[0])
+            mean, _ = model.decode(model.encode(xb))
             ps.append(psnr(xb, mean.clamp(-1, 1), reduction='none'))
             n += len(xb)
     return {k: v/n for k, v in sums.items()} | {'psnr': float(torch.cat(ps).mean())}
 
-# %% ../nbs/00_vae_cifar.ipynb #78a48f7c
-def train_cifar_model(model:nn.Module, # model with a `cfg`, trained in place
-                      loss_fn, # loss_fn(model, x float (B,3,32,32), step) -> (loss, logs)
-                      steps:int, bs:int, lr:float, # budget and peak learning rate
-                      eval_fn=None, # eval_fn(model, x_test uint8) -> dict of test metrics, run at the end
-                      name:str|None=None, # save the weights to the registry under this name
-                      ckpt_dir=None, # checkpoints for resuming (None: none)
-                      log_every:int=200, seed:int=0, warmup:int=100)->tuple: # (model, metrics)
-    "Train on the CIFAR-10 train split with `willie.train.Trainer`, evaluate on the test split, optionally ship the weights."
-    from willie.train import Trainer, TrainConfig, step_batches
-    xtr, _ = cifar_tensors('train', as_float=False)
-    batches = step_batches(xtr, bs, seed=seed, augment=hflip_augment)
-    batch_fn = lambda step: (batches(step), step)
-    def loss(m, b): xb, step = b; return loss_fn(m, to_float(xb), step)
-    cfg = TrainConfig(steps=steps, lr=lr, warmup=warmup, seed=seed, log_every=log_every, grad_clip=1.0)
-    tr = Trainer(model, loss, batch_fn, cfg, ckpt_dir=ckpt_dir)
-    t0, n0 = time.time(), time.process_time()
-    for end in range(log_every, steps + log_every, log_every):
-        tr.fit(min(end, steps))
-        h = tr.history[-1]
-        print(f"step {tr.step:6d}  {time.time()-t0:7.1f}s  " + '  '.join(f'{k} {v:.4f}' for k, v in h.items() if k != 'step'), flush=True)
-    metrics = {'steps': steps, 'batch_size': bs, 'train_wall_s': round(time.time()-t0, 1), 'train_cpu_s': round(time.process_time()-n0, 1)}
-    if eval_fn is not None:
-        xte, _ = cifar_tensors('test', as_float=False)
-        metrics |= {f'test_{k}': v for k, v in eval_fn(model.eval(), xte).items()}
-    print(metrics, flush=True)
-    if name is not None:
-        from willie.weights import save_weights
-        save_weights(model, name, metrics)
-    return model, metrics
-
 # %% ../nbs/00_vae_cifar.ipynb #223601fc
-def train_vae(steps:int=4000, # optimizer steps
-              bs:int=64, lr:float=1e-3,
-              kl_warmup:int=1000, # steps over which the KL weight rises to 1
-              name:str|None='vae_cifar', # registry name for the weights (None: don't save)
-              cfg:VAEConfig|None=None, seed:int=0, **kwargs)->tuple: # (model, metrics)
-    "The recipe of the shipped `vae_cifar` weights."
-    torch.manual_seed(seed)
-    model = VAE(cfg or VAEConfig())
+RECIPES = {'vae_cifar': dict(model=asdict(VAEConfig()), seed=0, data=dict(dataset='cifar10', split='train', augment='hflip'),
+                             train=dict(steps=4000, bs=64, lr=1e-3, warmup=100, grad_clip=1.0, kl_warmup=1000))}
+
+def train_vae(recipe:str|dict='vae_cifar', # a name in `RECIPES` (saved under that name) or a recipe dict (not saved)
+              **kwargs, # passed to `train_cifar_model`: data, save_to, ckpt_dir, log_every, log
+             )->tuple: # (model, metrics)
+    "Train a VAE by `recipe`: `train_vae()` reproduces the shipped `vae_cifar` weights"
+    name, recipe = (recipe, RECIPES[recipe]) if isinstance(recipe, str) else (None, recipe)
+    kl_warmup = recipe['train']['kl_warmup']
     loss_fn = lambda m, x, step: vae_elbo(m, x, kl_beta(step, kl_warmup))
-    return train_cifar_model(model, loss_fn, steps, bs, lr, evaluate_vae, name, seed=seed, **kwargs)
+    return train_cifar_model(lambda c: VAE(VAEConfig(**c)), loss_fn, recipe, evaluate_vae, name, **kwargs)

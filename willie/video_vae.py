@@ -5,73 +5,23 @@
 # %% ../nbs/04a_video_vae.ipynb #a87b12f8
 from __future__ import annotations
 import math, time, copy, json
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass, asdict
 from pathlib import Path
 import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
-from einops import rearrange
+from .convs import Encoder3d, Decoder3d
+from .data import ClipDataset, ClipStore
 from .fsq import FSQ
-from .vq import VectorQuantizer, CodeUsage
+from .metrics import evaluate_tokenizer, psnr
+from .train import Trainer, TrainConfig, step_batches
+from .vq import VectorQuantizer
+from .weights import read_registry, resolve_arch, save_dir, save_weights
 
 # %% auto #0
-__all__ = ['ResBlock3d', 'Encoder3d', 'Decoder3d', 'VideoAEConfig', 'VideoFSQVAEConfig', 'VideoVQVAEConfig', 'VideoTokenizer',
-           'VideoFSQVAE', 'VideoVQVAE', 'recon_loss', 'subset_psnr', 'fixed_clips', 'tokenizer_augment',
+__all__ = ['RECIPES', 'VideoAEConfig', 'VideoFSQVAEConfig', 'VideoVQVAEConfig', 'VideoTokenizer', 'VideoFSQVAE', 'VideoVQVAE',
+           'recon_loss', 'subset_psnr', 'fixed_clips', 'tokenizer_augment', 'tokenizer_recipe', 'tokenizer_data',
            'train_tokenizer', 'tokenizer_table']
-
-# %% ../nbs/04a_video_vae.ipynb #12b53431
-class ResBlock3d(nn.Module):
-    "x + conv(act(norm(conv(act(norm(x)))))), 3x3x3 kernels, same shape."
-    def __init__(self,
-                 ch:int, # channels in and out
-                 dropout:float=0.0, # dropout between the two convolutions
-                ):
-        super().__init__()
-        self.net = nn.Sequential(nn.GroupNorm(8, ch), nn.SiLU(), nn.Conv3d(ch, ch, 3, padding=1),
-                                 nn.GroupNorm(8, ch), nn.SiLU(), nn.Dropout(dropout), nn.Conv3d(ch, ch, 3, padding=1))
-    def forward(self, x): return x + self.net(x)
-
-# %% ../nbs/04a_video_vae.ipynb #f899fa60
-def _kernel(stride): return tuple(4 if s == 2 else 3 for s in stride)
-
-class Encoder3d(nn.Module):
-    "Strided Conv3d stages with residual blocks: (B,1,T,H,W) -> (B,out_dim,T/4,H/8,W/8) for the default strides."
-    def __init__(self,
-                 ch:tuple, # channels of each stage, fine to coarse, e.g. (16, 64, 128)
-                 n_res:tuple, # residual blocks after each stage's downsampling, e.g. (0, 1, 2)
-                 strides:tuple, # (t, h, w) stride of each stage, each 1 or 2
-                 out_dim:int, # latent channels (FSQ: len(levels); VQ: code dim)
-                 dropout:float=0.0, # dropout inside residual blocks
-                ):
-        super().__init__()
-        layers, cin = [], 1
-        for c, n, s in zip(ch, n_res, strides):
-            layers.append(nn.Conv3d(cin, c, _kernel(s), stride=tuple(s), padding=1))
-            layers += [ResBlock3d(c, dropout) for _ in range(n)]
-            cin = c
-        layers += [nn.GroupNorm(8, cin), nn.SiLU(), nn.Conv3d(cin, out_dim, 1)]
-        self.net = nn.Sequential(*layers)
-    def forward(self, x): return self.net(x)
-
-class Decoder3d(nn.Module):
-    "The mirror of `Encoder3d`: latents (B,in_dim,t,h,w) -> (B,1,T,H,W) with transposed convolutions."
-    def __init__(self,
-                 ch:tuple, # channels of the encoder's stages, fine to coarse (mirrored here)
-                 n_res:tuple, # residual blocks per stage, in encoder order
-                 strides:tuple, # the encoder's strides
-                 in_dim:int, # latent channels
-                 dropout:float=0.0, # dropout inside residual blocks
-                ):
-        super().__init__()
-        ch, n_res, strides = list(ch)[::-1], list(n_res)[::-1], list(strides)[::-1]
-        layers = [nn.Conv3d(in_dim, ch[0], 3, padding=1)]
-        for i, (c, n, s) in enumerate(zip(ch, n_res, strides)):
-            layers += [ResBlock3d(c, dropout) for _ in range(n)]
-            cout = ch[i + 1] if i + 1 < len(ch) else 1
-            if cout == 1: layers += [nn.GroupNorm(8, c), nn.SiLU()]
-            layers.append(nn.ConvTranspose3d(c, cout, _kernel(s), stride=tuple(s), padding=1))
-        self.net = nn.Sequential(*layers)
-    def forward(self, z): return self.net(z)
 
 # %% ../nbs/04a_video_vae.ipynb #8649473d
 @dataclass
@@ -97,7 +47,7 @@ class VideoVQVAEConfig(VideoAEConfig):
 
 # %% ../nbs/04a_video_vae.ipynb #7e16360d
 class VideoTokenizer(nn.Module):
-    "Encoder -> quantizer -> decoder, with the course's video tokenizer interface."
+    "Encoder -> quantizer -> decoder, with the course's tokenizer contract (`tokenize`, `detokenize`, `token_shape`, `codebook_size`)"
     def build(self, cfg:VideoAEConfig, latent_dim:int):
         self.cfg = cfg
         self.encoder = Encoder3d(cfg.ch, cfg.n_res, cfg.strides, latent_dim, cfg.dropout)
@@ -107,6 +57,20 @@ class VideoTokenizer(nn.Module):
     def downsample(self)->tuple: # total (t, h, w) downsampling
         return tuple(math.prod(s[i] for s in self.cfg.strides) for i in range(3))
 
+    def token_shape(self, clip_shape:tuple # (T, H, W) of a clip, multiples of `downsample`
+                   )->tuple: # (t, h, w) of its token grid
+        if any(n % d for n, d in zip(clip_shape, self.downsample)):
+            raise ValueError(f"clip shape {tuple(clip_shape)} is not a multiple of the downsampling {self.downsample}")
+        return tuple(n // d for n, d in zip(clip_shape, self.downsample))
+
+    def encode(self, x:Tensor # (B,1,T,H,W) in [-1, 1]
+              )->Tensor: # (B,d,t,h,w) continuous latents, before quantization
+        return self.encoder(x)
+
+    def decode(self, z:Tensor # (B,d,t,h,w) continuous latents
+              )->Tensor: # (B,1,T,H,W) reconstruction of their quantized version
+        return self.decoder(self.quantizer(z)[0])
+
     def forward(self, x:Tensor # (B,1,T,H,W) in [-1, 1]
                ): # x_hat (B,1,T,H,W), aux loss (scalar), idx (B,t,h,w)
         zq, aux, idx = self.quantizer(self.encoder(x))
@@ -114,12 +78,12 @@ class VideoTokenizer(nn.Module):
 
     @torch.no_grad()
     def tokenize(self, x:Tensor # (B,1,T,H,W) in [-1, 1]
-                )->Tensor: # (B,t,h,w) long token indices
+                )->Tensor: # (B,t,h,w) long token indices in [0, codebook_size)
         return self.quantizer(self.encoder(x))[2]
 
     @torch.no_grad()
-    def detokenize(self, idx:Tensor # (B,t,h,w) long token indices
-                  )->Tensor: # (B,1,T,H,W) reconstruction
+    def detokenize(self, idx:Tensor # (B,t,h,w) long token indices in [0, codebook_size)
+                  )->Tensor: # (B,1,T,H,W) reconstruction, about [-1, 1]
         return self.decoder(self.codes(idx))
 
 class VideoFSQVAE(VideoTokenizer):
@@ -144,11 +108,10 @@ class VideoVQVAE(VideoTokenizer):
 def recon_loss(model:nn.Module, # a video tokenizer
                x:Tensor, # (B,1,T,H,W) batch in [-1, 1]
               ): # (loss, logs)
-    "MSE reconstruction + the quantizer's auxiliary loss, with PSNR in the logs."
+    "MSE reconstruction + the quantizer's auxiliary loss, with `willie.metrics.psnr` (mean over clips) in the logs."
     x_hat, aux, _ = model(x)
     mse = F.mse_loss(x_hat.float(), x.float())
-    mse_ = mse.item()
-    return mse + aux, {'mse': mse_, 'aux': aux.detach().item(), 'psnr': 10 * math.log10(4 / mse_)}
+    return mse + aux, {'mse': mse.item(), 'aux': aux.detach().item(), 'psnr': psnr(x.float(), x_hat.detach().float()).item()}
 
 @torch.no_grad()
 def subset_psnr(model:nn.Module, # a video tokenizer
@@ -156,7 +119,6 @@ def subset_psnr(model:nn.Module, # a video tokenizer
                 bs:int=8, # batch size
                )->float: # mean per-clip PSNR in dB
     "Mean PSNR of eval-mode reconstructions (through the tokens) of a fixed set of clips."
-    from willie.metrics import psnr
     was = model.training; model.eval()
     out = [psnr(clips[i:i+bs], model.detokenize(model.tokenize(clips[i:i+bs])).float().clamp(-1, 1), reduction='none')
            for i in range(0, len(clips), bs)]
@@ -189,34 +151,48 @@ def tokenizer_augment(ds, # a ClipDataset (its `augment` does crops and flips)
     return augment
 
 # %% ../nbs/04a_video_vae.ipynb #05453b88
-def train_tokenizer(model:nn.Module, # a fresh video tokenizer (with a `cfg`)
-                    name:str, # registry name for the weights, e.g. 'fsq_vae_64'
-                    steps:int=3000, # optimizer steps
-                    bs:int=8, # clips per batch
-                    lr:float=2e-3, # peak learning rate
-                    weight_decay:float=0.05, # AdamW weight decay on kernels
-                    ema:float=0.999, # EMA decay of the weights
-                    size:int=64, # frame size of the clip store
-                    clip_len:int=16, # frames per clip
-                    eval_every:int=250, # steps between subset evaluations
-                    n_eval:int=32, # clips in the val and train subsets used during training
+def tokenizer_recipe(arch:str, # registry name of the model class, e.g. 'VideoFSQVAE'
+                     cfg, # its config dataclass
+                     steps:int, # optimizer steps
+                     lr:float=2e-3, # peak learning rate
+                     seed:int=0, # seeds the weights, the data order and the augmentation
+                    )->dict: # the whole recipe, JSON-ready
+    "The recipe of a course video tokenizer: model, data and augmentation, training settings, seed"
+    return json.loads(json.dumps(dict(
+        arch=arch, model=asdict(cfg), seed=seed,
+        data=dict(store='film', size=64, clip_len=16, split='train', val_subset='val', n_eval=32, shot_aware=True,
+                  block_len=None, val_every=10, # split blocks: None = 20 s of film; every 10th block is val
+                  augment=dict(scale=(0.8, 1.0), flip=0.5, reverse=0.5, gain=(0.8, 1.2), offset=0.1)),
+        train=dict(steps=steps, bs=8, lr=lr, weight_decay=0.05, ema=0.999, warmup=min(200, steps // 10),
+                   channels_last=True, eval_every=250, keep='best of raw and EMA weights on the val subset'))))
+
+def tokenizer_data(recipe:dict, # a tokenizer recipe
+                   store:ClipStore, # the clip store to cut clips from
+                  )->tuple: # (train, val) `ClipDataset`s as the recipe asks
+    "The training and validation datasets of a recipe, from `store`"
+    d = recipe['data']; a = d['augment']
+    mk = lambda split: ClipDataset(store, d['clip_len'], split=split, block_len=d['block_len'], val_every=d['val_every'],
+                                   shot_aware=d['shot_aware'], scale=tuple(a['scale']), flip=a['flip'])
+    return mk(d['split']), mk(d['val_subset'])
+
+def train_tokenizer(recipe:dict, # from `tokenizer_recipe`
+                    train_ds:ClipDataset, # training clips (its `augment` does the crops and flips)
+                    val_ds:ClipDataset, # the val split (every window): a fixed subset is tracked, all of it evaluated at the end
+                    name:str|None=None, # registry name to save under (None: don't save)
+                    save_to=None, # registry folder; default `save_dir()` (the package only with $WILLIE_SAVE_WEIGHTS=1)
                     ckpt_dir:str|Path|None=None, # checkpoints (a run found there is resumed)
-                    save:bool=True, # evaluate on the whole val split and save to the registry
-                    seed:int=0, # data order and weights
-                    augment:bool=True, # crops, flips, time reversal, gain/offset (`tokenizer_augment`)
                     log=print, # where progress lines go
                    )->tuple: # (best model in eval mode, metrics dict)
-    "Train a video tokenizer on the film's train split, keep the best of raw/EMA weights on val, save it."
-    from willie.train import Trainer, TrainConfig, step_batches
-    from willie.data import film_store, ClipDataset
-    from willie.metrics import evaluate_tokenizer
+    "Train a video tokenizer by `recipe`, keep the best of raw/EMA weights on val, optionally save it with its recipe"
+    t, a, seed = recipe['train'], recipe['data']['augment'], recipe['seed']
     torch.manual_seed(seed)
-    store = film_store(size)
-    train_ds, val_ds = ClipDataset(store, clip_len, split='train'), ClipDataset(store, clip_len, split='val')
-    val_full = ClipDataset(store, clip_len, split='val', stride=clip_len)  # every val frame once
+    model = resolve_arch(recipe['arch'])(resolve_arch(recipe['arch'] + 'Config')(**recipe['model']))
+    n_eval, bs, steps = recipe['data']['n_eval'], t['bs'], t['steps']
+    val_full = ClipDataset(val_ds.store, val_ds.clip_len, split='val', stride=val_ds.clip_len, block_len=val_ds.block_len,
+                           val_every=val_ds.val_every, shot_aware=val_ds.shot_aware)  # every val frame once
     val_sub, train_sub = fixed_clips(val_ds, n_eval), fixed_clips(train_ds, n_eval)
     n_params = sum(p.numel() for p in model.parameters())
-    log(f'{name}: {type(model).__name__} {n_params/1e6:.2f}M params, {len(train_ds)} train / {len(val_ds)} val clips, {steps} steps of {bs}')
+    log(f'{name or "tokenizer"}: {type(model).__name__} {n_params/1e6:.2f}M params, {len(train_ds)} train / {len(val_ds)} val clips, {steps} steps of {bs}')
     best = {'val_psnr': -1.0}
     t0, trainer = time.time(), None
 
@@ -233,10 +209,11 @@ def train_tokenizer(model:nn.Module, # a fresh video tokenizer (with a `cfg`)
             + ' '.join(f'{k} {v:.2f}' for k, v in res.items()) + f" | best {best['val_psnr']:.2f} ({best.get('which')}@{best.get('step')})")
         return res
 
-    cfg = TrainConfig(steps=steps, lr=lr, weight_decay=weight_decay, ema=ema, warmup=min(200, steps // 10),
-                      channels_last=True, seed=seed, eval_every=eval_every, ckpt_every=eval_every)
-    trainer = Trainer(model, recon_loss, step_batches(train_ds, bs, seed, augment=tokenizer_augment(train_ds) if augment else None), cfg,
-                      eval_fn=eval_fn, ckpt_dir=ckpt_dir)
+    cfg = TrainConfig(steps=steps, lr=t['lr'], weight_decay=t['weight_decay'], ema=t['ema'], warmup=t['warmup'],
+                      channels_last=t['channels_last'], seed=seed, eval_every=t['eval_every'], ckpt_every=t['eval_every'])
+    augment = tokenizer_augment(train_ds, a['reverse'], tuple(a['gain']), a['offset']) if a else None
+    trainer = Trainer(model, recon_loss, step_batches(train_ds, bs, seed, augment=augment), cfg,
+                      eval_fn=eval_fn, ckpt_dir=ckpt_dir, log=lambda s: None)
     trainer.fit()
     train_s = time.time() - t0
     final = copy.deepcopy(model)
@@ -245,29 +222,31 @@ def train_tokenizer(model:nn.Module, # a fresh video tokenizer (with a `cfg`)
     metrics = dict(steps=steps, batch_size=bs, train_seconds=round(train_s), params=n_params,
                    kept=f"{best.get('which')}@{best.get('step')}", val_subset_psnr=best['val_psnr'],
                    train_subset_psnr=best.get('train_psnr'))
-    if save:
-        from willie.weights import save_weights
-        res = evaluate_tokenizer(final, val_full, bs=8, progress=False)
-        metrics |= {f'val_{k}': v for k, v in res.items() if k in ('psnr', 'ssim', 'code_use', 'codes_used', 'perplexity', 'n_clips')}
-        metrics |= {k: res[k] for k in ('bits_per_token', 'bpp', 'tokens_per_clip', 'codebook_size')}
-        metrics['gap_db'] = metrics['train_subset_psnr'] - metrics['val_subset_psnr']
-        save_weights(final, name, metrics)
+    res = evaluate_tokenizer(final, val_full, bs=8, progress=False)
+    metrics |= {f'val_{k}': v for k, v in res.items() if k in ('psnr', 'ssim', 'code_use', 'codes_used', 'perplexity', 'n_clips')}
+    metrics |= {k: res[k] for k in ('bits_per_token', 'bpp', 'tokens_per_clip', 'codebook_size')}
+    metrics['gap_db'] = metrics['train_subset_psnr'] - metrics['val_subset_psnr']
+    if name is not None:
+        save_weights(final, name, metrics, save_to or save_dir(), recipe=recipe)
         log(f'{name} saved: ' + json.dumps(metrics))
     return final, metrics
+
+# %% ../nbs/04a_video_vae.ipynb #623bf2dd
+RECIPES = {'fsq_vae_64': tokenizer_recipe('VideoFSQVAE', VideoFSQVAEConfig(dropout=0.1), steps=2400),
+           'vq_vae_64': tokenizer_recipe('VideoVQVAE', VideoVQVAEConfig(dropout=0.1), steps=1200)}
 
 # %% ../nbs/04a_video_vae.ipynb #e5d91052
 def tokenizer_table(results:dict, # name -> `evaluate_tokenizer` result
                     reg:dict|None=None, # the weights registry (default: `read_registry()`)
                    ):
-    "Print one row per tokenizer: size and training from the registry, rate and distortion from `results`."
-    from willie.weights import read_registry
+    "Print one row per tokenizer (fits 110 columns): size and training from the registry, rate and distortion from `results`"
     reg = reg or read_registry()
-    cols = ['params', 'train min', 'steps', 'val PSNR', 'val SSIM', 'codes used', 'perplexity', 'bits/token', 'bpp',
-            'tokens/clip', 'gap dB', 'MB']
-    print(f"{'':>15}" + ''.join(f'{c:>12}' for c in cols))
+    cols = [('params', 7), ('min', 4), ('steps', 6), ('PSNR', 6), ('SSIM', 6), ('codes used', 10), ('ppl', 5),
+            ('bits/tok', 8), ('bpp', 7), ('tok/clip', 8), ('gap dB', 7), ('MB', 5)]
+    print(f"{'':15}" + ''.join(f' {c:>{w}}' for c, w in cols))
     for n, r in results.items():
         e = reg[n]; m = e['metrics']
         row = [f"{e['params']/1e6:.2f}M", f"{m['train_seconds']/60:.0f}", m['steps'], f"{r['psnr']:.2f}", f"{r['ssim']:.3f}",
                f"{r['codes_used']}/{r['codebook_size']}", f"{r['perplexity']:.0f}", f"{r['bits_per_token']:.2f}",
                f"{r['bpp']:.4f}", r['tokens_per_clip'], f"{m['gap_db']:.2f}", f"{e['bytes']/2**20:.1f}"]
-        print(f'{n:>15}' + ''.join(f'{str(v):>12}' for v in row))
+        print(f'{n:15}' + ''.join(f' {str(v):>{w}}' for v, (_, w) in zip(row, cols)))

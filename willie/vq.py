@@ -4,16 +4,17 @@
 
 # %% ../nbs/01_vq_cifar.ipynb #68336f0c
 from __future__ import annotations
-import math, time
+import math
 from dataclasses import dataclass, asdict
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
 from einops import rearrange
-from .vae import Encoder, Decoder, train_cifar_model
-from .cifar import float_batches, to_float
+from .convs import Encoder, Decoder
+from .cifar import float_batches, train_cifar_model
+from .metrics import CodeUsage, psnr
 
 # %% auto #0
-__all__ = ['VQ_VARIANTS', 'nearest_code', 'VectorQuantizer', 'CodeUsage', 'VQVAEConfig', 'VQVAE', 'vqvae_loss', 'evaluate_vqvae',
+__all__ = ['VQ_VARIANTS', 'RECIPES', 'nearest_code', 'VectorQuantizer', 'VQVAEConfig', 'VQVAE', 'vqvae_loss', 'evaluate_vqvae',
            'train_vqvae']
 
 # %% ../nbs/01_vq_cifar.ipynb #e8736be0
@@ -106,26 +107,6 @@ class VectorQuantizer(nn.Module):
             zq = rearrange(zq.reshape(*spatial, self.dim), 'b ... d -> b d ...')
         return zq.to(z.dtype), loss, idx.reshape(spatial)
 
-# %% ../nbs/01_vq_cifar.ipynb #a6713a37
-class CodeUsage:
-    "Accumulates a code histogram over many batches; reports used fraction and perplexity of the total."
-    def __init__(self, codebook_size:int): self.codebook_size = codebook_size; self.reset()
-    def reset(self): self.counts = torch.zeros(self.codebook_size, dtype=torch.long); return self
-    def update(self, idx:Tensor # long indices of any shape
-              ):
-        self.counts += torch.bincount(idx.flatten().cpu(), minlength=self.codebook_size); return self
-    @property
-    def probs(self)->Tensor: return self.counts.double()/self.counts.sum().clamp_min(1)
-    @property
-    def used(self)->float: "Fraction of codes used at least once."; return float((self.counts > 0).double().mean())
-    @property
-    def entropy_bits(self)->float:
-        "Entropy of the code histogram in bits per code."
-        p = self.probs[self.probs > 0]; return float(-(p*p.log2()).sum())
-    @property
-    def perplexity(self)->float: "2^entropy: the effective number of codes."; return 2**self.entropy_bits
-    def __repr__(self): return f'CodeUsage({int(self.counts.sum())} codes seen, used={self.used:.3f}, perplexity={self.perplexity:.1f})'
-
 # %% ../nbs/01_vq_cifar.ipynb #45c560f1
 @dataclass
 class VQVAEConfig:
@@ -158,12 +139,18 @@ class VQVAE(nn.Module):
         zq, vq_loss, idx = self.vq(self.encoder(x))
         return self.decoder(zq), vq_loss, idx
 
+    def encode(self, x:Tensor # (B, 3, 32, 32) in [-1, 1]
+              )->Tensor: # continuous latents before quantization, (B, dim, h, w)
+        return self.encoder(x)
+
     @torch.no_grad()
-    def encode(self, x:Tensor)->Tensor: # idx (B, h, w)
+    def tokenize(self, x:Tensor # (B, 3, 32, 32) in [-1, 1]
+                )->Tensor: # (B, h, w) long code indices in [0, codebook_size)
         return self.vq(self.encoder(x))[2]
 
     @torch.no_grad()
-    def decode(self, idx:Tensor)->Tensor: # images (B, 3, 32, 32)
+    def detokenize(self, idx:Tensor # (B, h, w) long code indices
+                  )->Tensor: # images (B, 3, 32, 32), about [-1, 1]
         return self.decoder(self.vq.embed(idx))
 
 # %% ../nbs/01_vq_cifar.ipynb #469b48ca
@@ -179,7 +166,6 @@ def evaluate_vqvae(model:nn.Module, x:Tensor, # (N, 3, 32, 32) uint8 or float in
                    usage:CodeUsage|None=None, # filled with the split's code histogram if given
                   )->dict:
     "PSNR, code use and perplexity over the whole split; bits per image at the codebook's size and at the codes' entropy."
-    from willie.metrics import psnr
     model.eval()
     usage, ps = (usage or CodeUsage(model.vq.codebook_size)).reset(), []
     for xb in float_batches(x, bs):
@@ -189,12 +175,13 @@ def evaluate_vqvae(model:nn.Module, x:Tensor, # (N, 3, 32, 32) uint8 or float in
     return {'psnr': float(torch.cat(ps).mean()), 'code_use': usage.used, 'perplexity': usage.perplexity,
             'bits_per_image': n_tok*math.log2(model.vq.codebook_size), 'entropy_bits_per_image': n_tok*usage.entropy_bits}
 
-def train_vqvae(variant:str='ema_restart', # a key of VQ_VARIANTS
-                steps:int=3000, bs:int=64, lr:float=2e-3,
-                name:str|None='default', # registry name ('default': vqvae_cifar_<variant>; None: don't save)
-                cfg:VQVAEConfig|None=None, seed:int=0, **kwargs)->tuple: # (model, metrics)
-    "The recipe of the shipped `vqvae_cifar_<variant>` weights: same budget for every variant."
-    torch.manual_seed(seed)
-    cfg = cfg or VQVAEConfig(**VQ_VARIANTS[variant])
-    if name == 'default': name = f'vqvae_cifar_{variant}'
-    return train_cifar_model(VQVAE(cfg), lambda m, x, step: vqvae_loss(m, x), steps, bs, lr, evaluate_vqvae, name, seed=seed, **kwargs)
+RECIPES = {f'vqvae_cifar_{v}': dict(model=asdict(VQVAEConfig(**kw)), seed=0, data=dict(dataset='cifar10', split='train', augment='hflip'),
+                                      train=dict(steps=3000, bs=64, lr=2e-3, warmup=100, grad_clip=1.0))
+           for v, kw in VQ_VARIANTS.items()}  # the same budget for every variant
+
+def train_vqvae(recipe:str|dict='vqvae_cifar_ema_restart', # a name in `RECIPES` (saved under that name) or a recipe dict (not saved)
+                **kwargs, # passed to `train_cifar_model`: data, save_to, ckpt_dir, log_every, log
+               )->tuple: # (model, metrics)
+    "Train a VQ-VAE by `recipe`: `train_vqvae('vqvae_cifar_plain')` reproduces those shipped weights"
+    name, recipe = (recipe, RECIPES[recipe]) if isinstance(recipe, str) else (None, recipe)
+    return train_cifar_model(lambda c: VQVAE(VQVAEConfig(**c)), lambda m, x, step: vqvae_loss(m, x), recipe, evaluate_vqvae, name, **kwargs)

@@ -4,16 +4,17 @@
 
 # %% ../nbs/02_vqvae2_cifar.ipynb #814f13c4
 from __future__ import annotations
-import math, time
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, asdict
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
-from .vae import Encoder, Decoder, train_cifar_model
-from .vq import VectorQuantizer, CodeUsage
-from .cifar import float_batches, to_float
+from .convs import Encoder, Decoder
+from .cifar import float_batches, train_cifar_model
+from .metrics import CodeUsage, psnr
+from .vq import VectorQuantizer
 
 # %% auto #0
-__all__ = ['VQVAE2Config', 'VQVAE2', 'vqvae2_loss', 'evaluate_vqvae2', 'train_vqvae2']
+__all__ = ['RECIPES', 'VQVAE2Config', 'VQVAE2', 'vqvae2_loss', 'evaluate_vqvae2', 'train_vqvae2']
 
 # %% ../nbs/02_vqvae2_cifar.ipynb #6eb4511e
 @dataclass
@@ -54,10 +55,12 @@ class VQVAE2(nn.Module):
         return self.decode_q(q_t, q_b), loss, (idx_t, idx_b)
 
     @torch.no_grad()
-    def encode(self, x:Tensor)->tuple: return self.quantize(x)[3:]  # idx_t (B,4,4), idx_b (B,8,8)
+    def tokenize(self, x:Tensor # (B, 3, 32, 32) in [-1, 1]
+                )->tuple: # idx_t (B,4,4), idx_b (B,8,8), long in [0, codebook_size)
+        return self.quantize(x)[3:]
 
     @torch.no_grad()
-    def decode(self, idx_t:Tensor, idx_b:Tensor)->Tensor: # images (B, 3, 32, 32)
+    def detokenize(self, idx_t:Tensor, idx_b:Tensor)->Tensor: # images (B, 3, 32, 32), about [-1, 1]
         return self.decode_q(self.vq_t.embed(idx_t), self.vq_b.embed(idx_b))
 
 # %% ../nbs/02_vqvae2_cifar.ipynb #e8d0e97e
@@ -72,7 +75,6 @@ def vqvae2_loss(model:VQVAE2, x:Tensor)->tuple:
 def evaluate_vqvae2(model:VQVAE2, x:Tensor, # (N, 3, 32, 32) uint8 or float in [-1, 1]
                     bs:int=500)->dict:
     "PSNR, per-level code use and perplexity over the whole split, bits per image (naive and entropy)."
-    from willie.metrics import psnr
     model.eval()
     ut, ub, ps = CodeUsage(model.cfg.codebook_size), CodeUsage(model.cfg.codebook_size), []
     for xb in float_batches(x, bs):
@@ -83,10 +85,12 @@ def evaluate_vqvae2(model:VQVAE2, x:Tensor, # (N, 3, 32, 32) uint8 or float in [
             'top_perplexity': ut.perplexity, 'bottom_perplexity': ub.perplexity,
             'bits_per_image': (nt + nb)*bits, 'entropy_bits_per_image': nt*ut.entropy_bits + nb*ub.entropy_bits}
 
-def train_vqvae2(steps:int=3000, bs:int=64, lr:float=2e-3, # the one-level model's budget
-                 name:str|None='vqvae2_cifar', # registry name (None: don't save)
-                 cfg:VQVAE2Config|None=None, seed:int=0, **kwargs)->tuple: # (model, metrics)
-    "The recipe of the shipped `vqvae2_cifar` weights."
-    torch.manual_seed(seed)
-    model = VQVAE2(cfg or VQVAE2Config())
-    return train_cifar_model(model, lambda m, x, step: vqvae2_loss(m, x), steps, bs, lr, evaluate_vqvae2, name, seed=seed, **kwargs)
+RECIPES = {'vqvae2_cifar': dict(model=asdict(VQVAE2Config()), seed=0, data=dict(dataset='cifar10', split='train', augment='hflip'),
+                                train=dict(steps=3000, bs=64, lr=2e-3, warmup=100, grad_clip=1.0))}  # the one-level model's budget
+
+def train_vqvae2(recipe:str|dict='vqvae2_cifar', # a name in `RECIPES` (saved under that name) or a recipe dict (not saved)
+                 **kwargs, # passed to `train_cifar_model`: data, save_to, ckpt_dir, log_every, log
+                )->tuple: # (model, metrics)
+    "Train a VQ-VAE-2 by `recipe`: `train_vqvae2()` reproduces the shipped `vqvae2_cifar` weights"
+    name, recipe = (recipe, RECIPES[recipe]) if isinstance(recipe, str) else (None, recipe)
+    return train_cifar_model(lambda c: VQVAE2(VQVAE2Config(**c)), lambda m, x, step: vqvae2_loss(m, x), recipe, evaluate_vqvae2, name, **kwargs)

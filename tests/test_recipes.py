@@ -1,0 +1,140 @@
+"""Recipes are data: every shipped weight records the recipe and commit that made it, the notebook's `slow` cell trains
+exactly that recipe, training runs on any dataset (a synthetic store here) and writes into the package only when asked."""
+import ast, json, re
+from pathlib import Path
+import pytest, torch
+
+from willie import tubelets, vae, vq, vqvae2, video_vae
+from willie.train import train_requested
+from willie.weights import WEIGHTS_DIR, load_weights, read_registry, save_dir, save_weights
+
+ROOT = Path(__file__).resolve().parents[1]
+MODULES = {'vae': vae, 'vq': vq, 'vqvae2': vqvae2, 'video_vae': video_vae, 'tubelets': tubelets}
+ALLOWED_KW = {'ckpt_dir', 'save_to', 'log', 'log_every', 'data'}   # where and how loudly, never what
+
+
+def recipes()->dict:
+    out = {}
+    for m in MODULES.values(): out |= m.RECIPES
+    return json.loads(json.dumps(out))
+
+
+def test_every_entry_records_its_recipe_and_commit():
+    reg, rec = read_registry(), recipes()
+    assert set(reg) <= set(rec), f"registry entries without a recipe in the code: {set(reg) - set(rec)}"
+    for name, e in reg.items():
+        assert e['recipe'] == rec[name], f"{name}: the registry's recipe differs from the code's"
+        assert e['recipe']['model'] == e['config'], f"{name}: recipe's model config is not the shipped config"
+        assert e['metrics']['steps'] == e['recipe']['train']['steps'], f"{name}: trained {e['metrics']['steps']} steps"
+        assert re.fullmatch(r'[0-9a-f]{40}(\+dirty)?', e['commit']), f"{name}: commit {e['commit']!r}"
+        assert isinstance(e['depends'], dict) and all(d in reg and reg[d]['sha256'] == s for d, s in e['depends'].items())
+        assert ':' not in e['arch'], f"{name}: arch {e['arch']!r} names a module path; store the class name"
+
+
+def slow_cells():
+    for nb in sorted((ROOT/'nbs').glob('*.ipynb')):
+        cells = [''.join(c['source']) for c in json.loads(nb.read_text())['cells'] if c['cell_type'] == 'code']
+        yield nb, cells, [c for c in cells if c.startswith('#| slow')]
+
+
+def trained_names(cell:str, notebook_recipes:dict)->set:
+    "Registry names a slow cell trains; fails on a training call whose recipe is not a registered one, or that changes it"
+    tree, names = ast.parse(cell), set()
+    loop_vars = {n.target.id for n in ast.walk(tree) if isinstance(n, ast.For) and isinstance(n.target, ast.Name)
+                 and isinstance(n.iter, ast.Name) and n.iter.id == 'RECIPES'}
+    for call in ast.walk(tree):
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id.startswith('train_')): continue
+        if call.func.id == 'train_requested': continue
+        arg = call.args[0]
+        if isinstance(arg, ast.Constant): got = {arg.value}
+        elif isinstance(arg, ast.Subscript) and isinstance(arg.value, ast.Name) and arg.value.id == 'RECIPES':
+            got = {arg.slice.value}
+            assert any(isinstance(a, ast.Constant) and a.value == arg.slice.value for a in call.args[1:]), \
+                f"{call.func.id}(RECIPES[{arg.slice.value!r}], ...) must save under the same name"
+        elif isinstance(arg, ast.Name) and arg.id in loop_vars: got = set(notebook_recipes)
+        else: pytest.fail(f"{call.func.id}: a slow cell must train a registered recipe, got {ast.unparse(arg)}")
+        bad = {k.arg for k in call.keywords} - ALLOWED_KW
+        assert not bad, f"{call.func.id}: {bad} would change the recipe"
+        names |= got
+    return names
+
+
+def test_slow_cells_train_the_registered_recipes():
+    reg, trained = read_registry(), set()
+    for nb, cells, slow in slow_cells():
+        if not slow: continue
+        mod = next(c.split()[-1] for c in cells if c.startswith('#| default_exp'))
+        nb_recipes = getattr(MODULES.get(mod), 'RECIPES', {})
+        for cell in slow:
+            names = trained_names(cell, nb_recipes)
+            if names:
+                assert 'train_requested(TRAIN)' in cell, f"{nb.name}: a slow training cell must wait for the TRAIN switch"
+                assert any(re.match(r'^TRAIN = False', c, re.M) for c in cells), f"{nb.name}: no `TRAIN = False` switch"
+            assert names <= set(nb_recipes), f"{nb.name} trains {names - set(nb_recipes)}, not recipes of its module"
+            trained |= names
+    assert set(reg) <= trained, f"shipped weights no slow cell reproduces: {set(reg) - trained}"
+
+
+def test_train_requested(monkeypatch, capsys):
+    monkeypatch.delenv('IN_TEST', raising=False)
+    assert not train_requested(False) and 'TRAIN = True' in capsys.readouterr().out
+    assert train_requested(True)
+    monkeypatch.setenv('IN_TEST', '1')   # nbdev_test runs `slow` cells only with --flags slow
+    assert train_requested(False)
+
+
+def test_runs_save_into_the_package_only_when_asked(monkeypatch, tmp_path):
+    monkeypatch.setenv('WILLIE_HOME', str(tmp_path))
+    monkeypatch.delenv('WILLIE_SAVE_WEIGHTS', raising=False)
+    assert save_dir() == tmp_path/'weights'
+    monkeypatch.setenv('WILLIE_SAVE_WEIGHTS', '1')
+    assert save_dir() == WEIGHTS_DIR
+
+
+def test_tokenizer_smoke_run_on_synthetic_store(synth_store, tmp_path):
+    "A few steps of the tokenizer recipe on a small synthetic store: the loss falls, the recipe is saved with the weights"
+    from willie.video_vae import VideoFSQVAEConfig, tokenizer_data, tokenizer_recipe, train_tokenizer
+    recipe = tokenizer_recipe('VideoFSQVAE', VideoFSQVAEConfig(ch=(8, 16, 16), n_res=(0, 0, 1)), steps=30, lr=3e-3)
+    recipe['data'] |= dict(clip_len=8, n_eval=4, block_len=16, val_every=3); recipe['train'] |= dict(eval_every=15)
+    train_ds, val_ds = tokenizer_data(recipe, synth_store)
+    lines = []
+    model, metrics = train_tokenizer(recipe, train_ds, val_ds, 'smoke', save_to=tmp_path, log=lines.append)
+    assert metrics['steps'] == 30 and len(lines) >= 3
+    e = read_registry(tmp_path)['smoke']
+    assert e['recipe'] == recipe and e['arch'] == 'VideoFSQVAE'
+    m2 = load_weights('smoke', weights_dir=tmp_path)
+    assert m2.token_shape((8, 32, 32)) == (2, 4, 4)
+
+
+def test_loss_falls_on_synthetic_store(synth_store):
+    from willie.train import Trainer, TrainConfig, step_batches
+    from willie.video_vae import VideoFSQVAE, VideoFSQVAEConfig, recon_loss, tokenizer_augment, tokenizer_data, tokenizer_recipe
+    recipe = tokenizer_recipe('VideoFSQVAE', VideoFSQVAEConfig(ch=(8, 16, 16), n_res=(0, 0, 1)), steps=40)
+    recipe['data'] |= dict(clip_len=8, block_len=16, val_every=3)
+    train_ds, _ = tokenizer_data(recipe, synth_store)
+    torch.manual_seed(0)
+    t = Trainer(VideoFSQVAE(VideoFSQVAEConfig(ch=(8, 16, 16), n_res=(0, 0, 1))), recon_loss, step_batches(train_ds, 4), 
+                TrainConfig(steps=40, lr=3e-3, warmup=4, log_every=1), log=lambda s: None).fit()
+    first, last = [sum(h['loss'] for h in hs) / len(hs) for hs in (t.history[:5], t.history[-5:])]
+    assert last < 0.7 * first, (first, last)
+
+
+def test_old_arch_names_still_load(tmp_path):
+    from willie.video_vae import VideoFSQVAE, VideoFSQVAEConfig
+    save_weights(VideoFSQVAE(VideoFSQVAEConfig(ch=(8, 16, 16))), 'old', weights_dir=tmp_path)
+    reg = read_registry(tmp_path)
+    reg['old'] |= {'arch': 'willie.video_vae:VideoFSQVAE', 'config_cls': 'willie.video_vae:VideoFSQVAEConfig'}
+    del reg['old']['recipe'], reg['old']['commit'], reg['old']['depends']   # an entry as the first release wrote them
+    (tmp_path/'registry.json').write_text(json.dumps(reg))
+    assert isinstance(load_weights('old', weights_dir=tmp_path), VideoFSQVAE)
+
+
+def test_registry_writes_are_locked(tmp_path):
+    "Processes saving at once keep every entry (threads here; `locked` is a POSIX flock per open file)"
+    import threading
+    from willie.video_vae import VideoFSQVAE, VideoFSQVAEConfig
+    m = VideoFSQVAE(VideoFSQVAEConfig(ch=(8, 16, 16)))
+    ts = [threading.Thread(target=save_weights, args=(m, f'run{i}'), kwargs=dict(weights_dir=tmp_path)) for i in range(6)]
+    for t in ts: t.start()
+    for t in ts: t.join()
+    assert sorted(read_registry(tmp_path)) == [f'run{i}' for i in range(6)]
