@@ -18,8 +18,9 @@ A small harness on Playwright's sync API (no pytest in here; `tests/test_browser
 127.0.0.1 port with a random token, with fresh Jupyter config/data/runtime folders (no user settings, no saved
 workspace, no news fetched); `Chromium` is Debian's `/usr/bin/chromium` with a fresh profile (Playwright's own
 browser download is not needed). Both always tear down (server and kernels killed, browser closed, folders removed),
-and every wait is bounded. `python tests/browser.py NOTEBOOK.ipynb OUT.png [--steps 3]` runs a notebook and screenshots
-its first slider widget's cell (how docs/assets/jupyterlab_scrubber.png was made).
+and every wait is bounded (WILLIE_BROWSER_SLOW=3 triples every timeout, for a machine starved by training runs).
+`python tests/browser.py NOTEBOOK.ipynb OUT.png [--steps 3]` runs a notebook and screenshots its first slider
+widget's cell (how docs/assets/jupyterlab_scrubber.png was made).
 """
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ import atexit, base64, functools, importlib.util, json, os, secrets, shutil, sig
 from pathlib import Path
 
 CHROMIUM = os.environ.get('WILLIE_CHROMIUM', '/usr/bin/chromium')
+# every timeout is multiplied by this (e.g. WILLIE_BROWSER_SLOW=3 on a machine busy with training runs)
+SLOW = float(os.environ.get('WILLIE_BROWSER_SLOW', '1'))
 CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
                  '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
@@ -77,7 +80,7 @@ def _kill_group(proc: subprocess.Popen, grace: float = 5.0):
 class JupyterLab:
     "A JupyterLab server on 127.0.0.1 serving copies of `notebooks`; use as a context manager."
     def __init__(self, notebooks, # paths, or a dict name -> path | nbformat dict (JSON-able)
-                 timeout: float = 60, # seconds to wait for the server to answer
+                 timeout: float = 120, # seconds to wait for the server to answer (times SLOW)
                  env: dict | None = None, # extra environment for the server and its kernels
                 ):
         self.notebooks = notebooks if isinstance(notebooks, dict) else {Path(p).name: Path(p) for p in notebooks}
@@ -120,7 +123,7 @@ class JupyterLab:
                                          stdin=subprocess.DEVNULL, start_new_session=True)
         self._atexit = functools.partial(_kill_group, self.proc)  # if the caller never stops us
         atexit.register(self._atexit)
-        deadline = time.monotonic() + self.timeout
+        deadline = time.monotonic() + self.timeout * SLOW
         while True:
             if self.proc.poll() is not None:
                 raise RuntimeError(f'jupyter lab exited with code {self.proc.returncode}:\n{self.log()}')
@@ -129,7 +132,7 @@ class JupyterLab:
                     if r.status == 200: return
             except OSError: pass
             if time.monotonic() > deadline:
-                raise TimeoutError(f'jupyter lab did not answer on {self.url} within {self.timeout:.0f} s:\n{self.log()}')
+                raise TimeoutError(f'jupyter lab did not answer on {self.url} within {self.timeout * SLOW:.0f} s:\n{self.log()}')
             time.sleep(0.2)
 
     def notebook_url(self, name: str) -> str:
@@ -150,7 +153,7 @@ class JupyterLab:
 class Chromium:
     "Headless Debian Chromium driven by Playwright, with a fresh profile; use as a context manager."
     def __init__(self, viewport=(1280, 900), # page size in CSS pixels
-                 timeout: float = 30, # default seconds for every Playwright action and wait
+                 timeout: float = 60, # default seconds for every Playwright action and wait (times SLOW)
                 ):
         self.viewport, self.timeout = viewport, timeout
         self._pw = self.context = self.profile = None
@@ -164,9 +167,9 @@ class Chromium:
         try:
             self._pw = sync_playwright().start()
             self.context = self._pw.chromium.launch_persistent_context(
-                self.profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, timeout=self.timeout * 1000,
+                self.profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, timeout=self.timeout * SLOW * 1000,
                 viewport={'width': self.viewport[0], 'height': self.viewport[1]})
-            self.context.set_default_timeout(self.timeout * 1000)
+            self.context.set_default_timeout(self.timeout * SLOW * 1000)
         except BaseException: self.close(); raise
         return self
 
@@ -174,9 +177,9 @@ class Chromium:
         "A new Playwright `Page`."
         return self.context.new_page()
 
-    def open_lab(self, lab: JupyterLab, timeout: float = 60):
+    def open_lab(self, lab: JupyterLab, timeout: float = 120):
         "A new page with JupyterLab loaded (no document open); pass it as `page` to `open_notebook` to open several quickly."
-        page = self.new_page()
+        page, timeout = self.new_page(), timeout * SLOW
         page.goto(f'{lab.url}/lab?token={lab.token}', timeout=timeout * 1000)
         page.wait_for_function('() => window.jupyterapp && window.jupyterapp.shell', polling=100, timeout=timeout * 1000)
         page.evaluate('async (ms) => { await Promise.race([window.jupyterapp.restored, new Promise(r => setTimeout(r, ms))]); }',
@@ -217,16 +220,16 @@ class Notebook:
         from playwright.sync_api import TimeoutError as PWTimeout
         try:
             h = self.page.wait_for_function(f'([path, arg]) => {{ {_PANEL} {body} }}', arg=[self.name, arg],
-                                            polling=100, timeout=timeout * 1000)
+                                            polling=100, timeout=timeout * SLOW * 1000)
             return h.json_value()
-        except PWTimeout: raise TimeoutError(f'{self.name}: no {what} within {timeout:.0f} s') from None
+        except PWTimeout: raise TimeoutError(f'{self.name}: no {what} within {timeout * SLOW:.0f} s') from None
 
-    def open(self, timeout: float = 60):
+    def open(self, timeout: float = 120):
         "Open this notebook: in the JupyterLab already loaded in the page (command 'docmanager:open'), else by its URL."
         if self.page.url.startswith(self.lab.url) and self.page.evaluate('() => !!window.jupyterapp'):
             self.page.evaluate('(path) => { window.jupyterapp.commands.execute("docmanager:open", {path}); }', self.name)
         else:
-            self.page.goto(self.lab.notebook_url(self.name), timeout=timeout * 1000)
+            self.page.goto(self.lab.notebook_url(self.name), timeout=timeout * SLOW * 1000)
         self.wait_js('return !!panel(path);', timeout=timeout, what='notebook panel')
         self.panel = self.page.locator('#' + self.js('return panel(path).id;'))
         return self
@@ -238,7 +241,7 @@ class Notebook:
           try { await Promise.race([p.sessionContext.shutdown(), new Promise(r => setTimeout(r, 5000))]); } catch (e) {}
           p.dispose(); return true;""")
 
-    def kernel_state(self, until: str = 'idle', timeout: float = 60) -> dict:
+    def kernel_state(self, until: str = 'idle', timeout: float = 120) -> dict:
         """Wait until a dialog shows ({'dialog': title}) or the kernel is `until`: 'idle' (ready to run), or 'started'
         (JupyterLab chose a kernel and asked for it; it may still be starting) -> {'kernel': name, 'status': status}."""
         return self.wait_js("""
@@ -260,7 +263,7 @@ class Notebook:
             if self.dialog() is None: return
             self.page.keyboard.press('Escape'); self.page.wait_for_timeout(200)
 
-    def wait_kernel(self, until: str = 'idle', timeout: float = 60) -> str:
+    def wait_kernel(self, until: str = 'idle', timeout: float = 120) -> str:
         "Wait for the notebook's kernel to be `until` (see `kernel_state`); raise `KernelDialog` if JupyterLab asks which kernel to use."
         st = self.kernel_state(until, timeout)
         if 'dialog' in st:
@@ -277,7 +280,7 @@ class Notebook:
         self.js('const p = panel(path); window.jupyterapp.shell.activateById(p.id);'
                 'window.__willie_cmd = window.jupyterapp.commands.execute(arg[0], arg[1] || {}); return true;', [name, args])
 
-    def run_all(self, timeout: float = 120, check: bool = True, via: str = 'command'):
+    def run_all(self, timeout: float = 180, check: bool = True, via: str = 'command'):
         """Run all cells and wait until they ran and the kernel is idle; raise `CellError` on a failed cell (`check`).
         `via`: 'command' (the lab command 'notebook:run-all-cells') or 'menu' (click Run > Run All Cells, as a learner)."""
         self.wait_kernel()
@@ -304,7 +307,7 @@ class Notebook:
         if check and (errs := self.errors()): raise CellError(f'{self.name}: {errs[0]}')
         if check and isinstance(st.get('error'), str): raise CellError(f'{self.name}: run-all failed: {st["error"]}')
 
-    def wait_idle(self, timeout: float = 60):
+    def wait_idle(self, timeout: float = 120):
         "Wait until the kernel is idle and no cell is queued or running ([*])."
         self.wait_js("""const p = panel(path), s = p && p.sessionContext.session;
           if (!s || !s.kernel || s.kernel.status !== 'idle') return false;
@@ -331,7 +334,7 @@ class Notebook:
         "Locator of widget buttons (Button, and the buttons of Play widgets)."
         return self.panel.locator('.jp-OutputArea-output button')
 
-    def wait_widgets(self, n_images: int = 1, timeout: float = 30):
+    def wait_widgets(self, n_images: int = 1, timeout: float = 60):
         "Wait until at least `n_images` widget images are rendered and hold a picture."
         self.wait_js("""const imgs = [...panel(path).node.querySelectorAll('img.widget-image')];
           return imgs.length >= arg && imgs.every(i => i.src && i.complete && i.naturalWidth > 0);""",
@@ -343,13 +346,13 @@ class Notebook:
         v = h.get_attribute('aria-valuenow') or self.sliders().nth(i).locator('.widget-readout').inner_text()
         return float(v)
 
-    def move_slider(self, i: int = 0, steps: int = 1, timeout: float = 10) -> float:
+    def move_slider(self, i: int = 0, steps: int = 1, timeout: float = 15) -> float:
         "Move slider `i` by `steps` (negative: left) with the arrow keys, as a learner would; return its new value."
         handle = self.sliders().nth(i).locator('[role=slider]')
         handle.scroll_into_view_if_needed(); handle.focus()
         start = self.slider_value(i)
         for _ in range(abs(steps)): handle.press('ArrowRight' if steps > 0 else 'ArrowLeft')
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout * SLOW
         while (v := self.slider_value(i)) == start and steps and time.monotonic() < deadline: time.sleep(0.05)
         return v
 
@@ -392,19 +395,19 @@ class Notebook:
         from PIL import Image
         return np.asarray(Image.open(io.BytesIO(self.image_bytes(i))))
 
-    def wait_image_change(self, i: int = 0, before: bytes = b'', timeout: float = 15) -> bytes:
+    def wait_image_change(self, i: int = 0, before: bytes = b'', timeout: float = 30) -> bytes:
         "Wait until widget image `i` shows bytes other than `before`; return them."
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout * SLOW
         while (now := self.image_bytes(i)) == before:
-            if time.monotonic() > deadline: raise TimeoutError(f'{self.name}: widget image {i} did not change within {timeout:.0f} s')
+            if time.monotonic() > deadline: raise TimeoutError(f'{self.name}: widget image {i} did not change within {timeout * SLOW:.0f} s')
             time.sleep(0.1)
         return now
 
-    def wait_image(self, i: int = 0, check=bool, timeout: float = 15, what: str = 'expected picture') -> bytes:
+    def wait_image(self, i: int = 0, check=bool, timeout: float = 30, what: str = 'expected picture') -> bytes:
         "Wait until `check(bytes)` holds for widget image `i` (e.g. it decodes to an expected frame); return the bytes."
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout * SLOW
         while not check(now := self.image_bytes(i)):
-            if time.monotonic() > deadline: raise TimeoutError(f'{self.name}: widget image {i} showed no {what} within {timeout:.0f} s')
+            if time.monotonic() > deadline: raise TimeoutError(f'{self.name}: widget image {i} showed no {what} within {timeout * SLOW:.0f} s')
             time.sleep(0.1)
         return now
 

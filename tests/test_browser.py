@@ -88,7 +88,7 @@ def test_scrubber_in_jupyterlab(lab, chromium, tmp_path):
 
     nb = chromium.open_notebook(lab, SCRUB)  # fails here if JupyterLab asks for a kernel
     try:
-        nb.run_all(timeout=90, via='menu')                    # Run > Run All Cells
+        nb.run_all(via='menu')                    # Run > Run All Cells
         nb.wait_widgets(n_images=2)
         first = nb.wait_image(0, shows(0), what='frame 0')
         assert frame(first).shape == (SIZE * SCALE, SIZE * SCALE)
@@ -103,7 +103,7 @@ def test_scrubber_in_jupyterlab(lab, chromium, tmp_path):
 
         nb.click_button('play')                                # Play runs to the last frame and stops there
         nb.wait_image_change(0, third)
-        nb.wait_image(0, shows(T - 1), timeout=20, what=f'last frame {T - 1} after Play')
+        nb.wait_image(0, shows(T - 1), what=f'last frame {T - 1} after Play')
         assert nb.slider_value(0) == T - 1
 
         v = int(nb.drag_slider(0, 0.3))                        # the mouse: drag the handle back along the track
