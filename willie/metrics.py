@@ -5,6 +5,7 @@
 # %% ../nbs/00_1_metrics.ipynb #cfc44ffe
 from __future__ import annotations
 import math
+import numpy as np
 from typing import Protocol, runtime_checkable
 import torch, torch.nn.functional as F
 from torch import Tensor
@@ -13,7 +14,8 @@ from fastprogress.fastprogress import progress_bar
 
 # %% auto #0
 __all__ = ['psnr', 'gaussian_window', 'gaussian_filter', 'ssim_map', 'ssim', 'bits_per_token', 'bits_per_pixel', 'CodeUsage',
-           'Tokenizer', 'evaluate_tokenizer']
+           'spatial_gradient', 'frame_differences', 'boundary_pairs', 'seam_ratio', 'Tokenizer', 'footage',
+           'evaluate_tokenizer']
 
 # %% ../nbs/00_1_metrics.ipynb #9f095441
 def psnr(x:Tensor, # (B, ...) reference, values in [-1, 1]
@@ -123,6 +125,31 @@ class CodeUsage:
     def __str__(self): return f'{self.used:.0%} of {self.codebook_size} codes used, perplexity {self.perplexity:.1f}'
     def __repr__(self): return f'CodeUsage({int(self.counts.sum())} codes seen, used={self.used:.3f}, perplexity={self.perplexity:.1f})'
 
+# %% ../nbs/00_1_metrics.ipynb #25383400
+def spatial_gradient(x:Tensor # (..., H, W) frames
+                    )->Tensor: # scalar: mean |horizontal| and |vertical| neighbour difference
+    "How much line work a picture holds: its mean absolute spatial gradient."
+    return ((x[..., 1:, :] - x[..., :-1, :]).abs().mean() + (x[..., :, 1:] - x[..., :, :-1]).abs().mean()) / 2
+
+def frame_differences(x:Tensor # (B, C, T, H, W) clips or footage
+                     )->Tensor: # (T-1,) mean |frame t+1 - frame t|, averaged over batch, channels and pixels
+    "How much the picture changes from each frame to the next."
+    return (x[:, :, 1:] - x[:, :, :-1]).abs().mean((0, 1, 3, 4))
+
+def boundary_pairs(n_frames:int, # frames of the footage
+                   every:int=16, # clip length
+                  )->Tensor: # (n_frames-1,) bool: True where the pair (t, t+1) straddles a clip boundary
+    "Which consecutive-frame pairs cross a boundary between `every`-frame clips."
+    return torch.arange(1, n_frames) % every == 0
+
+def seam_ratio(x:Tensor, # (B, C, T, H, W) footage decoded clip after clip
+               every:int=16, # clip length
+              )->float: # frame difference across boundaries / within clips (real footage: about 1)
+    "How much decoded footage jumps at clip boundaries, compared with inside clips."
+    d, across = frame_differences(x), boundary_pairs(x.shape[2], every)
+    if not across.any() or across.all(): raise ValueError(f"seam_ratio: {x.shape[2]} frames hold no boundary every {every} frames")
+    return (d[across].mean() / d[~across].mean()).item()
+
 # %% ../nbs/00_1_metrics.ipynb #2bd3e253
 @runtime_checkable
 class Tokenizer(Protocol):
@@ -131,6 +158,8 @@ class Tokenizer(Protocol):
     def tokenize(self, x:Tensor) -> Tensor: ...  # (B, C, T, H, W) float in [-1, 1] -> (B, t, h, w) long in [0, K)
     def detokenize(self, idx:Tensor) -> Tensor: ...  # (B, t, h, w) long in [0, K) -> (B, C, T, H, W) float, ~[-1, 1]
     def token_shape(self, clip_shape:tuple) -> tuple: ...  # (T, H, W) of a clip -> (t, h, w) of its token grid
+    # Optional, for tokenizers that code footage of any length as one stream (the causal tokenizer of `06`):
+    #   tokenize_stream(x (1, C, T, H, W)) -> (n, h, w) tokens;  detokenize_stream(idx, n_frames) -> (1, C, T, H, W)
 
 # %% ../nbs/00_1_metrics.ipynb #ed84b291
 def _batches(data, bs:int, max_items:int|None):
@@ -149,45 +178,93 @@ def _batches(data, bs:int, max_items:int|None):
         seen += len(b)
         yield b
 
+def footage(ds, # a clip dataset with `starts`, `clip_len` and `store.frames` (e.g. `willie.data.ClipDataset`)
+            max_frames:int|None=None, # stop once this many frames are collected (None: all)
+           )->list: # [(1, 1, T, H, W) float in [-1, 1]], one per maximal run of overlapping or touching windows
+    "The continuous stretches of film a split's windows cover: each run of windows with no gap between them, whole."
+    starts, L, out, total = [int(s) for s in ds.starts], ds.clip_len, [], 0
+    if not starts: raise ValueError("footage: the dataset has no windows")
+    a = b = starts[0]
+    for s in starts[1:] + [None]:
+        if s is not None and s <= b + L: b = s; continue
+        frames = torch.from_numpy(np.array(ds.store.frames[a:b + L])).float() / 127.5 - 1
+        out.append(rearrange(frames, 't h w -> 1 1 t h w')); total += b + L - a
+        if s is None or (max_frames is not None and total >= max_frames): break
+        a = b = s
+    return out
+
+def _reconstruct(model, x:Tensor, window:int, bs:int):
+    "Code a (1, C, T, H, W) stretch whole: one stream if the model can, else `window`-frame clips (T cut to whole clips)."
+    if hasattr(model, 'tokenize_stream'):
+        idx = model.tokenize_stream(x)
+        return x, model.detokenize_stream(idx, x.shape[2]), idx
+    x = x[:, :, :x.shape[2] // window * window]
+    clips = rearrange(x, '1 c (n t) h w -> n c t h w', t=window)
+    idx = torch.cat([model.tokenize(clips[i:i + bs]) for i in range(0, len(clips), bs)])
+    xh = torch.cat([model.detokenize(idx[i:i + bs]) for i in range(0, len(idx), bs)])
+    return x, rearrange(xh, 'n c t h w -> 1 c (n t) h w'), idx
+
 @torch.no_grad()
 def evaluate_tokenizer(model:Tokenizer, # keeps the `Tokenizer` contract
-                       data, # Dataset of (1, T, H, W) clips in [-1, 1], or an iterable of (B, 1, T, H, W) batches
-                       bs:int=8, # batch size when `data` is a Dataset
-                       max_clips:int|None=None, # evaluate only the first clips (None: the whole split)
+                       data, # clips: Dataset of (1, T, H, W) or iterable of (B, 1, T, H, W); footage: list of (1, 1, T, H, W)
+                       bs:int=8, # clips per batch
+                       max_clips:int|None=None, # clips mode: evaluate only the first clips (None: all)
                        device:str|torch.device|None=None, # default: the model's device
                        progress:bool=True, # show a fastprogress bar
-                      )->dict: # psnr, ssim (means of per-clip values, and the values), code use, bits per token/pixel, tokens per clip
-    "Distortion (PSNR, SSIM) and rate (bits per token/pixel) of a tokenizer over a split, with code use."
+                       window:int=16, # footage mode: frames per scored clip, and the seam period
+                      )->dict: # psnr, ssim, sharpness, motion [, seams], code use, bits per token/pixel
+    "Distortion (PSNR, SSIM, sharpness, motion, seams) and rate (bits per token/pixel) of a tokenizer, with code use."
     if not isinstance(model, Tokenizer):
         raise TypeError(f"evaluate_tokenizer: {type(model).__name__} needs .tokenize(x), .detokenize(idx), .token_shape(clip_shape) and .codebook_size")
     if hasattr(model, 'eval'): model.eval()
     if device is None:
         p = next(iter(model.parameters()), None) if hasattr(model, 'parameters') else None
         device = p.device if p is not None else 'cpu'
+    is_footage = isinstance(data, (list, tuple)) and len(data) > 0 and all(isinstance(v, Tensor) and v.ndim == 5 for v in data)
+    if is_footage:
+        if short := [tuple(v.shape) for v in data if v.shape[2] < window]: raise ValueError(f"evaluate_tokenizer: footage shorter than one {window}-frame window: {short[:3]}")
+        units, total = data, len(data)
+    else:
+        total = None
+        if hasattr(data, '__len__') and isinstance(data, torch.utils.data.Dataset):
+            total = math.ceil((len(data) if max_clips is None else min(len(data), max_clips)) / bs)
+        units = _batches(data, bs, max_clips)
     K = int(model.codebook_size)
     usage = CodeUsage(K)
-    psnrs, ssims, tok_shape, clip_shape = [], [], None, None
-    total = None
-    if hasattr(data, '__len__'):
-        total = len(data) if isinstance(data, torch.utils.data.Dataset) else None
-        if total is not None and max_clips is not None: total = min(total, max_clips)
-    it = _batches(data, bs, max_clips)
-    pb = progress_bar(it, total=None if total is None else math.ceil(total / bs), leave=False) if progress else it
-    for x in pb:
+    psnrs, ssims, grads, diffs, seams = [], [], [], [], []
+    tok_shape = clip_shape = None
+    n_tokens = n_pixels = 0
+    for x in (progress_bar(units, total=total, leave=False) if progress else units):
         x = x.to(device)
-        idx = model.tokenize(x)
-        xh = model.detokenize(idx).float().clamp(-1, 1)
+        if is_footage: x, xh, idx = _reconstruct(model, x, window, bs)
+        else: idx = model.tokenize(x); xh = model.detokenize(idx)
+        xh = xh.float().clamp(-1, 1)
         if xh.shape != x.shape: raise ValueError(f"evaluate_tokenizer: reconstruction {tuple(xh.shape)} != input {tuple(x.shape)}")
         if idx.min() < 0 or idx.max() >= K: raise ValueError(f"evaluate_tokenizer: indices outside [0, {K})")
-        tok_shape, clip_shape = tuple(idx.shape[1:]), tuple(x.shape[2:])
-        if tuple(model.token_shape(clip_shape)) != tok_shape:
-            raise ValueError(f"evaluate_tokenizer: token_shape({clip_shape}) says {tuple(model.token_shape(clip_shape))}, tokenize gave {tok_shape}")
-        usage.update(idx)
+        usage.update(idx); n_tokens += idx.numel(); n_pixels += x.numel() // x.shape[1]
+        diffs.append(torch.stack([frame_differences(x), frame_differences(xh)]))
+        if is_footage:
+            seams.append((boundary_pairs(x.shape[2], window), diffs[-1]))
+            n = x.shape[2] // window
+            x, xh = (rearrange(v[:, :, :n * window], '1 c (n t) h w -> n c t h w', t=window) for v in (x, xh))
+        else:
+            tok_shape, clip_shape = tuple(idx.shape[1:]), tuple(x.shape[2:])
+            if tuple(model.token_shape(clip_shape)) != tok_shape:
+                raise ValueError(f"evaluate_tokenizer: token_shape({clip_shape}) says {tuple(model.token_shape(clip_shape))}, tokenize gave {tok_shape}")
+        grads.append(torch.stack([torch.stack([spatial_gradient(a), spatial_gradient(b)]) for a, b in zip(x, xh)]))
         psnrs.append(psnr(x, xh, reduction='none').cpu()); ssims.append(ssim(x, xh, reduction='none').cpu())
-    if tok_shape is None: raise ValueError("evaluate_tokenizer: no clips in data")
-    tpc, bpt = math.prod(tok_shape), bits_per_token(K)
-    psnrs, ssims = torch.cat(psnrs), torch.cat(ssims)
-    return dict(psnr=psnrs.mean().item(), ssim=ssims.mean().item(), n_clips=len(psnrs),
-                codes_used=int((usage.counts > 0).sum()), code_use=usage.used, perplexity=usage.perplexity,
-                codebook_size=K, bits_per_token=bpt, tokens_per_clip=tpc, token_shape=tok_shape, clip_shape=clip_shape,
-                bpp=bits_per_pixel(tpc, bpt, clip_shape), psnr_per_clip=psnrs.tolist(), ssim_per_clip=ssims.tolist())
+    if not psnrs: raise ValueError("evaluate_tokenizer: no clips in data")
+    psnrs, ssims, grads, d = torch.cat(psnrs), torch.cat(ssims), torch.cat(grads), torch.cat(diffs, 1)
+    bpt = bits_per_token(K)
+    res = dict(psnr=psnrs.mean().item(), ssim=ssims.mean().item(), n_clips=len(psnrs),
+               sharpness=(grads[:, 1].mean() / grads[:, 0].mean()).item(), motion=(d[1].mean() / d[0].mean()).item(),
+               codes_used=int((usage.counts > 0).sum()), code_use=usage.used, perplexity=usage.perplexity,
+               codebook_size=K, bits_per_token=bpt, bpp=n_tokens * bpt / n_pixels, tokens_per_clip=n_tokens / len(psnrs),
+               token_shape=tok_shape, clip_shape=clip_shape, psnr_per_clip=psnrs.tolist(), ssim_per_clip=ssims.tolist())
+    if is_footage:
+        across = torch.cat([a for a, _ in seams]); dd = torch.cat([v for _, v in seams], 1)
+        if across.any():
+            ratio = lambda v: (v[across].mean() / v[~across].mean()).item()
+            res |= dict(seams=ratio(dd[1]), seams_original=ratio(dd[0]), frames=n_pixels // math.prod(x.shape[-2:]))
+    else: res['tokens_per_clip'] = math.prod(tok_shape)
+    return res
