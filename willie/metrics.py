@@ -14,7 +14,7 @@ from fastprogress.fastprogress import progress_bar
 
 # %% auto #0
 __all__ = ['psnr', 'gaussian_window', 'gaussian_filter', 'ssim_map', 'ssim', 'bits_per_token', 'bits_per_pixel', 'CodeUsage',
-           'spatial_gradient', 'frame_differences', 'boundary_pairs', 'seam_ratio', 'Tokenizer', 'footage',
+           'spatial_gradient', 'frame_differences', 'boundary_pairs', 'seam_ratio', 'Tokenizer', 'Footage', 'footage',
            'evaluate_tokenizer']
 
 # %% ../nbs/00_1_metrics.ipynb #9f095441
@@ -178,9 +178,16 @@ def _batches(data, bs:int, max_items:int|None):
         seen += len(b)
         yield b
 
+class Footage(list):
+    "Continuous stretches of film, each a (1, C, T, H, W) tensor, for `evaluate_tokenizer` to code whole."
+    def __init__(self, items=()):
+        super().__init__(items)
+        if bad := [tuple(v.shape) for v in self if not (isinstance(v, Tensor) and v.ndim == 5 and v.shape[0] == 1)]:
+            raise ValueError(f"Footage: each stretch must be a (1, C, T, H, W) tensor, got {bad[:3]}")
+
 def footage(ds, # a clip dataset with `starts`, `clip_len` and `store.frames` (e.g. `willie.data.ClipDataset`)
             max_frames:int|None=None, # stop once this many frames are collected (None: all)
-           )->list: # [(1, 1, T, H, W) float in [-1, 1]], one per maximal run of overlapping or touching windows
+           )->Footage: # [(1, 1, T, H, W) float in [-1, 1]], one per maximal run of overlapping or touching windows
     "The continuous stretches of film a split's windows cover: each run of windows with no gap between them, whole."
     starts, L, out, total = [int(s) for s in ds.starts], ds.clip_len, [], 0
     if not starts: raise ValueError("footage: the dataset has no windows")
@@ -191,7 +198,7 @@ def footage(ds, # a clip dataset with `starts`, `clip_len` and `store.frames` (e
         out.append(rearrange(frames, 't h w -> 1 1 t h w')); total += b + L - a
         if s is None or (max_frames is not None and total >= max_frames): break
         a = b = s
-    return out
+    return Footage(out)
 
 def _reconstruct(model, x:Tensor, window:int, bs:int):
     "Code a (1, C, T, H, W) stretch whole: one stream if the model can, else `window`-frame clips (T cut to whole clips)."
@@ -206,7 +213,7 @@ def _reconstruct(model, x:Tensor, window:int, bs:int):
 
 @torch.no_grad()
 def evaluate_tokenizer(model:Tokenizer, # keeps the `Tokenizer` contract
-                       data, # clips: Dataset of (1, T, H, W) or iterable of (B, 1, T, H, W); footage: list of (1, 1, T, H, W)
+                       data, # clips: Dataset of (1, T, H, W) or iterable of (B, 1, T, H, W) batches; or `Footage`
                        bs:int=8, # clips per batch
                        max_clips:int|None=None, # clips mode: evaluate only the first clips (None: all)
                        device:str|torch.device|None=None, # default: the model's device
@@ -220,8 +227,9 @@ def evaluate_tokenizer(model:Tokenizer, # keeps the `Tokenizer` contract
     if device is None:
         p = next(iter(model.parameters()), None) if hasattr(model, 'parameters') else None
         device = p.device if p is not None else 'cpu'
-    is_footage = isinstance(data, (list, tuple)) and len(data) > 0 and all(isinstance(v, Tensor) and v.ndim == 5 for v in data)
+    is_footage = isinstance(data, Footage)
     if is_footage:
+        if not data: raise ValueError("evaluate_tokenizer: no footage")
         if short := [tuple(v.shape) for v in data if v.shape[2] < window]: raise ValueError(f"evaluate_tokenizer: footage shorter than one {window}-frame window: {short[:3]}")
         units, total = data, len(data)
     else:
