@@ -101,3 +101,24 @@ def test_reconstruct_with_bundled_tokenizer(capsys, synth_video, tmp_path, monke
 def test_reconstruct_unknown_tokenizer(capsys, synth_video, tmp_path):
     rc, stdout, err = run(capsys, 'reconstruct', '--tokenizer', 'nope', '--video', str(synth_video), '--out', str(tmp_path / 'x.gif'))
     assert rc == 1 and "no bundled weights named 'nope'" in err and not (tmp_path / 'x.gif').exists()
+
+
+def test_eval_tokenizer_on_any_footage(capsys, synth_video, tmp_path, monkeypatch):
+    monkeypatch.setenv('WILLIE_HOME', str(tmp_path / 'home'))
+    out = tmp_path / 'side.gif'
+    rc, stdout, err = run(capsys, 'eval-tokenizer', 'fsq_vae_64', '--video', str(synth_video), '--out', str(out), '--seconds', '1', '--quiet')
+    assert rc == 0, err
+    for k in ('PSNR', 'SSIM', 'sharpness ratio', 'motion ratio', 'seam ratio', 'bits per pixel', 'code use'): assert k in stdout
+    assert '0.0389' in stdout and out.stat().st_size > 0
+
+
+@pytest.mark.parametrize('args,msg', [
+    (['vae_cifar'], 'is not a bundled video tokenizer'),
+    (['fsq_vae_64', '--out', 'x.txt'], 'must end in .mp4 or .gif'),
+    (['fsq_vae_64', '--window', '1'], '--window must be at least 2'),
+    (['fsq_vae_64', '--seconds', '0'], '--seconds must be positive'),
+    (['fsq_vae_64', '--video', 'nope.mp4'], 'video not found'),
+])
+def test_eval_tokenizer_bad_input(capsys, args, msg):
+    rc, stdout, err = run(capsys, 'eval-tokenizer', *args)
+    assert rc == 1 and msg in err and err.strip().count('\n') == 0

@@ -12,12 +12,12 @@ from einops import rearrange
 from . import __version__
 from .data import (ClipDataset, ClipStore, DownloadError, StoreError, VideoError, film_path, film_store,
                          film_store_path, ordinal, prepare)
-from .metrics import evaluate_tokenizer
+from .metrics import evaluate_tokenizer, footage, reconstruct_stretch
 from .viz import error_clip, save_clip
-from .weights import load_weights
+from .weights import load_weights, read_registry, resolve_arch
 
 # %% auto #0
-__all__ = ['cmd_prepare', 'cmd_info', 'cmd_reconstruct', 'parser', 'main']
+__all__ = ['cmd_prepare', 'cmd_info', 'cmd_reconstruct', 'cmd_eval_tokenizer', 'parser', 'main']
 
 # %% ../nbs/99_cli.ipynb #7d969045
 def cmd_prepare(args)->int:
@@ -71,6 +71,43 @@ def cmd_reconstruct(args)->int:
     print(f"wrote {out}")
     return 0
 
+# %% ../nbs/99_cli.ipynb #f38a240d
+def _tokenizers()->list:
+    "Registry names of the bundled video tokenizers (models that keep the `Tokenizer` contract)."
+    return sorted(n for n, e in read_registry().items() if all(hasattr(resolve_arch(e['arch']), a) for a in ('tokenize', 'detokenize', 'token_shape')))
+
+def _check_out(out:Path|None):
+    if out is None: return
+    if out.suffix.lower() not in ('.mp4', '.gif'): raise ValueError(f"--out {out}: the output must end in .mp4 or .gif")
+    if not out.resolve().parent.exists(): raise ValueError(f"--out {out}: the folder {out.resolve().parent} does not exist")
+
+def cmd_eval_tokenizer(args)->int:
+    "Score a bundled tokenizer on footage: PSNR, SSIM, sharpness, motion, seams, bpp, code use; optionally a side-by-side video."
+    known = _tokenizers()
+    if args.name not in known: raise ValueError(f"{args.name!r} is not a bundled video tokenizer; choose one of {', '.join(known)}")
+    if args.window < 2: raise ValueError(f"--window must be at least 2 frames, got {args.window}")
+    if args.seconds <= 0: raise ValueError(f"--seconds must be positive, got {args.seconds}")
+    _check_out(args.out)
+    if args.video and not Path(args.video).exists(): raise FileNotFoundError(f"video not found: {args.video}")
+    model = load_weights(args.name)
+    store = _store_for(args)
+    split = args.split or ('all' if args.video else 'val')
+    ds = ClipDataset(store, args.window, split=split, stride=args.window)
+    r = evaluate_tokenizer(model, footage(ds), progress=not args.quiet, window=args.window)
+    seams = f"{r['seams']:.3f} (the originals: {r['seams_original']:.3f})" if 'seams' in r else 'n/a (no clip boundary)'
+    print(f"{args.name} on {store.manifest['source']['name']} ({split}): {r['n_clips']} windows of {args.window} frames")
+    for k, v in [('PSNR', f"{r['psnr']:.2f} dB"), ('SSIM', f"{r['ssim']:.3f}"), ('sharpness ratio', f"{r['sharpness']:.3f}"),
+                 ('motion ratio', f"{r['motion']:.3f}"), ('seam ratio', seams), ('bits per pixel', f"{r['bpp']:.4f}"),
+                 ('code use', f"{r['codes_used']}/{r['codebook_size']} ({100 * r['code_use']:.1f}%)")]:
+        print(f"  {k:16} {v}")
+    if args.out:
+        n = int(args.seconds * store.fps)
+        x, xh, _ = reconstruct_stretch(model, footage(ds, max_frames=n)[0][:, :, :max(n, args.window)], args.window)
+        xh = xh.float().clamp(-1, 1)
+        out = save_clip({'original': x[0], 'reconstruction': xh[0], '|error|': error_clip(x[0], xh[0])}, args.out, fps=args.fps)
+        print(f"wrote {out}")
+    return 0
+
 # %% ../nbs/99_cli.ipynb #d7b46de9
 def parser()->argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='willie', description='Steamboat Willie video generation course: command line.')
@@ -105,6 +142,20 @@ def parser()->argparse.ArgumentParser:
     q.add_argument('--out', type=Path, default=Path('reconstruction.mp4'), help='output .mp4 or .gif (default reconstruction.mp4)')
     q.add_argument('--quiet', action='store_true', help='no progress bars')
     q.set_defaults(func=cmd_reconstruct)
+
+    q = sub.add_parser('eval-tokenizer', help='score a bundled tokenizer on footage: PSNR, SSIM, sharpness, motion, seams, bpp, code use')
+    q.add_argument('name', help='bundled tokenizer name, e.g. magvit_gan_64 or fsq_vae_64')
+    q.add_argument('--video', metavar='PATH', help='any footage (default: the film)')
+    q.add_argument('--download', action='store_true', help='download the film from archive.org if no local copy is found')
+    q.add_argument('--base-url', default='https://archive.org', help=argparse.SUPPRESS)
+    q.add_argument('--size', type=int, default=64, help='frame side the tokenizer was trained at (default 64)')
+    q.add_argument('--split', choices=['train', 'val', 'all'], default=None, help='which frames (default: val for the film, all for --video)')
+    q.add_argument('--window', type=int, default=16, help='frames per scored clip and seam period (default 16)')
+    q.add_argument('--out', type=Path, default=None, help='write original | reconstruction | error to this .mp4 or .gif')
+    q.add_argument('--seconds', type=float, default=8, help='length of the --out video (default 8)')
+    q.add_argument('--fps', type=float, default=24, help='frame rate of the --out video (default 24)')
+    q.add_argument('--quiet', action='store_true', help='no progress bars')
+    q.set_defaults(func=cmd_eval_tokenizer)
     return p
 
 def main(argv:list|None=None, # arguments (default: sys.argv[1:])

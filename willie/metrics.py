@@ -15,7 +15,7 @@ from fastprogress.fastprogress import progress_bar
 # %% auto #0
 __all__ = ['psnr', 'gaussian_window', 'gaussian_filter', 'ssim_map', 'ssim', 'bits_per_token', 'bits_per_pixel', 'CodeUsage',
            'spatial_gradient', 'frame_differences', 'boundary_pairs', 'seam_ratio', 'Tokenizer', 'Footage', 'footage',
-           'evaluate_tokenizer']
+           'reconstruct_stretch', 'evaluate_tokenizer']
 
 # %% ../nbs/00_1_metrics.ipynb #9f095441
 def psnr(x:Tensor, # (B, ...) reference, values in [-1, 1]
@@ -200,8 +200,12 @@ def footage(ds, # a clip dataset with `starts`, `clip_len` and `store.frames` (e
         a = b = s
     return Footage(out)
 
-def _reconstruct(model, x:Tensor, window:int, bs:int):
-    "Code a (1, C, T, H, W) stretch whole: one stream if the model can, else `window`-frame clips (T cut to whole clips)."
+def reconstruct_stretch(model:Tokenizer, # a video tokenizer
+                        x:Tensor, # (1, C, T, H, W) a stretch of film in [-1, 1]
+                        window:int=16, # clip length for tokenizers that code clips
+                        bs:int=8, # clips per batch
+                       )->tuple: # (x cut to what was coded, its reconstruction (not clamped), tokens)
+    "Code a stretch whole: one stream if the tokenizer can, else clip after clip (T cut to whole `window`-frame clips)."
     if hasattr(model, 'tokenize_stream'):
         idx = model.tokenize_stream(x)
         return x, model.detokenize_stream(idx, x.shape[2]), idx
@@ -244,7 +248,7 @@ def evaluate_tokenizer(model:Tokenizer, # keeps the `Tokenizer` contract
     n_tokens = n_pixels = 0
     for x in (progress_bar(units, total=total, leave=False) if progress else units):
         x = x.to(device)
-        if is_footage: x, xh, idx = _reconstruct(model, x, window, bs)
+        if is_footage: x, xh, idx = reconstruct_stretch(model, x, window, bs)
         else: idx = model.tokenize(x); xh = model.detokenize(idx)
         xh = xh.float().clamp(-1, 1)
         if xh.shape != x.shape: raise ValueError(f"evaluate_tokenizer: reconstruction {tuple(xh.shape)} != input {tuple(x.shape)}")
