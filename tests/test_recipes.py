@@ -4,12 +4,12 @@ import ast, json, re
 from pathlib import Path
 import pytest, torch
 
-from willie import tubelets, vae, vq, vqvae2, video_vae
+from willie import magvit, tubelets, vae, vq, vqvae2, video_vae
 from willie.train import train_requested
 from willie.weights import WEIGHTS_DIR, load_weights, read_registry, save_dir, save_weights
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULES = {'vae': vae, 'vq': vq, 'vqvae2': vqvae2, 'video_vae': video_vae, 'tubelets': tubelets}
+MODULES = {'vae': vae, 'vq': vq, 'vqvae2': vqvae2, 'video_vae': video_vae, 'tubelets': tubelets, 'magvit': magvit}
 ALLOWED_KW = {'ckpt_dir', 'save_to', 'log', 'log_every', 'data'}   # where and how loudly, never what
 
 
@@ -25,7 +25,8 @@ def test_every_entry_records_its_recipe_and_commit():
     for name, e in reg.items():
         assert e['recipe'] == rec[name], f"{name}: the registry's recipe differs from the code's"
         assert e['recipe']['model'] == e['config'], f"{name}: recipe's model config is not the shipped config"
-        assert e['metrics']['steps'] == e['recipe']['train']['steps'], f"{name}: trained {e['metrics']['steps']} steps"
+        phases = [e['recipe'][k] for k in ('train', 'recon', 'gan') if k in e['recipe']]  # one phase, or magvit's two
+        assert e['metrics']['steps'] == sum(p['steps'] for p in phases), f"{name}: trained {e['metrics']['steps']} steps"
         assert re.fullmatch(r'[0-9a-f]{40}(\+dirty)?', e['commit']), f"{name}: commit {e['commit']!r}"
         assert isinstance(e['depends'], dict) and all(d in reg and reg[d]['sha256'] == s for d, s in e['depends'].items())
         assert ':' not in e['arch'], f"{name}: arch {e['arch']!r} names a module path; store the class name"
