@@ -4,7 +4,6 @@
 
 # %% ../nbs/00_5_convs.ipynb #c94af570
 from __future__ import annotations
-import torch
 from torch import nn
 
 # %% auto #0

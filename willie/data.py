@@ -4,8 +4,8 @@
 
 # %% ../nbs/03_film.ipynb #16629903
 from __future__ import annotations
-import json, os, shutil, time, http.client, urllib.request, urllib.error, urllib.parse
-from dataclasses import dataclass, asdict
+import json, os, shutil, http.client, urllib.request, urllib.error, urllib.parse
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 import numpy as np, torch, torch.nn.functional as F, av

@@ -7,7 +7,7 @@ __all__ = ['to_uint8', 'tile', 'frame_strip', 'show_grid', 'compose', 'encode_cl
            'ClipScrubber']
 
 # %% ../nbs/00_2_viz.ipynb #1f6e6d53
-import base64, html, io, math, tempfile
+import base64, html, io, math
 from fractions import Fraction
 from pathlib import Path
 
