@@ -95,12 +95,12 @@ def test_runs_save_into_the_package_only_when_asked(monkeypatch, tmp_path):
 def test_tokenizer_smoke_run_on_synthetic_store(synth_store, tmp_path):
     "A few steps of the tokenizer recipe on a small synthetic store: the loss falls, the recipe is saved with the weights"
     from willie.video_vae import VideoFSQVAEConfig, tokenizer_data, tokenizer_recipe, train_tokenizer
-    recipe = tokenizer_recipe('VideoFSQVAE', VideoFSQVAEConfig(ch=(8, 16, 16), n_res=(0, 0, 1)), steps=30, lr=3e-3)
-    recipe['data'] |= dict(clip_len=8, n_eval=4, block_len=16, val_every=3); recipe['train'] |= dict(eval_every=15)
+    recipe = tokenizer_recipe('VideoFSQVAE', VideoFSQVAEConfig(ch=(8, 8, 8), n_res=(0, 0, 1)), steps=12, lr=3e-3)
+    recipe['data'] |= dict(clip_len=8, n_eval=2, block_len=16, val_every=3); recipe['train'] |= dict(eval_every=6)
     train_ds, val_ds = tokenizer_data(recipe, synth_store)
     lines = []
     model, metrics = train_tokenizer(recipe, train_ds, val_ds, 'smoke', save_to=tmp_path, log=lines.append)
-    assert metrics['steps'] == 30 and len(lines) >= 3
+    assert metrics['steps'] == 12 and len(lines) >= 3
     e = read_registry(tmp_path)['smoke']
     assert e['recipe'] == recipe and e['arch'] == 'VideoFSQVAE'
     m2 = load_weights('smoke', weights_dir=tmp_path)
