@@ -14,8 +14,8 @@ from fastprogress.fastprogress import progress_bar
 
 # %% auto #0
 __all__ = ['psnr', 'gaussian_window', 'gaussian_filter', 'ssim_map', 'ssim', 'bits_per_token', 'bits_per_pixel', 'CodeUsage',
-           'spatial_gradient', 'frame_differences', 'boundary_pairs', 'seam_ratio', 'Tokenizer', 'Footage', 'footage',
-           'reconstruct_stretch', 'evaluate_tokenizer']
+           'spatial_gradient', 'frame_differences', 'boundary_pairs', 'seam_ratio', 'Distortion', 'Tokenizer',
+           'Footage', 'footage', 'reconstruct_stretch', 'evaluate_tokenizer', 'score_footage']
 
 # %% ../nbs/00_1_metrics.ipynb #9f095441
 def psnr(x:Tensor, # (B, ...) reference, values in [-1, 1]
@@ -150,6 +150,41 @@ def seam_ratio(x:Tensor, # (B, C, T, H, W) footage decoded clip after clip
     if not across.any() or across.all(): raise ValueError(f"seam_ratio: {x.shape[2]} frames hold no boundary every {every} frames")
     return (d[across].mean() / d[~across].mean()).item()
 
+# %% ../nbs/00_1_metrics.ipynb #d2d3d74b
+class Distortion:
+    "Accumulates how reconstructions differ from originals: PSNR and SSIM per clip, sharpness, motion and (on footage) seams"
+    def __init__(self, window:int=16, # frames per scored clip, and the seam period, for footage
+                ): self.window, self.psnrs, self.ssims, self.grads, self.diffs, self.seams, self.frames = window, [], [], [], [], [], 0
+    def update(self, x:Tensor, # (B, C, T, H, W) clips, or with `footage` a (1, C, T, H, W) stretch, in [-1, 1]
+               xh:Tensor, # its reconstruction, same shape (clamp it to [-1, 1] first, as it will be shown)
+               footage:bool=False, # x is one stretch: cut into `window`-frame clips (the rest of T only counts for motion and seams)
+              ):
+        if xh.shape != x.shape: raise ValueError(f"Distortion: reconstruction {tuple(xh.shape)} != original {tuple(x.shape)}")
+        x, xh, w = x.float(), xh.float(), self.window
+        d = torch.stack([frame_differences(x), frame_differences(xh)]).cpu()
+        self.diffs.append(d); self.frames += x.shape[0] * x.shape[2]
+        if footage:
+            if x.shape[0] != 1 or x.shape[2] < w: raise ValueError(f"Distortion: footage must be (1, C, T >= {w}, H, W), got {tuple(x.shape)}")
+            self.seams.append((boundary_pairs(x.shape[2], w), d))
+            n = x.shape[2] // w
+            x, xh = (rearrange(v[:, :, :n * w], '1 c (n t) h w -> n c t h w', t=w) for v in (x, xh))
+        self.grads.append(torch.stack([torch.stack([spatial_gradient(a), spatial_gradient(b)]) for a, b in zip(x, xh)]).cpu())
+        self.psnrs.append(psnr(x, xh, reduction='none').cpu()); self.ssims.append(ssim(x, xh, reduction='none').cpu())
+        return self
+    def result(self)->dict: # psnr, ssim, n_clips, sharpness, motion, per-clip PSNR/SSIM [, seams, seams_original, frames]
+        if not self.psnrs: raise ValueError("Distortion: nothing was scored")
+        psnrs, ssims, g, d = torch.cat(self.psnrs), torch.cat(self.ssims), torch.cat(self.grads), torch.cat(self.diffs, 1)
+        res = dict(psnr=psnrs.mean().item(), ssim=ssims.mean().item(), n_clips=len(psnrs),
+                   sharpness=(g[:, 1].mean() / g[:, 0].mean()).item(), motion=(d[1].mean() / d[0].mean()).item(),
+                   psnr_per_clip=psnrs.tolist(), ssim_per_clip=ssims.tolist())
+        if self.seams:
+            across, dd = torch.cat([a for a, _ in self.seams]), torch.cat([v for _, v in self.seams], 1)
+            res['frames'] = self.frames
+            if across.any():
+                ratio = lambda v: (v[across].mean() / v[~across].mean()).item()
+                res |= dict(seams=ratio(dd[1]), seams_original=ratio(dd[0]))
+        return res
+
 # %% ../nbs/00_1_metrics.ipynb #2bd3e253
 @runtime_checkable
 class Tokenizer(Protocol):
@@ -242,8 +277,7 @@ def evaluate_tokenizer(model:Tokenizer, # keeps the `Tokenizer` contract
             total = math.ceil((len(data) if max_clips is None else min(len(data), max_clips)) / bs)
         units = _batches(data, bs, max_clips)
     K = int(model.codebook_size)
-    usage = CodeUsage(K)
-    psnrs, ssims, grads, diffs, seams = [], [], [], [], []
+    usage, dist = CodeUsage(K), Distortion(window)
     tok_shape = clip_shape = None
     n_tokens = n_pixels = 0
     for x in (progress_bar(units, total=total, leave=False) if progress else units):
@@ -254,29 +288,29 @@ def evaluate_tokenizer(model:Tokenizer, # keeps the `Tokenizer` contract
         if xh.shape != x.shape: raise ValueError(f"evaluate_tokenizer: reconstruction {tuple(xh.shape)} != input {tuple(x.shape)}")
         if idx.min() < 0 or idx.max() >= K: raise ValueError(f"evaluate_tokenizer: indices outside [0, {K})")
         usage.update(idx); n_tokens += idx.numel(); n_pixels += x.numel() // x.shape[1]
-        diffs.append(torch.stack([frame_differences(x), frame_differences(xh)]))
-        if is_footage:
-            seams.append((boundary_pairs(x.shape[2], window), diffs[-1]))
-            n = x.shape[2] // window
-            x, xh = (rearrange(v[:, :, :n * window], '1 c (n t) h w -> n c t h w', t=window) for v in (x, xh))
-        else:
+        if not is_footage:
             tok_shape, clip_shape = tuple(idx.shape[1:]), tuple(x.shape[2:])
             if tuple(model.token_shape(clip_shape)) != tok_shape:
                 raise ValueError(f"evaluate_tokenizer: token_shape({clip_shape}) says {tuple(model.token_shape(clip_shape))}, tokenize gave {tok_shape}")
-        grads.append(torch.stack([torch.stack([spatial_gradient(a), spatial_gradient(b)]) for a, b in zip(x, xh)]))
-        psnrs.append(psnr(x, xh, reduction='none').cpu()); ssims.append(ssim(x, xh, reduction='none').cpu())
-    if not psnrs: raise ValueError("evaluate_tokenizer: no clips in data")
-    psnrs, ssims, grads, d = torch.cat(psnrs), torch.cat(ssims), torch.cat(grads), torch.cat(diffs, 1)
-    bpt = bits_per_token(K)
-    res = dict(psnr=psnrs.mean().item(), ssim=ssims.mean().item(), n_clips=len(psnrs),
-               sharpness=(grads[:, 1].mean() / grads[:, 0].mean()).item(), motion=(d[1].mean() / d[0].mean()).item(),
-               codes_used=int((usage.counts > 0).sum()), code_use=usage.used, perplexity=usage.perplexity,
-               codebook_size=K, bits_per_token=bpt, bpp=n_tokens * bpt / n_pixels, tokens_per_clip=n_tokens / len(psnrs),
-               token_shape=tok_shape, clip_shape=clip_shape, psnr_per_clip=psnrs.tolist(), ssim_per_clip=ssims.tolist())
-    if is_footage:
-        across = torch.cat([a for a, _ in seams]); dd = torch.cat([v for _, v in seams], 1)
-        if across.any():
-            ratio = lambda v: (v[across].mean() / v[~across].mean()).item()
-            res |= dict(seams=ratio(dd[1]), seams_original=ratio(dd[0]), frames=n_pixels // math.prod(x.shape[-2:]))
-    else: res['tokens_per_clip'] = math.prod(tok_shape)
+        dist.update(x, xh, footage=is_footage)
+    if not dist.psnrs: raise ValueError("evaluate_tokenizer: no clips in data")
+    res, bpt = dist.result(), bits_per_token(K)
+    res |= dict(codes_used=int((usage.counts > 0).sum()), code_use=usage.used, perplexity=usage.perplexity,
+                codebook_size=K, bits_per_token=bpt, bpp=n_tokens * bpt / n_pixels,
+                tokens_per_clip=math.prod(tok_shape) if tok_shape else n_tokens / res['n_clips'],
+                token_shape=tok_shape, clip_shape=clip_shape)
+    return res
+
+# %% ../nbs/00_1_metrics.ipynb #f43b6ee9
+def score_footage(original:Footage, # the stretches of film, each (1, C, T, H, W) in [-1, 1]
+                  recon:Footage, # their reconstructions, same shapes (clamped to [-1, 1] here)
+                  window:int=16, # frames per scored clip, and the seam period
+                  bits:float|None=None, # bits spent coding all of it: adds `bpp` (per pixel of the original)
+                 )->dict: # psnr, ssim, n_clips, sharpness, motion, seams, seams_original, frames [, bpp]
+    "Score reconstructed footage exactly as `evaluate_tokenizer` does: PSNR and SSIM per window, sharpness, motion, seams."
+    if len(original) != len(recon): raise ValueError(f"score_footage: {len(original)} original stretches but {len(recon)} reconstructions")
+    dist = Distortion(window)
+    for x, xh in zip(original, recon): dist.update(x, xh.float().clamp(-1, 1), footage=True)
+    res = dist.result()
+    if bits is not None: res['bpp'] = bits / sum(x.numel() // x.shape[1] for x in original)
     return res
