@@ -19,6 +19,13 @@ byte x264 emitted. The gray frames are sent as yuv420p with neutral chroma (U = 
 planes are constant, cost x264 only a few bits per macroblock (coded-block-pattern says "no chroma residual"), and
 those bits *are* counted; PSNR/SSIM are measured on the luma plane only, which is the gray image.
 
+Each tokenizer is also scored on the val *footage* (`willie.metrics.footage`: every stretch of consecutive val windows
+inside one shot, coded whole: as one stream by a tokenizer with `tokenize_stream`, else clip after clip), which adds
+the sharpness, motion and seam ratios of `evaluate_tokenizer`; and H.264 codes the same footage (each stretch one
+stream, `willie.judges.h264_footage`) at the CRF that gives the tokenizer's bpp, scored by the same
+`willie.metrics.score_footage` ("H.264 at NAME's bpp" rows; for a clip tokenizer the frames coded are exactly its
+whole 16-frame windows). Its Δ dB against the interpolated sweep shows how well the two H.264 measurements agree.
+
 PSNR is `willie.metrics.psnr` (per 16-frame clip, MSE over the whole clip, then mean over clips), SSIM is
 `willie.metrics.ssim`, both over the val clips (stride 16, inside one shot: the clips the tokenizer notebooks
 evaluate); bpp = bits / (frames coded x H x W). The H.264-whole PSNR at a tokenizer's bpp is linearly
@@ -26,53 +33,16 @@ interpolated in log(bpp) between the two nearest CRF points (marked * when extra
 """
 from __future__ import annotations
 import argparse, math, sys, time
-from fractions import Fraction
 import numpy as np, torch
 
-from willie.metrics import psnr, ssim, Tokenizer, evaluate_tokenizer
+from willie.metrics import Footage, psnr, ssim, Tokenizer, evaluate_tokenizer, footage, score_footage
+from willie.judges import nal_units, h264_roundtrip, h264_footage  # noqa: F401 (nal_units, h264_roundtrip: this script's API since it began)
 
 CLIP_LEN = 16
+COLS = ('bpp', 'psnr', 'ssim', 'sharpness', 'motion', 'seams', 'seams_original')
 
 # ---------------------------------------------------------------------------------------------------------------
-# H.264
-def nal_units(data:bytes)->list[bytes]:
-    "Split an Annex-B byte stream into NAL units (start codes removed)."
-    starts, i = [], data.find(b'\x00\x00\x01')
-    while i >= 0: starts.append(i); i = data.find(b'\x00\x00\x01', i + 3)
-    nals = []
-    for k, s in enumerate(starts):
-        end = starts[k + 1] if k + 1 < len(starts) else len(data)
-        nal = data[s + 3:end]
-        if k + 1 < len(starts) and nal.endswith(b'\x00'): nal = nal[:-1]  # the next start code is 4 bytes (00 00 00 01)
-        nals.append(nal)
-    return nals
-
-def h264_roundtrip(frames:np.ndarray, # (N, H, W) uint8 gray frames, H and W even
-                   crf:float, preset:str='veryslow', tune:str|None=None,
-                   fps:Fraction=Fraction(24000, 1001))->tuple[np.ndarray, int, int]:
-    "Encode gray frames with libx264 (yuv420p, neutral chroma) in one stream, decode it; (decoded, payload bits, raw bits)."
-    import av
-    n, h, w = frames.shape
-    enc = av.CodecContext.create('libx264', 'w')
-    enc.width, enc.height, enc.pix_fmt = w, h, 'yuv420p'
-    enc.time_base, enc.framerate = 1 / fps, fps
-    enc.options = {'preset': preset, 'crf': str(crf), **({'tune': tune} if tune else {})}
-    chroma = np.full(h * w // 2, 128, np.uint8)
-    stream = []
-    for i, f in enumerate(frames):
-        vf = av.VideoFrame.from_ndarray(np.concatenate([f.ravel(), chroma]).reshape(h * 3 // 2, w), format='yuv420p')
-        vf.pts = i
-        stream += [bytes(p) for p in enc.encode(vf)]
-    stream += [bytes(p) for p in enc.encode(None)]
-    raw = sum(len(p) for p in stream)
-    payload = sum(len(nal) for p in stream for nal in nal_units(p) if nal and nal[0] & 0x1f not in (6, 9))  # no SEI, AUD
-    dec = av.CodecContext.create('h264', 'r')
-    out = []
-    for p in stream: out += [fr.to_ndarray()[:h] for fr in dec.decode(av.Packet(p))]
-    out += [fr.to_ndarray()[:h] for fr in dec.decode(None)]
-    if len(out) != n: raise RuntimeError(f"H.264 round trip returned {len(out)} frames for {n}")
-    return np.stack(out), payload * 8, raw * 8
-
+# H.264 (the codec itself lives in willie.judges: nal_units, h264_roundtrip, h264_at_rate, h264_footage)
 def to_clips(frames:np.ndarray)->torch.Tensor:
     "(n*16, H, W) uint8 -> (n, 1, 16, H, W) float in [-1, 1], the ClipDataset convention."
     t = torch.from_numpy(np.ascontiguousarray(frames)).float() / 127.5 - 1
@@ -130,6 +100,16 @@ def val_blocks(size:int, max_clips:int|None):
         if not torch.equal(ds[i][0], ref): raise RuntimeError(f"val clip {i} does not match store frames {starts[i]}..")
     return ds, store.frames, blocks
 
+def val_footage(ds, n_clips:int)->Footage:
+    "The val footage (stretches of touching val windows, `willie.metrics.footage`), cut after its first `n_clips` windows."
+    out, left = [], n_clips
+    for x in footage(ds):
+        k = min(left, x.shape[2] // CLIP_LEN)
+        if k: out.append(x[:, :, :k * CLIP_LEN] if k < x.shape[2] // CLIP_LEN else x)
+        left -= k
+        if not left: break
+    return Footage(out)
+
 def registered_tokenizers(names:list[str]|None)->dict:
     "Registered models that are video tokenizers (`willie.metrics.Tokenizer`), loaded; or the ones named."
     try: from willie.weights import read_registry, load_weights
@@ -167,19 +147,30 @@ def main(argv=None):
         for r in whole + clipwise: r['bpp'] = r['bpp_raw']
     toks = registered_tokenizers(a.tokenizers)
     if not toks: print("no video tokenizers in the weights registry yet: H.264 only")
-    rows = []
+    fp = val_footage(ds, n)
+    rows, at_rate = [], []
     for name, m in toks.items():
         t0 = time.time()
-        try: r = evaluate_tokenizer(m, ds, bs=8, max_clips=n, progress=False)
+        try: r = evaluate_tokenizer(m, fp, bs=8, progress=False, window=CLIP_LEN)
         except Exception as e: print(f"  {name}: skipped ({type(e).__name__}: {e})"); continue
-        rows.append(dict(method=name, bpp=r['bpp'], psnr=r['psnr'], ssim=r['ssim'], secs=time.time() - t0))
-        print(f"  {name}: {r['tokens_per_clip']} tokens x {r['bits_per_token']:.2f} bits, code use {r['code_use']:.3f}, "
-              f"perplexity {r['perplexity']:.0f} [{rows[-1]['secs']:.1f}s]", flush=True)
-    print(f"\n| method | bpp | PSNR | SSIM | H.264-whole PSNR at same bpp | Δ dB |\n|---|---|---|---|---|---|")
-    for r in rows + whole + clipwise:
+        rows.append(dict(method=name, secs=time.time() - t0) | {k: r.get(k, float('nan')) for k in COLS})
+        print(f"  {name}: {r['tokens_per_clip']:.0f} tokens x {r['bits_per_token']:.2f} bits per {CLIP_LEN}-frame window, code use "
+              f"{r['code_use']:.3f}, perplexity {r['perplexity']:.0f}, {r['n_clips']} windows [{rows[-1]['secs']:.1f}s]", flush=True)
+        t0 = time.time()  # H.264 on exactly the frames the tokenizer coded, at its rate
+        orig, rec, info = h264_footage(fp, r['bpp'], window=None if hasattr(m, 'tokenize_stream') else CLIP_LEN, preset=a.preset, tune=a.tune)
+        h = score_footage(orig, rec, CLIP_LEN, bits=info['raw_bits'] if a.bits == 'raw' else info['bits'])
+        at_rate.append(dict(method=f"H.264 at {name}'s bpp (crf {info['crf']:.2f})", secs=time.time() - t0) | {k: h.get(k, float('nan')) for k in COLS})
+        print(f"  H.264 at {name}'s bpp: crf {info['crf']:.2f} after {info['tries']} codings [{at_rate[-1]['secs']:.1f}s]", flush=True)
+    f = lambda r, k, fmt: format(r[k], fmt) if isinstance(r.get(k), float) and math.isfinite(r[k]) else '–'
+    print(f"\n| method | bpp | PSNR | SSIM | sharpness | motion | seams | H.264-whole PSNR at same bpp | Δ dB |\n|---|---|---|---|---|---|---|---|---|")
+    for r in [q for pair in zip(rows, at_rate) for q in pair] + whole + clipwise:
         ref, extra = interp_logbpp(whole, r['bpp'])
-        print(f"| {r['method']} | {r['bpp']:.4f} | {r['psnr']:.2f} | {r['ssim']:.3f} | {ref:.2f}{'*' if extra else ''} | {r['psnr'] - ref:+.2f} |")
+        print(f"| {r['method']} | {r['bpp']:.4f} | {r['psnr']:.2f} | {r['ssim']:.3f} | {f(r, 'sharpness', '.3f')} | {f(r, 'motion', '.3f')} | "
+              f"{f(r, 'seams', '.2f')} | {ref:.2f}{'*' if extra else ''} | {r['psnr'] - ref:+.2f} |")
     print("(* extrapolated beyond the CRF sweep; H.264 bpp: " + ("NAL units without start codes and SEI; the raw totals are above)"
           if a.bits == 'payload' else "every byte x264 emitted, start codes and SEI included)"))
+    print(f"sharpness, motion: reconstruction ÷ original; seams: frame difference across {CLIP_LEN}-frame window boundaries ÷ within "
+          f"(the originals: {next((r['seams_original'] for r in rows + at_rate if 'seams_original' in r), float('nan')):.2f}); – : not measured "
+          f"(the CRF sweep scores clips, not footage)")
 
 if __name__ == '__main__': main()
