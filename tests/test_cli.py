@@ -112,6 +112,17 @@ def test_eval_tokenizer_on_any_footage(capsys, synth_video, tmp_path, monkeypatc
     assert '0.0389' in stdout and out.stat().st_size > 0
 
 
+
+def test_eval_tokenizer_h264(capsys, synth_video, tmp_path, monkeypatch):
+    "--h264: the same table for H.264 on the same frames at the tokenizer's bpp"
+    monkeypatch.setenv('WILLIE_HOME', str(tmp_path / 'home'))
+    rc, stdout, err = run(capsys, 'eval-tokenizer', 'fsq_vae_64', '--video', str(synth_video), '--h264', '--quiet')
+    assert rc == 0, err
+    tok, h264 = stdout.split('H.264 on ')
+    assert tok.startswith('fsq_vae_64 on ') and 'code use' in tok and 'crf' in h264
+    for k in ('PSNR', 'SSIM', 'sharpness ratio', 'motion ratio', 'seam ratio', 'bits per pixel'): assert k in tok and k in h264
+    assert tok.split('windows of')[0].split(':')[-1] == h264.split('windows of')[0].split(':')[-1]  # the same windows
+
 @pytest.mark.parametrize('args,msg', [
     (['vae_cifar'], 'is not a bundled video tokenizer'),
     (['fsq_vae_64', '--out', 'x.txt'], 'must end in .mp4 or .gif'),

@@ -12,7 +12,8 @@ from einops import rearrange
 from . import __version__
 from .data import (ClipDataset, ClipStore, DownloadError, StoreError, VideoError, film_path, film_store,
                          film_store_path, ordinal, prepare)
-from .metrics import evaluate_tokenizer, footage, reconstruct_stretch
+from .judges import h264_footage
+from .metrics import evaluate_tokenizer, footage, reconstruct_stretch, score_footage
 from .viz import error_clip, save_clip
 from .weights import load_weights, read_registry, resolve_arch
 
@@ -93,13 +94,20 @@ def cmd_eval_tokenizer(args)->int:
     store = _store_for(args)
     split = args.split or ('all' if args.video else 'val')
     ds = ClipDataset(store, args.window, split=split, stride=args.window)
-    r = evaluate_tokenizer(model, footage(ds), progress=not args.quiet, window=args.window)
-    seams = f"{r['seams']:.3f} (the originals: {r['seams_original']:.3f})" if 'seams' in r else 'n/a (no clip boundary)'
-    print(f"{args.name} on {store.manifest['source']['name']} ({split}): {r['n_clips']} windows of {args.window} frames")
-    for k, v in [('PSNR', f"{r['psnr']:.2f} dB"), ('SSIM', f"{r['ssim']:.3f}"), ('sharpness ratio', f"{r['sharpness']:.3f}"),
-                 ('motion ratio', f"{r['motion']:.3f}"), ('seam ratio', seams), ('bits per pixel', f"{r['bpp']:.4f}"),
-                 ('code use', f"{r['codes_used']}/{r['codebook_size']} ({100 * r['code_use']:.1f}%)")]:
-        print(f"  {k:16} {v}")
+    fp = footage(ds)
+    r = evaluate_tokenizer(model, fp, progress=not args.quiet, window=args.window)
+    def table(title, r, last):
+        seams = f"{r['seams']:.3f} (the originals: {r['seams_original']:.3f})" if 'seams' in r else 'n/a (no clip boundary)'
+        print(f"{title} on {store.manifest['source']['name']} ({split}): {r['n_clips']} windows of {args.window} frames")
+        for k, v in [('PSNR', f"{r['psnr']:.2f} dB"), ('SSIM', f"{r['ssim']:.3f}"), ('sharpness ratio', f"{r['sharpness']:.3f}"),
+                     ('motion ratio', f"{r['motion']:.3f}"), ('seam ratio', seams), ('bits per pixel', f"{r['bpp']:.4f}"), last]:
+            print(f"  {k:16} {v}")
+    table(args.name, r, ('code use', f"{r['codes_used']}/{r['codebook_size']} ({100 * r['code_use']:.1f}%)"))
+    if args.h264:  # the same frames the tokenizer coded (whole windows, or whole stretches for a stream tokenizer), at its rate
+        orig, rec, info = h264_footage(fp, r['bpp'], window=None if hasattr(model, 'tokenize_stream') else args.window)
+        h = score_footage(orig, rec, args.window, bits=info['bits'])
+        near = '' if abs(h['bpp'] / r['bpp'] - 1) <= 0.03 else f", the nearest x264 gets to {r['bpp']:.4f} bpp here"
+        table('H.264', h, ('x264', f"veryslow, crf {info['crf']:.2f}{near}; each stretch one stream, bits without SEI and start codes"))
     if args.out:
         n = int(args.seconds * store.fps)
         x, xh, _ = reconstruct_stretch(model, footage(ds, max_frames=n)[0][:, :, :max(n, args.window)], args.window)
@@ -154,6 +162,7 @@ def parser()->argparse.ArgumentParser:
     q.add_argument('--out', type=Path, default=None, help='write original | reconstruction | error to this .mp4 or .gif')
     q.add_argument('--seconds', type=float, default=8, help='length of the --out video (default 8)')
     q.add_argument('--fps', type=float, default=24, help='frame rate of the --out video (default 24)')
+    q.add_argument('--h264', action='store_true', help="also score H.264 (libx264) on the same frames at the tokenizer's bits per pixel")
     q.add_argument('--quiet', action='store_true', help='no progress bars')
     q.set_defaults(func=cmd_eval_tokenizer)
     return p
