@@ -17,6 +17,7 @@ def test_r1_of_linear_discriminator_is_weight_norm():
     w = torch.randn(6)
     x = torch.randn(4, 6, requires_grad=True)
     torch.testing.assert_close(r1_penalty((x @ w)[:, None], x), w.pow(2).sum())
+    torch.testing.assert_close(r1_penalty((x @ w)[:, None].expand(4, 336), x), w.pow(2).sum())  # per-item mean of patch logits
 
 def test_adaptive_weight_is_gradient_ratio():
     W = torch.randn(3, 3, requires_grad=True)

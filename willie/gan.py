@@ -115,11 +115,11 @@ def lecam_loss(real:Tensor, # logits on real clips
     return (real - ema_fake).pow(2).mean() + (fake - ema_real).pow(2).mean()
 
 # %% ../nbs/07_gan_losses.ipynb #9d000bc1
-def r1_penalty(logits:Tensor, # (B, n) discriminator output on `x`, built with x.requires_grad
+def r1_penalty(logits:Tensor, # (B, n) discriminator output on `x` (n patch logits per item), built with x.requires_grad
                x:Tensor, # (B, ...) the real inputs
-              )->Tensor: # scalar: mean over the batch of the squared gradient norm
-    "R1: E ||d sum(D(x)) / dx||^2 on real inputs (differentiable, for the discriminator's loss)."
-    g, = torch.autograd.grad(logits.sum(), x, create_graph=True)
+              )->Tensor: # scalar: mean over the batch of the squared gradient norm of each item's mean logit
+    "R1: E ||d mean_patches(D(x)) / dx||^2 on real inputs (differentiable, for the discriminator's loss)."
+    g, = torch.autograd.grad(logits.mean(1).sum(), x, create_graph=True)
     return g.pow(2).flatten(1).sum(1).mean()
 
 # %% ../nbs/07_gan_losses.ipynb #3617624f
