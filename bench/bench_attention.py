@@ -16,6 +16,9 @@ full-causal SDPA at the same length, in the same run. Rows:
 - flex window (eager): FlexAttention called without torch.compile (forward only on CPU in torch 2.13; up to 2k);
 - naive causal: the explicit-softmax reference (up to 2k).
 
+Not in the table: `backend='flex-compiled'` (FlexAttention through torch.compile) compiles for ~50 s per shape on this
+CPU; measured once on its own at 8k with the window: 152 ms CPU forward, ~half of SDPA in blocks, no backward on CPU.
+
 Skipped rows say why; all of them would only repeat a cost already shown at a shorter length.
 
 Measured on the course machine (2-core Xeon, 2 threads, shared with other jobs; nice 15), W = 256:
