@@ -190,7 +190,7 @@ def two_sample_test(real:Tensor, # (N, 1, T, H, W) original windows in [-1, 1], 
         torch.manual_seed(seed)
         critic = ClipCritic(ch)
         cfg = TrainConfig(steps=steps, lr=lr, warmup=max(1, steps // 10), weight_decay=0.01, seed=seed, log_every=max(1, steps // 20))
-        trainer = Trainer(critic, loss_fn, step_batches((x_tr, y_tr), bs, seed, augment=_flip), cfg).fit()
+        Trainer(critic, loss_fn, step_batches((x_tr, y_tr), bs, seed, augment=_flip), cfg).fit()
     acc, n = accuracy(critic, x_te, y_te), len(y_te)
     return dict(accuracy=acc, stderr=math.sqrt(acc * (1 - acc) / n), ci95=_wilson(acc, n),
                 p_value=0.5 * math.erfc((acc - 0.5) / math.sqrt(0.25 / n) / math.sqrt(2)),
