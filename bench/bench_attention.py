@@ -75,9 +75,14 @@ H, D = 8, 64
 ROWS = [('sdpa', 'causal', None), ('sdpa', 'window, one mask', 0), ('sdpa', 'window, blocks', None),
         ('flex', 'window (eager)', None), ('naive', 'causal', None)]
 
+def rss()->int:
+    "Resident set size of this process in bytes (psutil if installed, else Linux's /proc)."
+    try: import psutil; return psutil.Process().memory_info().rss
+    except ImportError: return int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+
 def one(backend:str, kind:str, L:int, W:int, bwd:bool)->dict:
     "Run one configuration in this process; return time (ms) and peak memory growth (MB)."
-    import psutil, torch
+    import torch
     from willie.attention import attention, alibi_slopes, attn_mask
     torch.manual_seed(0)
     q, k, v = (torch.randn(1, H, L, D, requires_grad=bwd) for _ in range(3))
@@ -88,7 +93,7 @@ def one(backend:str, kind:str, L:int, W:int, bwd:bool)->dict:
         with torch.set_grad_enabled(bwd):
             o = attention(q, k, v, slopes=sl, window=window, backend=backend, chunk=chunk)
             if bwd: o.sum().backward()
-    rss0 = psutil.Process().memory_info().rss
+    rss0 = rss()
     t0 = time.perf_counter(); run(); first = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - rss0
     times, cpu, reps = [], [], 1 if first > 1.0 else 3 if first > 0.2 else 10
