@@ -81,9 +81,9 @@ def main(argv=None):
         real, fake, bpp = tokenizer_windows(m, fp)
         print(f"  {name}: coded {len(real)} windows at {bpp:.4f} bpp [{time.time() - t0:.0f}s]", flush=True)
         judge(name, real, fake, bpp)
-        key = (round(bpp, 4), hasattr(m, 'tokenize_stream'))
-        if not a.no_h264 and key not in rates: rates[key] = name
-    for (bpp, stream), name in rates.items():
+        key = (round(bpp, 4), hasattr(m, 'tokenize_stream'))  # one H.264 run per rate (most tokenizers spend 256 x 10 bits)
+        if not a.no_h264 and key not in rates: rates[key] = (name, bpp)
+    for (_, stream), (name, bpp) in rates.items():
         t0 = time.time()
         orig, rec, info = h264_footage(fp, bpp, window=None if stream else CLIP_LEN, preset=a.preset)
         print(f"  H.264 at {name}'s bpp: crf {info['crf']:.2f}, {info['bpp']:.4f} bpp [{time.time() - t0:.0f}s]", flush=True)

@@ -64,7 +64,7 @@ def h264_roundtrip(frames:np.ndarray, # (N, H, W) uint8 gray frames, H and W eve
 # %% ../nbs/05a_judges.ipynb #1cfcfc6a
 def h264_at_rate(streams:np.ndarray|list, # (N, H, W) uint8 frames, or a list of them (each coded as its own stream)
                  bpp:float, # the target: payload bits per pixel over all streams
-                 tol:float=0.03, # stop within this relative distance of the target
+                 tol:float=0.01, # stop within this relative distance of the target
                  max_iter:int=10, # codings at most
                  crf:float=36., # first guess
                  preset:str='veryslow', tune:str|None=None, # see `h264_roundtrip`
