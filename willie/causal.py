@@ -146,14 +146,21 @@ class CausalTokenizer(nn.Module):
         zq, aux, idx = self.quantizer(self.encoder(x))
         return self.decoder(zq).clamp(-1, 1), aux, idx
 
+    def pad(self, x:Tensor # (B, C, T, H, W) frames, any T >= 1
+           )->Tensor: # (B, C, 1+4k, H, W): the last frame repeated up to a whole latent frame
+        "Footage padded to 1 + 4k frames, the lengths the encoder maps onto whole latent frames."
+        n = self.token_shape(tuple(x.shape[2:]))[0]
+        pad = 1 + self.time_factor * (n - 1) - x.shape[2]
+        return torch.cat([x, x[:, :, -1:].expand(-1, -1, pad, -1, -1)], 2) if pad else x
+
     @torch.no_grad()
-    def tokenize(self, x:Tensor # (B, 1, 1+4k, H, W) frames in [-1, 1]
-                )->Tensor: # (B, 1+k, H/8, W/8) long tokens in [0, codebook_size)
-        return self.quantizer(self.encoder(x))[2]
+    def tokenize(self, x:Tensor # (B, 1, T, H, W) frames in [-1, 1]; T not 1+4k is padded with its last frame
+                )->Tensor: # (B, 1+ceil((T-1)/4), H/8, W/8) long tokens in [0, codebook_size)
+        return self.quantizer(self.encoder(self.pad(x)))[2]
 
     @torch.no_grad()
     def detokenize(self, idx:Tensor # (B, 1+k, h, w) long tokens
-                  )->Tensor: # (B, 1, 1+4k, 8h, 8w) frames in [-1, 1]
+                  )->Tensor: # (B, 1, 1+4k, 8h, 8w) frames in [-1, 1] (crop to T if the clip was padded)
         return self.decoder(self.quantizer.lookup(idx)).clamp(-1, 1)
 
 # %% ../nbs/06_causal_tokenizer.ipynb #349598d6
@@ -185,9 +192,8 @@ def encode_stream(model:CausalTokenizer, # a causal tokenizer in eval mode
                  )->Tensor: # (1 + ceil((T-1)/4), H/8, W/8) long tokens, identical to coding it in one pass
     "Tokens of a whole shot, coded chunk by chunk with enough past that the chunks join exactly."
     if x.ndim != 5 or x.shape[:2] != (1, 1): raise ValueError(f"encode_stream: expected (1, 1, T, H, W), got {tuple(x.shape)}")
-    tf, T = model.time_factor, x.shape[2]
+    tf, x = model.time_factor, model.pad(x)
     n = model.token_shape(tuple(x.shape[2:]))[0]
-    if pad := 1 + tf * (n - 1) - T: x = torch.cat([x, x[:, :, -1:].expand(-1, -1, pad, -1, -1)], 2)
     ctx, out = stream_context(model), []
     for a in range(0, n, chunk):
         b, s = min(a + chunk, n), max(0, a - ctx)

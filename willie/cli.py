@@ -65,7 +65,7 @@ def cmd_reconstruct(args)->int:
         t0 = ds.frame_range(j)[0] / store.fps
         print(f"  {args.split} clip at {t0:6.1f} s   PSNR {r['psnr_per_clip'][i]:5.2f} dB   SSIM {r['ssim_per_clip'][i]:.3f}")
     print(f"  mean over {len(picks)} clips: PSNR {r['psnr']:.2f} dB, SSIM {r['ssim']:.3f}")
-    with torch.no_grad(): x_hat = model.detokenize(model.tokenize(x)).clamp(-1, 1)
+    with torch.no_grad(): x_hat = model.detokenize(model.tokenize(x))[:, :, :x.shape[2]].clamp(-1, 1)
     flat = lambda c: rearrange(c, 'n c t h w -> c (n t) h w')
     out = save_clip({'original': flat(x), 'reconstruction': flat(x_hat), '|error|': error_clip(flat(x), flat(x_hat))},
                     args.out, fps=args.fps)

@@ -283,7 +283,7 @@ def evaluate_tokenizer(model:Tokenizer, # keeps the `Tokenizer` contract
     for x in (progress_bar(units, total=total, leave=False) if progress else units):
         x = x.to(device)
         if is_footage: x, xh, idx = reconstruct_stretch(model, x, window, bs)
-        else: idx = model.tokenize(x); xh = model.detokenize(idx)
+        else: idx = model.tokenize(x); xh = model.detokenize(idx)[:, :, :x.shape[2]]  # a causal tokenizer pads T to 1+4k
         xh = xh.float().clamp(-1, 1)
         if xh.shape != x.shape: raise ValueError(f"evaluate_tokenizer: reconstruction {tuple(xh.shape)} != input {tuple(x.shape)}")
         if idx.min() < 0 or idx.max() >= K: raise ValueError(f"evaluate_tokenizer: indices outside [0, {K})")
