@@ -173,7 +173,7 @@ def test_fit_in_chunks_draws_one_plot(monkeypatch):
     shown = []
     class Handle:
         def update(self, fig): shown.append(fig)
-    monkeypatch.setattr(wt, 'master_bar', wt.NBMasterBar)            # pretend to be in a notebook
+    monkeypatch.setattr(wt, 'NBMasterBar', wt.master_bar)            # pretend to be in a notebook (text bars, notebook plot)
     figs = []
     def display(o, **k):
         if isinstance(o, Figure): figs.append(o)
