@@ -3,9 +3,8 @@ token stream below its unigram entropy, and running at 4x the training context w
 import json, math
 from dataclasses import asdict
 import numpy as np, pytest, torch
-from willie.prior import (PriorConfig, Prior, POSITIONS, TokenWindows, as_streams, evaluate_prior, nll_by_position,
-                          prior_loss, train_prior, unigram_entropy)
-from willie.train import TrainConfig
+from willie.prior import (PriorConfig, Prior, POSITIONS, RECIPES, TokenWindows, as_streams, evaluate_prior, nll_by_position,
+                          prior_data, prior_loss, prior_recipe, train_prior, unigram_entropy)
 
 def frame_shift(n_clips, n_frames, grid=(2, 2), vocab=16, seed=0):
     "A random first latent frame, then +1 mod vocab at every place, frame after frame."
@@ -71,9 +70,8 @@ def test_token_windows():
 def trained():
     "A tiny windowed prior trained for 150 steps on the synthetic frame-shift stream."
     cfg = PriorConfig(vocab_size=16, n_layer=2, n_head=4, n_embd=32, context=32, window=8, position='alibi+hw', grid=(2, 2))
-    tr = train_prior(frame_shift(64, 16, seed=0), frame_shift(16, 16, seed=1), cfg,
-                     TrainConfig(steps=150, lr=3e-3, warmup=15, eval_every=50), log=lambda line: None)
-    return tr
+    recipe = prior_recipe(cfg, tokenizer=None, steps=150, lr=3e-3, warmup=15, weight_decay=0., ema=0., eval_every=50)
+    return train_prior(recipe, frame_shift(64, 16, seed=0), frame_shift(16, 16, seed=1), log=lambda line: None)
 
 def test_learns_below_unigram_entropy(trained):
     h0 = unigram_entropy(frame_shift(16, 16, seed=1), 16)
@@ -104,3 +102,33 @@ def test_evaluate_prior_matches_loss():
     with torch.no_grad(): loss, logs = prior_loss(m, batch)
     assert evaluate_prior(m, ds)['val_loss'] == pytest.approx(loss.item(), rel=1e-5)
     assert logs['bpt'] == pytest.approx(loss.item() / math.log(2))
+
+def test_recipe_is_json_and_sized_for_magvit():
+    r = RECIPES['prior_64']
+    assert json.loads(json.dumps(r)) == r and r['arch'] == 'Prior' and r['data']['tokenizer'] == 'magvit_gan_64'
+    cfg = PriorConfig(**r['model'])
+    assert (cfg.vocab_size, cfg.grid, cfg.context) == (4375, (8, 8), 1024) and r['data']['val_variant'] == 'p0'
+
+def test_smoke_run_on_a_synthetic_token_store(synth_store, tmp_path):
+    "The film's path end to end on a tiny store: tokenize_film -> prior_data -> train_prior -> registry -> load_weights"
+    from willie.causal import CausalTokenizer, CausalTokenizerConfig
+    from willie.tokens import tokenize_film
+    from willie.weights import load_weights, read_registry, save_weights
+    torch.manual_seed(0)
+    reg = tmp_path/'weights'
+    save_weights(CausalTokenizer(CausalTokenizerConfig(ch=(8, 16, 16), enc_res=(0, 0, 1), dec_res=(0, 0, 1))), 'tiny', weights_dir=reg)
+    store = tokenize_film('tiny', synth_store, variants=('p0', 'p1+flip'), out=tmp_path/'tok', weights_dir=reg, progress=False,
+                          block_len=16, val_every=3)
+    cfg = PriorConfig.from_token_shape((2, 4, 4), 4375, latent_frames=2, n_layer=1, n_head=2, n_embd=16)
+    recipe = prior_recipe(cfg, tokenizer='tiny', variants=('p0', 'p1+flip'), steps=6, bs=4, warmup=2, eval_every=3, val_windows=4)
+    train, val = prior_data(recipe, store)
+    assert len(train) == len(store.streams('train')) and len(val) == len(store.streams('val'))
+    lines = []
+    tr = train_prior(recipe, train, val, 'prior_smoke', save_to=reg, log=lines.append)
+    e = read_registry(reg)['prior_smoke']
+    assert e['recipe'] == recipe and e['arch'] == 'Prior' and e['depends'] == {'tiny': read_registry(reg)['tiny']['sha256']}
+    assert e['metrics']['steps'] == 6 and len(tr.evals) == 2 and any('prior_smoke saved' in l for l in lines)
+    m = load_weights('prior_smoke', weights_dir=reg)
+    assert isinstance(m, Prior) and m(torch.from_numpy(np.asarray(val[0][:2], dtype=np.int64))[None])[0].shape == (1, 32, 4375)
+    with pytest.raises(ValueError, match='do not mix'): prior_data(prior_recipe(cfg, tokenizer='magvit_gan_64'), store)
+    with pytest.raises(ValueError, match='lacks the variants'): prior_data(prior_recipe(cfg, tokenizer='tiny'), store)

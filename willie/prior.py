@@ -4,18 +4,22 @@
 
 # %% ../nbs/10_prior_alibi.ipynb #a5b5c3fb
 from __future__ import annotations
-import math
-from dataclasses import dataclass
+import json, math, time
+from dataclasses import asdict, dataclass
+from pathlib import Path
 import numpy as np
 import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
 from einops import rearrange
 from .attention import attention, alibi_slopes, alibi3d_bias, raster_coords, KVCache
+from .tokens import DEFAULT_VARIANTS
+from .train import Trainer, TrainConfig, step_batches
+from .weights import read_registry, save_dir, save_weights
 
 # %% auto #0
-__all__ = ['POSITIONS', 'PriorConfig', 'SelfAttention', 'Block', 'Prior', 'as_streams', 'TokenWindows', 'prior_loss',
-           'evaluate_prior', 'unigram_entropy', 'nll_by_position', 'train_prior']
+__all__ = ['POSITIONS', 'RECIPES', 'PriorConfig', 'SelfAttention', 'Block', 'Prior', 'as_streams', 'TokenWindows', 'prior_loss',
+           'evaluate_prior', 'unigram_entropy', 'nll_by_position', 'prior_recipe', 'prior_data', 'train_prior']
 
 # %% ../nbs/10_prior_alibi.ipynb #e23d7664
 POSITIONS = ('alibi', 'alibi+hw', 'alibi3d')
@@ -223,21 +227,69 @@ def nll_by_position(model:Prior, # the prior
     return F.cross_entropy(logits.transpose(1, 2).float(), seq[:, 1:], reduction='none').mean(0)
 
 # %% ../nbs/10_prior_alibi.ipynb #3c83616d
-def train_prior(train_tokens, # tokens to train on, see `as_streams`
+def prior_recipe(model:PriorConfig, # the prior
+                 tokenizer:str|None='magvit_gan_64', # whose token store it trains on (None: token arrays given by hand)
+                 variants=DEFAULT_VARIANTS, # the store's train variants it trains on (val is always 'p0')
+                 steps:int=6000, # optimizer steps
+                 bs:int=16, # windows per step
+                 lr:float=1e-3, # peak learning rate
+                 warmup:int=200, # warm-up steps
+                 weight_decay:float=0.1, # AdamW decay
+                 ema:float=0.999, # EMA of the weights, evaluated and kept instead of the raw ones (0: off)
+                 eval_every:int=250, # steps between val evaluations and checkpoints
+                 val_windows:int=256, # held-out windows per evaluation (non-overlapping, evenly spread)
+                 seed:int=0, # seeds the weights and the order of the windows
+                )->dict: # the whole recipe, JSON-ready
+    "The recipe of a prior: model, data (token store and variants), training settings, seed"
+    return json.loads(json.dumps(dict(
+        arch='Prior', model=asdict(model), seed=seed,
+        data=dict(tokenizer=tokenizer, store='film', variants=list(variants), val_variant='p0'),
+        train=dict(steps=steps, bs=bs, lr=lr, warmup=warmup, weight_decay=weight_decay, ema=ema, eval_every=eval_every,
+                   val_windows=val_windows, keep='lowest val loss'))))
+
+def prior_data(recipe:dict, # from `prior_recipe`
+               store, # a `willie.tokens.TokenStore`
+              )->tuple: # (train streams, val streams), lists of (n, h, w) token arrays
+    "The recipe's train and val streams from a token store; a store of another tokenizer, codebook or grid is refused."
+    d, cfg = recipe['data'], PriorConfig(**recipe['model'])
+    if store.tokenizer != d['tokenizer']:
+        raise ValueError(f"{store.path.name} holds tokens of {store.tokenizer!r}, the recipe trains on {d['tokenizer']!r}'s: "
+                         "tokens of different tokenizers do not mix")
+    if (store.vocab_size, store.grid) != (cfg.vocab_size, cfg.grid):
+        raise ValueError(f"{store.path.name}: codebook {store.vocab_size}, grid {store.grid}; the recipe's prior expects {cfg.vocab_size}, {cfg.grid}")
+    if missing := [v for v in d['variants'] if v not in store.variants]:
+        raise ValueError(f"{store.path.name} lacks the variants {missing}; rebuild it with them (`willie tokenize --variants ...`)")
+    return [s for v in d['variants'] for s in store.streams('train', v)], store.streams('val', d['val_variant'])
+
+def train_prior(recipe:dict, # from `prior_recipe` (e.g. `RECIPES['prior_64']`)
+                train_tokens, # tokens to train on, see `as_streams` (e.g. `prior_data(recipe, store)[0]`)
                 val_tokens, # held-out tokens, same layout
-                cfg:PriorConfig, # the model
-                tcfg, # a `willie.train.TrainConfig` (steps, lr, eval_every, ...)
-                bs:int=16, # windows per step
+                name:str|None=None, # registry name to save the best weights under (None: don't save)
+                save_to=None, # registry folder; default `save_dir()` (the package only with $WILLIE_SAVE_WEIGHTS=1)
                 ckpt_dir=None, # checkpoints, and resume from there
-                val_windows:int=256, # held-out windows per evaluation (non-overlapping, evenly spread)
-                log=None, # receives one line per evaluation
+                log=print, # receives one line per evaluation
                ): # the fitted `Trainer`: `.model`, `.best_state` and `.best` (lowest val loss), `.evals`, `.history`
-    "Train a prior on token arrays: random windows on frame boundaries, the best val-loss weights kept."
-    from willie.train import Trainer, step_batches
+    "Train a prior by `recipe` on token arrays: random windows on frame boundaries, the best val-loss weights kept (and saved)."
+    t, seed, cfg = recipe['train'], recipe['seed'], PriorConfig(**recipe['model'])
     train = TokenWindows(train_tokens, cfg.context, cfg.grid)
     val = TokenWindows(val_tokens, cfg.context, cfg.grid, stride=max(1, cfg.context // cfg.frame_tokens))
-    torch.manual_seed(tcfg.seed)
-    model = Prior(cfg)
-    return Trainer(model, prior_loss, step_batches(train, bs, seed=tcfg.seed), tcfg,
-                   eval_fn=lambda m: evaluate_prior(m, val, bs, val_windows), ckpt_dir=ckpt_dir,
-                   best=('val_loss', 'min'), log=log).fit()
+    tcfg = TrainConfig(steps=t['steps'], lr=t['lr'], warmup=t['warmup'], weight_decay=t['weight_decay'], ema=t['ema'],
+                       seed=seed, eval_every=t['eval_every'], ckpt_every=t['eval_every'])
+    torch.manual_seed(seed)
+    t0, model = time.time(), Prior(cfg)
+    trainer = Trainer(model, prior_loss, step_batches(train, t['bs'], seed=seed), tcfg,
+                      eval_fn=lambda m: evaluate_prior(m, val, t['bs'], t['val_windows']), ckpt_dir=ckpt_dir,
+                      best=('val_loss', 'min'), log=log).fit()
+    if name is not None:
+        best = Prior(cfg); best.load_state_dict(trainer.best_state); best.eval()
+        dest, tok = Path(save_to or save_dir()), recipe['data']['tokenizer']
+        h0 = unigram_entropy(np.concatenate([np.ravel(s) for s in as_streams(val_tokens, cfg.grid)]), cfg.vocab_size)
+        metrics = dict(steps=t['steps'], train_seconds=round(time.time() - t0), params=sum(p.numel() for p in best.parameters()),
+                       best_step=trainer.best['step'], val_bpt=trainer.best['val_loss'] / math.log(2), val_unigram_bpt=h0, train_windows=len(train), val_windows=len(val))
+        save_weights(best, name, metrics, dest, recipe=recipe, depends=[tok] if tok in read_registry(dest) else None)
+        log(f"{name} saved: " + json.dumps(metrics))
+    return trainer
+
+# %% ../nbs/10_prior_alibi.ipynb #e6f4a8b3
+RECIPES = {'prior_64': prior_recipe(PriorConfig.from_token_shape((5, 8, 8), 4375, latent_frames=16, window=512, n_layer=6,
+                                                                 n_head=8, n_embd=256, dropout=0.1, position='alibi'))}

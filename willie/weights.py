@@ -30,7 +30,7 @@ ARCHS = {n: f'willie.{m}:{n}' for m, names in {
     'vae': ['VAE', 'VAEConfig'], 'vq': ['VQVAE', 'VQVAEConfig'], 'vqvae2': ['VQVAE2', 'VQVAE2Config'],
     'video_vae': ['VideoFSQVAE', 'VideoFSQVAEConfig', 'VideoVQVAE', 'VideoVQVAEConfig'],
     'tubelets': ['TubeletFSQVAE', 'TubeletFSQVAEConfig'],
-    'causal': ['CausalTokenizer', 'CausalTokenizerConfig']}.items() for n in names}
+    'causal': ['CausalTokenizer', 'CausalTokenizerConfig'], 'prior': ['Prior', 'PriorConfig']}.items() for n in names}
 _REGISTERED = {}
 
 def register_arch(cls:type)->type:
