@@ -133,3 +133,40 @@ def test_eval_tokenizer_h264(capsys, synth_video, tmp_path, monkeypatch):
 def test_eval_tokenizer_bad_input(capsys, args, msg):
     rc, stdout, err = run(capsys, 'eval-tokenizer', *args)
     assert rc == 1 and msg in err and err.strip().count('\n') == 0
+
+@pytest.fixture
+def stream_registry(tmp_path):
+    "A registry with a small random causal tokenizer 'tiny' and a clip-only tokenizer 'clips'"
+    import torch
+    from willie.causal import CausalTokenizer, CausalTokenizerConfig
+    from willie.video_vae import VideoFSQVAE, VideoFSQVAEConfig
+    from willie.weights import save_weights
+    torch.manual_seed(0)
+    save_weights(CausalTokenizer(CausalTokenizerConfig(ch=(8, 16, 16), enc_res=(0, 0, 1), dec_res=(0, 0, 1))), 'tiny', weights_dir=tmp_path/'w')
+    save_weights(VideoFSQVAE(VideoFSQVAEConfig(ch=(8, 16, 16))), 'clips', weights_dir=tmp_path/'w')
+    return tmp_path/'w'
+
+def test_tokenize_a_video(capsys, make_video, stream_registry, offline):
+    vid = make_video('synth96.mp4', n_frames=96, cuts=(30, 60))
+    args = ['tokenize', '--tokenizer', 'tiny', '--video', vid, '--block-len', 16, '--val-every', 3, '--variants', 'p0,flip+p1',
+            '--weights-dir', stream_registry, '--quiet']
+    rc, out, err = run(capsys, *args)
+    assert rc == 0, err
+    assert 'tokens per second of film' in out and 'variants  2 on train (p0, p1+flip)' in out
+    from willie.tokens import TokenStore
+    ts = TokenStore(offline/'home'/'tokens'/'synth96_64_tiny', 'tiny', stream_registry)
+    assert ts.grid == (8, 8) and ts.variants == ['p0', 'p1+flip'] and ts.manifest['split']['block_len'] == 16
+    assert run(capsys, *args)[0] == 0                                        # again: the store is there
+
+@pytest.mark.parametrize('argv, msg', [
+    (['--tokenizer', 'nope'], "'nope' is not a bundled tokenizer"),
+    (['--tokenizer', 'clips'], 'clips cannot code whole shots as streams'),
+    (['--tokenizer', 'tiny', '--variants', 'p0,mirror'], "unknown part 'mirror'"),
+    (['--tokenizer', 'tiny', '--variants', 'p4'], 'has only the phases p0..p3'),
+    (['--tokenizer', 'tiny', '--video', 'missing.mp4'], 'video not found'),
+    (['--tokenizer', 'tiny', '--val-every', '1'], '--val-every must be at least 2')])
+def test_tokenize_bad_arguments(capsys, stream_registry, offline, argv, msg):
+    "Each mistake is one line, before any decoding or coding: nothing is written"
+    rc, out, err = run(capsys, 'tokenize', *argv, '--weights-dir', stream_registry, '--quiet')
+    assert rc == 1 and msg in err and err.count('\n') == 1, err
+    assert not (offline/'home').exists()

@@ -4,7 +4,7 @@
 
 # %% ../nbs/99_cli.ipynb #e215c4f2
 from __future__ import annotations
-import argparse, sys
+import argparse, sys, time
 from pathlib import Path
 import numpy as np
 import torch
@@ -15,10 +15,11 @@ from .data import (ClipDataset, ClipStore, DownloadError, StoreError, VideoError
 from .judges import h264_footage
 from .metrics import evaluate_tokenizer, footage, reconstruct_stretch, score_footage
 from .viz import error_clip, save_clip
+from .tokens import DEFAULT_VARIANTS, parse_variant, tokenize_film, variant_name
 from .weights import load_weights, read_registry, resolve_arch
 
 # %% auto #0
-__all__ = ['cmd_prepare', 'cmd_info', 'cmd_reconstruct', 'cmd_eval_tokenizer', 'parser', 'main']
+__all__ = ['cmd_prepare', 'cmd_info', 'cmd_reconstruct', 'cmd_eval_tokenizer', 'cmd_tokenize', 'parser', 'main']
 
 # %% ../nbs/99_cli.ipynb #7d969045
 def cmd_prepare(args)->int:
@@ -116,6 +117,39 @@ def cmd_eval_tokenizer(args)->int:
         print(f"wrote {out}")
     return 0
 
+# %% ../nbs/99_cli.ipynb #c3d5f7b9
+def _variants(spec:str)->tuple:
+    "`--variants`: 'all', 'none', or a comma-separated list of variant names"
+    if spec == 'all': return DEFAULT_VARIANTS
+    if spec == 'none': return ('p0',)
+    return tuple(variant_name(parse_variant(v.strip())) for v in spec.split(',') if v.strip())
+
+def cmd_tokenize(args)->int:
+    "Encode the film (or `--video`) into a token store with a bundled causal tokenizer; print its figures."
+    reg = read_registry(args.weights_dir)
+    streams = sorted(n for n, e in reg.items() if hasattr(resolve_arch(e['arch']), 'tokenize_stream'))
+    if args.tokenizer not in reg: raise ValueError(f"{args.tokenizer!r} is not a bundled tokenizer; for a token store choose one of {', '.join(streams) or 'none yet'}")
+    if args.tokenizer not in streams:
+        raise ValueError(f"{args.tokenizer} cannot code whole shots as streams (no tokenize_stream); choose one of {', '.join(streams) or 'none yet'}")
+    variants, tf = _variants(args.variants), load_weights(args.tokenizer, args.weights_dir).time_factor
+    if bad := [v for v in variants if parse_variant(v)['phase'] >= tf]: raise ValueError(f"--variants {','.join(bad)}: {args.tokenizer} has only the phases p0..p{tf - 1}")
+    if args.video and not Path(args.video).exists(): raise FileNotFoundError(f"video not found: {args.video}")
+    if args.block_len is not None and args.block_len < 9: raise ValueError(f"--block-len must be at least 9 frames, got {args.block_len}")
+    if args.val_every < 2: raise ValueError(f"--val-every must be at least 2, got {args.val_every}")
+    args.size = reg[args.tokenizer].get('recipe', {}).get('data', {}).get('size') or 64
+    store = _store_for(args)
+    t0 = time.time()
+    ts = tokenize_film(args.tokenizer, store, variants, args.out, block_len=args.block_len, val_every=args.val_every,
+                       weights_dir=args.weights_dir, force=args.force, progress=not args.quiet)
+    s = ts.summary()
+    print(f"store     {ts.path}")
+    print(f"source    {store.manifest['source']['name']}: {s['seconds']} s, {len(store.shots)} shots, {store.size}x{store.size}")
+    print(f"tokens    {s['tokens_p0']:,} as it is ({s['val_tokens']:,} of them val) = {s['tokens_per_second']:.0f} tokens per second of film, "
+          f"{s['bits_per_token']} bits each")
+    print(f"variants  {s['variants']} on train ({', '.join(ts.variants)}), val as it is: {s['tokens']:,} tokens in {s['streams']} streams")
+    print(f"size      {s['mb']:.2f} MB, {time.time() - t0:.0f} s")
+    return 0
+
 # %% ../nbs/99_cli.ipynb #d7b46de9
 def parser()->argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='willie', description='Steamboat Willie video generation course: command line.')
@@ -165,6 +199,20 @@ def parser()->argparse.ArgumentParser:
     q.add_argument('--h264', action='store_true', help="also score H.264 (libx264) on the same frames at the tokenizer's bits per pixel")
     q.add_argument('--quiet', action='store_true', help='no progress bars')
     q.set_defaults(func=cmd_eval_tokenizer)
+
+    q = sub.add_parser('tokenize', help='encode the film (or a video) once into a token store for the prior: streams, variants, manifest')
+    q.add_argument('--tokenizer', default='magvit_gan_64', help='bundled causal tokenizer (default magvit_gan_64)')
+    q.add_argument('--video', metavar='PATH', help='a local video instead of the film')
+    q.add_argument('--variants', default='all', help="train variants: 'all' (4 phases x flip, default), 'none', or a list like p0,p1+flip,p0+crop90")
+    q.add_argument('--out', type=Path, default=None, help='store folder (default: in $WILLIE_HOME/tokens)')
+    q.add_argument('--force', action='store_true', help='replace a store of another tokenizer or of older weights')
+    q.add_argument('--block-len', type=int, default=None, help='frames per train/val block (default: 20 s of footage)')
+    q.add_argument('--val-every', type=int, default=10, help='every N-th block is val (default 10)')
+    q.add_argument('--download', action='store_true', help='download the film from archive.org if no local copy is found')
+    q.add_argument('--base-url', default='https://archive.org', help=argparse.SUPPRESS)
+    q.add_argument('--weights-dir', type=Path, default=None, help=argparse.SUPPRESS)
+    q.add_argument('--quiet', action='store_true', help='no progress bars')
+    q.set_defaults(func=cmd_tokenize)
     return p
 
 def main(argv:list|None=None, # arguments (default: sys.argv[1:])

@@ -24,7 +24,10 @@ def segments(store:ClipStore, # the clip store
              min_frames:int=9, # shortest stretch kept (9 frames: 3 latent frames)
             )->np.ndarray: # (S, 2) int64 [start, end) frame ranges, each inside one shot and one split block
     "The maximal stretches of one split that stay inside a shot: runs of `ClipDataset`'s `min_frames`-frame windows."
-    s = ClipDataset(store, min_frames, split, block_len=block_len, val_every=val_every, shot_aware=True).starts
+    try: s = ClipDataset(store, min_frames, split, block_len=block_len, val_every=val_every, shot_aware=True).starts
+    except ValueError: raise ValueError(f"{store.path.name}: no stretch of {min_frames} frames inside one shot in the {split} split "
+                                        f"(every {val_every}th block of {block_len or '20 s of'} frames is val); "
+                                        "for short footage choose shorter blocks (block_len, `--block-len`)") from None
     runs = np.split(s, np.flatnonzero(np.diff(s) != 1) + 1)
     return np.array([[r[0], r[-1] + min_frames] for r in runs], dtype=np.int64)
 
