@@ -35,3 +35,12 @@ def test_index_lists_every_course_notebook():
     index = ''.join(''.join(c['source']) for c in json.loads((NBS/'index.ipynb').read_text())['cells'])
     mine = [p.stem for p in NOTEBOOKS if p.stem != 'index']
     assert not [n for n in mine if f'`{n}`' not in index], "notebooks missing from index.ipynb's table"
+
+
+@pytest.mark.parametrize('nb', NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_pictures_of_the_data_are_committed(nb):
+    "Cells that read the film or CIFAR-10 (flagged `film`/`cifar`) keep text outputs only: nothing derived from the data is committed"
+    bad = [i for i, c in enumerate(json.loads(nb.read_text())['cells'])
+           if re.search(r'^#\|\s*(film|cifar)\b', ''.join(c['source']), re.M)
+           and any(k.startswith('image/') for o in c.get('outputs', []) for k in o.get('data', {}))]
+    assert not bad, f"{nb.name}: cells {bad} commit pictures made from the film or CIFAR-10"
