@@ -4,14 +4,15 @@
 
 # %% ../nbs/00_0_core.ipynb #820fbf62
 from __future__ import annotations
-import hashlib, os, shutil, tempfile
+import glob, hashlib, os, shutil, signal, tempfile, threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 from fastprogress.fastprogress import progress_bar
 
 # %% auto #0
-__all__ = ['willie_home', 'find_data', 'file_hash', 'atomic_write', 'atomic_dir', 'locked', 'CountBar']
+__all__ = ['willie_home', 'find_data', 'file_hash', 'pid_alive', 'sweep_leftovers', 'atomic_write', 'atomic_dir', 'Interrupted',
+           'interruptible', 'locked', 'CountBar']
 
 # %% ../nbs/00_0_core.ipynb #0d541980
 def willie_home()->Path:
@@ -50,12 +51,34 @@ def file_hash(path, # the file to digest
 def _umask()->int:
     m = os.umask(0); os.umask(m); return m
 
+def pid_alive(pid:int)->bool:
+    "Whether a process `pid` exists on this machine"
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: pass  # another user's process: alive
+    return True
+
+def _tmp_prefix(path:Path)->str: return f'.{path.name}.tmp-'
+
+def sweep_leftovers(path, # a file or folder written by `atomic_write`/`atomic_dir`
+                   )->list: # the leftovers removed
+    "Remove the temporary siblings of `path` left by processes that died mid-write (their pid is in the name)"
+    path, gone = Path(path), []
+    prefix = _tmp_prefix(path)
+    for p in path.parent.glob(glob.escape(prefix) + '*'):
+        pid = p.name[len(prefix):].split('-')[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)):
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+            gone.append(p)
+    return gone
+
 def atomic_write(path, # final path
                  write:Callable[[Path], None], # writes the content to the temporary path it is given
                 )->Path: # `path`
     "Write a file through `write(tmp)` then rename it to `path`, so `path` is either absent, old, or complete"
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp'); os.close(fd)
+    sweep_leftovers(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'{_tmp_prefix(path)}{os.getpid()}-', suffix='.tmp'); os.close(fd)
     try:
         write(Path(tmp))
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes owner-only files; give the usual permissions
@@ -71,7 +94,8 @@ def atomic_dir(path, # the folder to (re)create
               )->Iterator[Path]: # a temporary folder to fill; it becomes `path` when the block ends without error
     "Build a folder under a temporary name beside `path`, then swap it into place"
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f'.{path.name}.tmp-'))
+    sweep_leftovers(path)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f'{_tmp_prefix(path)}{os.getpid()}-'))
     os.chmod(tmp, 0o777 & ~_umask())
     try:
         yield tmp
@@ -82,6 +106,22 @@ def atomic_dir(path, # the folder to (re)create
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+# %% ../nbs/00_0_core.ipynb #8482c13f
+class Interrupted(KeyboardInterrupt):
+    "SIGTERM or SIGHUP, raised like Ctrl-C's KeyboardInterrupt so that clean-ups run; `.signal` is its name"
+    def __init__(self, signame:str): super().__init__(signame); self.signal = signame
+
+@contextmanager
+def interruptible():
+    "Within the block, SIGTERM and SIGHUP raise `Interrupted` (in the main thread; elsewhere a no-op)"
+    if threading.current_thread() is not threading.main_thread(): yield; return
+    def handler(sig, frame): raise Interrupted(signal.Signals(sig).name)
+    sigs = [s for s in (getattr(signal, 'SIGTERM', None), getattr(signal, 'SIGHUP', None)) if s is not None]
+    old = {s: signal.signal(s, handler) for s in sigs}
+    try: yield
+    finally:
+        for s, h in old.items(): signal.signal(s, h)
 
 # %% ../nbs/00_0_core.ipynb #4ce86d5a
 @contextmanager

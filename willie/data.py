@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Iterator
 import numpy as np, torch, torch.nn.functional as F, av
 from einops import rearrange
-from .core import CountBar, atomic_dir, file_hash, find_data, locked, willie_home
+from .core import CountBar, atomic_dir, file_hash, find_data, interruptible, locked, willie_home
 
 # %% auto #0
-__all__ = ['FILM_NAME', 'ARCHIVE_ITEM', 'LOCAL_COPY', 'STORE_VERSION', 'film_path', 'choose_video_file', 'DownloadError',
-           'ChecksumError', 'download', 'synthetic_video', 'VideoError', 'VideoInfo', 'check_video', 'iter_gray',
-           'read_gray', 'sample_frames', 'detect_bars', 'square_box', 'resize_frames', 'cut_features', 'cut_scores',
-           'detect_cuts', 'shots_from_cuts', 'StoreError', 'ClipStore', 'store_path', 'prepare', 'film_store_path',
-           'film_store', 'ordinal', 'ClipDataset']
+__all__ = ['FILM_NAME', 'ARCHIVE_ITEM', 'LOCAL_COPY', 'STORE_VERSION', 'BLOCK_SECONDS', 'film_path', 'choose_video_file',
+           'DownloadError', 'ChecksumError', 'download', 'synthetic_video', 'VideoError', 'VideoInfo', 'check_video',
+           'iter_gray', 'read_gray', 'sample_frames', 'detect_bars', 'square_box', 'resize_frames', 'cut_features',
+           'cut_scores', 'detect_cuts', 'shots_from_cuts', 'StoreError', 'ClipStore', 'store_path', 'prepare',
+           'film_store_path', 'film_store', 'ordinal', 'default_block_len', 'val_mask', 'ClipDataset']
 
 # %% ../nbs/03_film.ipynb #11a833ca
 FILM_NAME = 'steamboat_willie_000-400s.mp4'  # the course's local extract (title card to 400 s)
@@ -279,18 +279,26 @@ STORE_VERSION = 1
 
 class StoreError(ValueError): "A clip store is missing, incomplete, or its manifest does not match its frames."
 
+_MANIFEST_KEYS = ('source', 'fps', 'size', 'n_frames', 'shots', 'crop', 'bars', 'src_size')
+
 class ClipStore:
     "A prepared clip store: `.frames` uint8 memmap (N, H, W), `.manifest` dict, `.fps`, `.shots` (S, 2) [start, end)."
     def __init__(self, path):
         self.path = Path(path)
         mf, ff = self.path/'manifest.json', self.path/'frames.npy'
+        if not self.path.exists():
+            raise StoreError(f"{self.path} does not exist, so it is not a clip store; make one with `willie prepare`")
+        if not self.path.is_dir(): raise StoreError(f"{self.path} is a file, not a clip store (a folder); make one with `willie prepare`")
         if not mf.exists():
             raise StoreError(f"{self.path} is not a clip store (no manifest.json); make one with `willie prepare`")
         try: self.manifest = m = json.loads(mf.read_text())
-        except json.JSONDecodeError as e: raise StoreError(f"{mf} is not valid JSON ({e})") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as e: raise StoreError(f"{mf} is not valid JSON ({e}); prepare it again") from None
+        if not isinstance(m, dict): raise StoreError(f"{mf} holds a {type(m).__name__}, not a manifest; prepare it again")
         if m.get('format') != 'willie-clipstore' or m.get('version') != STORE_VERSION:
             raise StoreError(f"{self.path}: store format {m.get('format')} v{m.get('version')}, expected "
                              f"willie-clipstore v{STORE_VERSION}; prepare it again")
+        if missing := [k for k in _MANIFEST_KEYS if k not in m] + [f'source.{k}' for k in ('name', 'bytes', 'sha256') if k not in m.get('source', {})]:
+            raise StoreError(f"{mf} lacks {', '.join(missing)}; the store is damaged, prepare it again")
         if not ff.exists(): raise StoreError(f"{self.path}: manifest.json but no frames.npy; prepare it again")
         try: self.frames = np.load(ff, mmap_mode='r')
         except ValueError as e: raise StoreError(f"{ff} is not a readable .npy ({e}); prepare it again") from None
@@ -370,8 +378,7 @@ def prepare(video, # a video file PyAV can open
         if not force and _matches(out, sha, size): return ClipStore(out)
         if out.exists() and not (out/'manifest.json').exists() and any(out.iterdir()):
             raise FileExistsError(f"{out} exists and is not a clip store; choose another output folder")
-        for old in out.parent.glob(f'.{out.name}.tmp-*'): shutil.rmtree(old, ignore_errors=True)  # stale, we hold the lock
-        with atomic_dir(out) as tmp: _write_store(video, info, tmp, size, sha, progress)
+        with interruptible(), atomic_dir(out) as tmp: _write_store(video, info, tmp, size, sha, progress)
     return ClipStore(out)
 
 # %% ../nbs/03_film.ipynb #fd6f4bf2
@@ -400,6 +407,19 @@ def ordinal(n:int)->str:
     "1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, ..., 21st"
     return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
+BLOCK_SECONDS = 20  # the split's blocks: 20 s of film
+
+def default_block_len(fps:float)->int:
+    "Frames in one split block of footage at `fps`: `BLOCK_SECONDS` of it"
+    return max(1, round(BLOCK_SECONDS * fps))
+
+def val_mask(n:int, # frames
+             block_len:int, # frames per split block
+             val_every:int=10, # every val_every-th block is val
+            )->np.ndarray: # bool (n,), True for the val frames
+    "Which frames are val: those of blocks val_every-1, 2*val_every-1, ..."
+    return (np.arange(n) // block_len) % val_every == val_every - 1
+
 class ClipDataset(torch.utils.data.Dataset):
     "Fixed-length clips from a `ClipStore`, split by contiguous time blocks, optionally kept inside one shot."
     def __init__(self, store, # a `ClipStore` or its path
@@ -413,23 +433,31 @@ class ClipDataset(torch.utils.data.Dataset):
                  flip:float=0.5, # augment: probability of a horizontal flip
                 ):
         if split not in ('train', 'val', 'all'): raise ValueError(f"split must be 'train', 'val' or 'all', got {split!r}")
+        for k, v, lo in (('clip_len', clip_len, 1), ('stride', stride, 1), ('block_len', block_len, 1), ('val_every', val_every, 2)):
+            if v is not None and not (isinstance(v, (int, np.integer)) and v >= lo): raise ValueError(f"ClipDataset: {k} must be an integer >= {lo}, got {v!r}")
         self.store = store if isinstance(store, ClipStore) else ClipStore(store)
         self.clip_len, self.split, self.stride, self.val_every = clip_len, split, stride, val_every
         self.shot_aware, self.scale, self.flip = shot_aware, scale, flip
         n = len(self.store)
-        self.block_len = block_len or max(1, round(20 * self.store.fps))
-        self.is_val = (np.arange(n) // self.block_len) % val_every == val_every - 1
+        self.block_len = block_len or default_block_len(self.store.fps)
+        self.is_val = val_mask(n, self.block_len, val_every)
         edges = {0, n}
         if shot_aware: edges |= set(self.store.shots[:, 0].tolist())
         if split != 'all': edges |= set((np.flatnonzero(np.diff(self.is_val)) + 1).tolist())
-        edges, starts = sorted(edges), []
+        edges, starts, longest = sorted(edges), [], 0
         for a, b in zip(edges[:-1], edges[1:]):
             if split == 'all' or self.is_val[a] == (split == 'val'):
-                starts.append(np.arange(a, b - clip_len + 1, stride or 1))
+                starts.append(np.arange(a, b - clip_len + 1, stride or 1)); longest = max(longest, b - a)
         self.starts = np.concatenate(starts) if starts else np.zeros(0, np.int64)
-        if not len(self.starts):
-            raise ValueError(f"no {clip_len}-frame window fits in the {split} split of {self.store.path} "
-                             f"({n} frames, {len(self.store.shots)} shots); use shorter clips or shot_aware=False")
+        if not len(self.starts): raise ValueError(self._no_window(longest))
+    def _no_window(self, longest:int)->str:
+        name, n, fps = self.store.path.name, len(self.store), self.store.fps
+        if not longest:
+            return (f"{name} has no {self.split} frames: val is every {ordinal(self.val_every)} block of {self.block_len} frames "
+                    f"({self.block_len / fps:.0f} s), and its {n} frames ({n / fps:.1f} s) end before the first; use split 'all' (`--split all`)")
+        return (f"no {self.clip_len}-frame window fits {'inside one shot of' if self.shot_aware else 'in'} the {self.split} split of {name}: "
+                f"its longest stretch is {longest} frames; use clips of at most {longest} frames"
+                + (" or split 'all' (`--split all`)" if self.split != 'all' else ''))
     def __len__(self): return len(self.starts)
     def frame_range(self, i:int)->range: return range(int(self.starts[i]), int(self.starts[i]) + self.clip_len)
     def __getitem__(self, i)->torch.Tensor: # float32 (1, T, H, W) in [-1, 1]
