@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib, json, re, shutil
 from pathlib import Path
 import numpy as np, torch, torch.nn.functional as F
-from .core import CountBar, atomic_dir, atomic_write, locked, willie_home
+from .core import CountBar, atomic_dir, atomic_write, interruptible, locked, willie_home
 from .data import ClipDataset, ClipStore, film_store
 from .weights import load_weights, read_registry
 
@@ -87,6 +87,8 @@ def check_tokenizer(m:dict, # a token store's manifest
                                f"is now {now[:12]}…: the tokens are stale; {_rebuild(t['name'])}")
 
 # %% ../nbs/09_tokens.ipynb #70276c7e
+_TOKEN_KEYS = ('tokenizer', 'grid', 'dtype', 'shape', 'source', 'split', 'variants', 'streams')
+
 class TokenStore:
     "A built token store: `.tokens` int16 memmap (N, h, w), `.manifest`, `.table` (one dict per stream), `.streams(split, variant)`."
     def __init__(self, path, # the store's folder
@@ -96,16 +98,22 @@ class TokenStore:
                 ):
         self.path = Path(path)
         mf, tf = self.path/'manifest.json', self.path/'tokens.npy'
+        if not self.path.is_dir(): raise TokenStoreError(f"{self.path} {'is a file, not' if self.path.exists() else 'does not exist, so it is not'} a token store; make one with `willie tokenize`")
         if not mf.exists(): raise TokenStoreError(f"{self.path} is not a token store (no manifest.json); make one with `willie tokenize`")
-        self.manifest = m = json.loads(mf.read_text())
-        if m.get('format') != 'willie-tokens' or m.get('version') != TOKENS_VERSION:
+        try: self.manifest = m = json.loads(mf.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as e: raise TokenStoreError(f"{mf} is not valid JSON ({e}); rebuild the store") from None
+        if not isinstance(m, dict) or m.get('format') != 'willie-tokens' or m.get('version') != TOKENS_VERSION:
+            m = m if isinstance(m, dict) else {}
             raise TokenStoreError(f"{self.path}: format {m.get('format')} v{m.get('version')}, expected willie-tokens v{TOKENS_VERSION}; rebuild it")
+        if missing := [k for k in _TOKEN_KEYS if k not in m] + [f'tokenizer.{k}' for k in ('name', 'sha256', 'codebook_size') if k not in m.get('tokenizer', {})]:
+            raise TokenStoreError(f"{mf} lacks {', '.join(missing)}; the store is damaged, rebuild it")
         if tokenizer is not None and m['tokenizer']['name'] != tokenizer:
             raise StaleTokensError(f"{self.path} holds tokens of {m['tokenizer']['name']!r}, not {tokenizer!r}; tokens of "
                                    "different tokenizers do not mix: use that tokenizer's own store")
         if check: check_tokenizer(m, weights_dir, str(self.path))
         if not tf.exists(): raise TokenStoreError(f"{self.path}: manifest.json but no tokens.npy; rebuild it")
-        self.tokens = np.load(tf, mmap_mode='r')
+        try: self.tokens = np.load(tf, mmap_mode='r')
+        except (ValueError, OSError) as e: raise TokenStoreError(f"{tf} is not a readable .npy ({e}); the store is damaged, rebuild it") from None
         if self.tokens.dtype != np.dtype(m['dtype']) or list(self.tokens.shape) != m['shape']:
             raise TokenStoreError(f"{self.path}: tokens.npy is {self.tokens.dtype} {list(self.tokens.shape)} but the manifest "
                                   f"says {m['dtype']} {m['shape']}; the store is corrupt, rebuild it")
@@ -218,7 +226,7 @@ def tokenize_film(tokenizer:str='magvit_gan_64', # registry name of a causal tok
     out = Path(out) if out is not None else willie_home()/'tokens'/f'{store.path.name}_{tokenizer}'
     key = hashlib.sha256(json.dumps([TOKENS_VERSION, tokenizer, entry['sha256'], store.manifest['source']['sha256'], store.size,
                                      store.manifest['n_frames'], split, names]).encode()).hexdigest()[:16]
-    with locked(out.parent):
+    with locked(out.parent), interruptible():
         if (out/'manifest.json').exists():
             try: old = json.loads((out/'manifest.json').read_text())
             except json.JSONDecodeError: old = {}
@@ -232,7 +240,7 @@ def tokenize_film(tokenizer:str='magvit_gan_64', # registry name of a causal tok
                                        f"{entry['sha256'][:12]}…); {_rebuild(tokenizer)}")
         elif out.exists() and any(out.iterdir()):
             raise FileExistsError(f"{out} exists and is not a token store; choose another folder")
-        for old in [*out.parent.glob(f'.{out.name}.build-*'), *out.parent.glob(f'.{out.name}.tmp-*')]:
+        for old in out.parent.glob(f'.{out.name}.build-*'):
             if old.name != f'.{out.name}.build-{key}': shutil.rmtree(old, ignore_errors=True)   # other builds' leftovers (we hold the lock)
         work = out.parent/f'.{out.name}.build-{key}'; work.mkdir(exist_ok=True)
         try:
