@@ -4,14 +4,15 @@
 
 # %% ../nbs/99_cli.ipynb #e215c4f2
 from __future__ import annotations
-import argparse, sys, time
+import argparse, json, signal, sys, time
 from pathlib import Path
 import numpy as np
 import torch
 from einops import rearrange
 from . import __version__
-from .data import (ClipDataset, ClipStore, DownloadError, StoreError, VideoError, film_path, film_store,
-                         film_store_path, ordinal, prepare)
+from .core import Interrupted, file_hash, interruptible
+from .data import (ClipDataset, ClipStore, DownloadError, StoreError, VideoError, VideoInfo, check_video, default_block_len,
+                         film_path, film_store, film_store_path, ordinal, prepare, val_mask)
 from .judges import h264_footage
 from .metrics import evaluate_tokenizer, footage, reconstruct_stretch, score_footage
 from .viz import error_clip, save_clip
@@ -19,19 +20,129 @@ from .tokens import DEFAULT_VARIANTS, parse_variant, tokenize_film, variant_name
 from .weights import load_weights, read_registry, resolve_arch
 
 # %% auto #0
-__all__ = ['cmd_prepare', 'cmd_info', 'cmd_reconstruct', 'cmd_eval_tokenizer', 'cmd_tokenize', 'parser', 'main']
+__all__ = ['TOKENIZER', 'UsageError', 'check_number', 'check_out_path', 'bundled', 'check_bundled', 'check_size',
+           'check_clip_len', 'check_video_arg', 'cmd_prepare', 'cmd_info', 'cmd_reconstruct', 'cmd_eval_tokenizer',
+           'cmd_tokenize', 'parser', 'main']
+
+# %% ../nbs/99_cli.ipynb #03d480d0
+class UsageError(ValueError): "An argument that cannot work, found before any slow work; the message names the flag and what would."
+
+def check_number(flag:str, # the flag, for the message, e.g. '-n'
+                 value, # its value (None: not given, nothing to check)
+                 at_least=None, # the smallest value allowed
+                 at_most=None, # the largest value allowed
+                 positive:bool=False, # must be > 0
+                ):
+    "`value`, or `UsageError` naming the flag when it is out of range"
+    if value is None: return value
+    if positive and not value > 0: raise UsageError(f"{flag} must be positive, got {value}")
+    if at_least is not None and value < at_least: raise UsageError(f"{flag} must be at least {at_least}, got {value}")
+    if at_most is not None and value > at_most: raise UsageError(f"{flag} must be at most {at_most}, got {value}")
+    return value
+
+def check_out_path(path, # the output file (None: no output asked for)
+                   suffixes:tuple=('.mp4', '.gif'), # the endings it may have
+                   overwrite:bool=False, # an existing file may be replaced (`--overwrite`)
+                   flag:str='--out', # the flag, for the message
+                  )->Path|None:
+    "Refuse an output file before the work that makes it: another ending, a missing folder, a folder, an existing file"
+    if path is None: return None
+    path = Path(path)
+    if path.suffix.lower() not in suffixes: raise UsageError(f"{flag} {path}: the output must end in {' or '.join(suffixes)}")
+    if path.is_dir(): raise UsageError(f"{flag} {path} is a folder; give a file name ending in {' or '.join(suffixes)}")
+    if not path.resolve().parent.is_dir(): raise UsageError(f"{flag} {path}: the folder {path.parent} does not exist")
+    if path.exists() and not overwrite: raise UsageError(f"{flag} {path} exists; pass --overwrite to replace it, or choose another name")
+    return path
+
+# %% ../nbs/99_cli.ipynb #8f79eb23
+TOKENIZER = ('tokenize', 'detokenize', 'token_shape')  # the video tokenizer contract (`willie.metrics.Tokenizer`)
+
+def bundled(need:tuple=TOKENIZER, # methods the model's class must have
+            weights_dir=None, # the registry (default: the package's)
+           )->list: # registry names, sorted
+    "The bundled models whose class has every method in `need`"
+    return sorted(n for n, e in read_registry(weights_dir).items() if all(hasattr(resolve_arch(e['arch']), a) for a in need))
+
+def check_bundled(name:str, # the name the user gave
+                  need:tuple=TOKENIZER, # methods its class must have
+                  what:str='video tokenizer', # what it must be, for the message
+                  why:str|None=None, # what it cannot do when it lacks them (default: 'is not a bundled <what>')
+                  weights_dir=None, # the registry (default: the package's)
+                 )->dict: # its registry entry
+    "The registry entry of `name`, or `UsageError` listing the bundled models that would do"
+    reg, ok = read_registry(weights_dir), bundled(need, weights_dir)
+    choose = f"choose one of {', '.join(ok) or 'none yet'}"
+    if name not in reg: raise UsageError(f"{name!r} is not a bundled {what} (no bundled weights named {name!r}); {choose}")
+    if name not in ok:
+        arch = reg[name]['arch']; lacks = next(a for a in need if not hasattr(resolve_arch(arch), a))
+        raise UsageError(f"{name} {why or f'is not a bundled {what}'} (a {arch} has no {lacks}); {choose}")
+    return reg[name]
+
+def check_size(size:int|None, # --size (None: the tokenizer's own)
+               entry:dict, # the tokenizer's registry entry
+               name:str, # its name, for the message
+              )->int: # the frame side to use
+    "The tokenizer's frame size; a `--size` it was not trained at is refused"
+    want = entry.get('recipe', {}).get('data', {}).get('size')
+    if size is None: return want or 64
+    if want and size != want: raise UsageError(f"--size {size}: {name} was trained on {want}x{want} frames; leave --size out (or give {want})")
+    return check_number('--size', size, at_least=8, at_most=1024)
+
+def check_clip_len(model, # a loaded tokenizer
+                   name:str, # its name
+                   clip_len:int, # frames per clip
+                   size:int, # frame side
+                   flag:str='--clip-len', # the flag, for the message
+                  ):
+    "Refuse a clip length the tokenizer cannot code (its `token_shape` says why)"
+    check_number(flag, clip_len, at_least=1)
+    try: model.token_shape((clip_len, size, size))
+    except ValueError as e: raise UsageError(f"{flag} {clip_len}: {name} cannot code {clip_len}-frame clips ({e})") from None
+
+# %% ../nbs/99_cli.ipynb #d5318ce0
+def check_video_arg(video, # `--video` (None: the film, nothing to check)
+                    split:str|None=None, # 'train', 'val' or 'all': the split the command cuts from
+                    frames:int=1, # frames it needs in that split (a clip, a window)
+                    block_len:int|None=None, # frames per split block (None: 20 s of the video)
+                    val_every:int=10, # every val_every-th block is val
+                    fix:str='use --split all', # what to do about a split that is too short
+                   )->VideoInfo|None:
+    "Open `--video`'s header (fast) and refuse a file that is not a video, or footage too short for the split"
+    if video is None: return None
+    info = check_video(video)
+    if split in ('train', 'val') and info.n_frames and info.fps:
+        bl = block_len or default_block_len(info.fps)
+        is_val = val_mask(info.n_frames, bl, val_every)
+        n = int(is_val.sum() if split == 'val' else (~is_val).sum())
+        if n < frames:
+            raise UsageError(f"{info.path.name} is {info.n_frames / info.fps:.1f} s long and {split} is every {ordinal(val_every)} "
+                             f"block of {bl / info.fps:.0f} s, so it has {n or 'no'} {split} frames (needs {frames}); {fix}")
+    return info
 
 # %% ../nbs/99_cli.ipynb #7d969045
+def _check_store_out(out:Path, video:Path, size:int, force:bool):
+    "Refuse to replace a store made from other footage (or at another size) without --force"
+    if out.exists() and not out.is_dir(): raise UsageError(f"--out {out} is a file; give a folder for the store")
+    try: m = ClipStore(out).manifest
+    except StoreError: return
+    if not force and (m['size'] != size or m['source']['sha256'] != file_hash(video)):
+        raise UsageError(f"{out} holds the {m['size']}x{m['size']} store of {m['source']['name']}; pass --force to replace it, "
+                         "or choose another --out")
+
 def cmd_prepare(args)->int:
     "Prepare the film's clip store from `--video`, or from the local film (`--download`: fetched if there is none)."
+    check_number('--size', args.size, at_least=8, at_most=1024)
+    check_video_arg(args.video)
     video = Path(args.video) if args.video else film_path(allow_download=True, progress=not args.quiet, base_url=args.base_url)
-    store = prepare(video, args.out or film_store_path(args.size), size=args.size, progress=not args.quiet)
-    print(store)
+    out = Path(args.out) if args.out else film_store_path(args.size)
+    _check_store_out(out, video, args.size, args.force)
+    print(prepare(video, out, size=args.size, progress=not args.quiet, force=args.force))
     return 0
 
 # %% ../nbs/99_cli.ipynb #20cf629e
 def cmd_info(args)->int:
     "Print a clip store's manifest summary, shots and splits."
+    check_number('--clip-len', args.clip_len, at_least=1)
     s = ClipStore(args.store); m = s.manifest
     lens = np.diff(s.shots, axis=1)[:, 0] / s.fps
     print(f"store   {s.path}")
@@ -48,15 +159,28 @@ def cmd_info(args)->int:
     return 0
 
 # %% ../nbs/99_cli.ipynb #7171259a
-def _store_for(args)->ClipStore:
-    if args.video: return prepare(Path(args.video), size=args.size, progress=not args.quiet)
-    return film_store(args.size, progress=not args.quiet, allow_download=args.download, base_url=args.base_url)
+def _store_for(args, size:int)->ClipStore:
+    if args.video: return prepare(Path(args.video), size=size, progress=not args.quiet)
+    return film_store(size, progress=not args.quiet, allow_download=args.download, base_url=args.base_url)
+
+def _check_tokenizer_args(args, window:int)->tuple:
+    "The checks reconstruct and eval-tokenizer share, in order; returns (registry entry, frame size, split)"
+    entry = check_bundled(args.tokenizer, weights_dir=args.weights_dir)
+    size = check_size(args.size, entry, args.tokenizer)
+    check_number('--fps', args.fps, positive=True)
+    check_out_path(args.out, overwrite=args.overwrite)
+    split = args.split or ('all' if args.video else 'val')
+    check_video_arg(args.video, split, window)
+    return entry, size, split
 
 def cmd_reconstruct(args)->int:
     "Tokenize clips with a bundled tokenizer, decode them from the tokens, report and save original | reconstruction | error."
-    model = load_weights(args.tokenizer)
-    store = _store_for(args)
-    ds = ClipDataset(store, args.clip_len, split=args.split, stride=args.clip_len)
+    check_number('-n', args.n, at_least=1); check_number('--clip-len', args.clip_len, at_least=1)
+    entry, size, split = _check_tokenizer_args(args, args.clip_len)
+    model = load_weights(args.tokenizer, args.weights_dir)
+    check_clip_len(model, args.tokenizer, args.clip_len, size)
+    store = _store_for(args, size)
+    ds = ClipDataset(store, args.clip_len, split=split, stride=args.clip_len)
     picks = torch.linspace(0, len(ds) - 1, min(args.n, len(ds))).long().tolist()
     x = torch.stack([ds[i] for i in picks])
     r = evaluate_tokenizer(model, [x], progress=False)
@@ -64,7 +188,7 @@ def cmd_reconstruct(args)->int:
           f"= {r['bpp']:.4f} bits per pixel")
     for i, j in enumerate(picks):
         t0 = ds.frame_range(j)[0] / store.fps
-        print(f"  {args.split} clip at {t0:6.1f} s   PSNR {r['psnr_per_clip'][i]:5.2f} dB   SSIM {r['ssim_per_clip'][i]:.3f}")
+        print(f"  {split} clip at {t0:6.1f} s   PSNR {r['psnr_per_clip'][i]:5.2f} dB   SSIM {r['ssim_per_clip'][i]:.3f}")
     print(f"  mean over {len(picks)} clips: PSNR {r['psnr']:.2f} dB, SSIM {r['ssim']:.3f}")
     with torch.no_grad(): x_hat = model.detokenize(model.tokenize(x))[:, :, :x.shape[2]].clamp(-1, 1)
     flat = lambda c: rearrange(c, 'n c t h w -> c (n t) h w')
@@ -74,26 +198,14 @@ def cmd_reconstruct(args)->int:
     return 0
 
 # %% ../nbs/99_cli.ipynb #f38a240d
-def _tokenizers()->list:
-    "Registry names of the bundled video tokenizers (models that keep the `Tokenizer` contract)."
-    return sorted(n for n, e in read_registry().items() if all(hasattr(resolve_arch(e['arch']), a) for a in ('tokenize', 'detokenize', 'token_shape')))
-
-def _check_out(out:Path|None):
-    if out is None: return
-    if out.suffix.lower() not in ('.mp4', '.gif'): raise ValueError(f"--out {out}: the output must end in .mp4 or .gif")
-    if not out.resolve().parent.exists(): raise ValueError(f"--out {out}: the folder {out.resolve().parent} does not exist")
-
 def cmd_eval_tokenizer(args)->int:
     "Score a bundled tokenizer on footage: PSNR, SSIM, sharpness, motion, seams, bpp, code use; optionally a side-by-side video."
-    known = _tokenizers()
-    if args.name not in known: raise ValueError(f"{args.name!r} is not a bundled video tokenizer; choose one of {', '.join(known)}")
-    if args.window < 2: raise ValueError(f"--window must be at least 2 frames, got {args.window}")
-    if args.seconds <= 0: raise ValueError(f"--seconds must be positive, got {args.seconds}")
-    _check_out(args.out)
-    if args.video and not Path(args.video).exists(): raise FileNotFoundError(f"video not found: {args.video}")
-    model = load_weights(args.name)
-    store = _store_for(args)
-    split = args.split or ('all' if args.video else 'val')
+    args.tokenizer = args.name
+    check_number('--window', args.window, at_least=2); check_number('--seconds', args.seconds, positive=True)
+    entry, size, split = _check_tokenizer_args(args, args.window)
+    model = load_weights(args.name, args.weights_dir)
+    check_clip_len(model, args.name, args.window, size, '--window')
+    store = _store_for(args, size)
     ds = ClipDataset(store, args.window, split=split, stride=args.window)
     fp = footage(ds)
     r = evaluate_tokenizer(model, fp, progress=not args.quiet, window=args.window)
@@ -126,18 +238,14 @@ def _variants(spec:str)->tuple:
 
 def cmd_tokenize(args)->int:
     "Encode the film (or `--video`) into a token store with a bundled causal tokenizer; print its figures."
-    reg = read_registry(args.weights_dir)
-    streams = sorted(n for n, e in reg.items() if hasattr(resolve_arch(e['arch']), 'tokenize_stream'))
-    if args.tokenizer not in reg: raise ValueError(f"{args.tokenizer!r} is not a bundled tokenizer; for a token store choose one of {', '.join(streams) or 'none yet'}")
-    if args.tokenizer not in streams:
-        raise ValueError(f"{args.tokenizer} cannot code whole shots as streams (no tokenize_stream); choose one of {', '.join(streams) or 'none yet'}")
+    entry = check_bundled(args.tokenizer, ('tokenize_stream',), 'tokenizer that codes streams', 'cannot code whole shots as streams',
+                          args.weights_dir)
     variants, tf = _variants(args.variants), load_weights(args.tokenizer, args.weights_dir).time_factor
-    if bad := [v for v in variants if parse_variant(v)['phase'] >= tf]: raise ValueError(f"--variants {','.join(bad)}: {args.tokenizer} has only the phases p0..p{tf - 1}")
-    if args.video and not Path(args.video).exists(): raise FileNotFoundError(f"video not found: {args.video}")
-    if args.block_len is not None and args.block_len < 9: raise ValueError(f"--block-len must be at least 9 frames, got {args.block_len}")
-    if args.val_every < 2: raise ValueError(f"--val-every must be at least 2, got {args.val_every}")
-    args.size = reg[args.tokenizer].get('recipe', {}).get('data', {}).get('size') or 64
-    store = _store_for(args)
+    if bad := [v for v in variants if parse_variant(v)['phase'] >= tf]: raise UsageError(f"--variants {','.join(bad)}: {args.tokenizer} has only the phases p0..p{tf - 1}")
+    check_number('--block-len', args.block_len, at_least=9); check_number('--val-every', args.val_every, at_least=2)
+    if args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir(): raise UsageError(f"--out {args.out} is a file; give a folder for the token store")
+    check_video_arg(args.video, 'val', 9, args.block_len, args.val_every, fix='choose shorter blocks (--block-len)')
+    store = _store_for(args, check_size(None, entry, args.tokenizer))
     t0 = time.time()
     ts = tokenize_film(args.tokenizer, store, variants, args.out, block_len=args.block_len, val_every=args.val_every,
                        weights_dir=args.weights_dir, force=args.force, progress=not args.quiet)
@@ -151,8 +259,13 @@ def cmd_tokenize(args)->int:
     return 0
 
 # %% ../nbs/99_cli.ipynb #d7b46de9
+class _Parser(argparse.ArgumentParser):
+    "argparse with one-line errors: the usage is one `--help` away"
+    def error(self, message): self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
 def parser()->argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog='willie', description='Steamboat Willie video generation course: command line.')
+    p = _Parser(prog='willie', description='Steamboat Willie video generation course: command line.')
+    toks = ', '.join(bundled())
     p.add_argument('--version', action='version', version=f'willie {__version__}')
     sub = p.add_subparsers(dest='command', required=True, metavar='COMMAND')
 
@@ -162,6 +275,7 @@ def parser()->argparse.ArgumentParser:
     src.add_argument('--download', action='store_true', help='the local film, or downloaded from archive.org if there is none')
     q.add_argument('--size', type=int, default=64, help='square frame side: 64 (CPU), 128 or 256 (default 64)')
     q.add_argument('--out', type=Path, default=None, help='store folder (default: in $WILLIE_HOME/stores)')
+    q.add_argument('--force', action='store_true', help='replace a store made from other footage or at another size')
     q.add_argument('--base-url', default='https://archive.org', help=argparse.SUPPRESS)
     q.add_argument('--quiet', action='store_true', help='no progress bars')
     q.set_defaults(func=cmd_prepare)
@@ -172,28 +286,32 @@ def parser()->argparse.ArgumentParser:
     q.set_defaults(func=cmd_info)
 
     q = sub.add_parser('reconstruct', help='tokenize and rebuild film clips with a bundled tokenizer, save a comparison video')
-    q.add_argument('--tokenizer', default='fsq_vae_64', help='bundled tokenizer name (default fsq_vae_64)')
+    q.add_argument('--tokenizer', default='fsq_vae_64', help=f'bundled video tokenizer: {toks} (default fsq_vae_64)')
     q.add_argument('--video', metavar='PATH', help='a local video instead of the film')
     q.add_argument('--download', action='store_true', help='download the film from archive.org if no local copy is found')
     q.add_argument('--base-url', default='https://archive.org', help=argparse.SUPPRESS)
-    q.add_argument('--size', type=int, default=64, help='frame side the tokenizer was trained at (default 64)')
+    q.add_argument('--size', type=int, default=None, help="frame side (default: the tokenizer's own; no other works)")
     q.add_argument('--clip-len', type=int, default=16, help='frames per clip (default 16)')
-    q.add_argument('--split', default='val', choices=['train', 'val', 'all'], help='which clips (default val: held out)')
+    q.add_argument('--split', default=None, choices=['train', 'val', 'all'], help='which clips (default: val for the film, all for --video)')
     q.add_argument('-n', type=int, default=6, help='number of clips, evenly spaced over the split (default 6)')
     q.add_argument('--fps', type=float, default=8, help='frame rate of the output video (default 8)')
     q.add_argument('--out', type=Path, default=Path('reconstruction.mp4'), help='output .mp4 or .gif (default reconstruction.mp4)')
+    q.add_argument('--overwrite', action='store_true', help='replace --out if it exists')
+    q.add_argument('--weights-dir', type=Path, default=None, help=argparse.SUPPRESS)
     q.add_argument('--quiet', action='store_true', help='no progress bars')
     q.set_defaults(func=cmd_reconstruct)
 
     q = sub.add_parser('eval-tokenizer', help='score a bundled tokenizer on footage: PSNR, SSIM, sharpness, motion, seams, bpp, code use')
-    q.add_argument('name', help='bundled tokenizer name, e.g. magvit_gan_64 or fsq_vae_64')
+    q.add_argument('name', help=f'bundled video tokenizer: {toks}')
     q.add_argument('--video', metavar='PATH', help='any footage (default: the film)')
     q.add_argument('--download', action='store_true', help='download the film from archive.org if no local copy is found')
     q.add_argument('--base-url', default='https://archive.org', help=argparse.SUPPRESS)
-    q.add_argument('--size', type=int, default=64, help='frame side the tokenizer was trained at (default 64)')
+    q.add_argument('--size', type=int, default=None, help="frame side (default: the tokenizer's own; no other works)")
     q.add_argument('--split', choices=['train', 'val', 'all'], default=None, help='which frames (default: val for the film, all for --video)')
     q.add_argument('--window', type=int, default=16, help='frames per scored clip and seam period (default 16)')
     q.add_argument('--out', type=Path, default=None, help='write original | reconstruction | error to this .mp4 or .gif')
+    q.add_argument('--overwrite', action='store_true', help='replace --out if it exists')
+    q.add_argument('--weights-dir', type=Path, default=None, help=argparse.SUPPRESS)
     q.add_argument('--seconds', type=float, default=8, help='length of the --out video (default 8)')
     q.add_argument('--fps', type=float, default=24, help='frame rate of the --out video (default 24)')
     q.add_argument('--h264', action='store_true', help="also score H.264 (libx264) on the same frames at the tokenizer's bits per pixel")
@@ -201,7 +319,7 @@ def parser()->argparse.ArgumentParser:
     q.set_defaults(func=cmd_eval_tokenizer)
 
     q = sub.add_parser('tokenize', help='encode the film (or a video) once into a token store for the prior: streams, variants, manifest')
-    q.add_argument('--tokenizer', default='magvit_gan_64', help='bundled causal tokenizer (default magvit_gan_64)')
+    q.add_argument('--tokenizer', default='magvit_gan_64', help=f"bundled causal tokenizer: {', '.join(bundled(('tokenize_stream',)))} (default magvit_gan_64)")
     q.add_argument('--video', metavar='PATH', help='a local video instead of the film')
     q.add_argument('--variants', default='all', help="train variants: 'all' (4 phases x flip, default), 'none', or a list like p0,p1+flip,p0+crop90")
     q.add_argument('--out', type=Path, default=None, help='store folder (default: in $WILLIE_HOME/tokens)')
@@ -216,10 +334,15 @@ def parser()->argparse.ArgumentParser:
     return p
 
 def main(argv:list|None=None, # arguments (default: sys.argv[1:])
-        )->int: # exit status
+        )->int: # exit status: 0, 1 (an error the user can fix), 2 (usage), 128 + signal (interrupted)
     "The `willie` console script."
     args = parser().parse_args(argv)
-    try: return args.func(args)
-    except (VideoError, StoreError, DownloadError, ValueError, KeyError, OSError) as e:
-        print(f"willie: error: {e}", file=sys.stderr)
+    try:
+        with interruptible(): return args.func(args)
+    except KeyboardInterrupt as e:   # Ctrl-C, or SIGTERM/SIGHUP through `interruptible`: clean-ups have run
+        sig = e.signal if isinstance(e, Interrupted) else 'SIGINT'
+        print(f"willie: interrupted ({'Ctrl-C' if sig == 'SIGINT' else sig}); no output was left half-written", file=sys.stderr)
+        return 128 + signal.Signals[sig].value
+    except (VideoError, StoreError, DownloadError, ValueError, KeyError, OSError, FloatingPointError) as e:
+        print(f"willie: error: {' '.join(str(e).split())}", file=sys.stderr)
         return 1
