@@ -4,13 +4,13 @@ import ast, json, re
 from pathlib import Path
 import pytest, torch
 
-from willie import magvit, prior, tubelets, vae, vq, vqvae2, video_vae
+from willie import magvit, maskgit, prior, tubelets, upsample, vae, vq, vqvae2, video_vae
 from willie.train import train_requested
 from willie.weights import WEIGHTS_DIR, load_weights, read_registry, save_dir, save_weights
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = {'vae': vae, 'vq': vq, 'vqvae2': vqvae2, 'video_vae': video_vae, 'tubelets': tubelets, 'magvit': magvit,
-           'prior': prior}
+           'prior': prior, 'maskgit': maskgit, 'upsample': upsample}
 ALLOWED_KW = {'ckpt_dir', 'save_to', 'log', 'log_every', 'data'}   # where and how loudly, never what
 
 

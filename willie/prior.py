@@ -14,12 +14,14 @@ import torch.nn.functional as F
 from einops import rearrange
 from .attention import attention, alibi_slopes, alibi3d_bias, raster_coords, KVCache
 from .tokens import DEFAULT_VARIANTS
+from .core import atomic_write
 from .train import Trainer, TrainConfig, step_batches
 from .weights import read_registry, save_dir, save_weights
 
 # %% auto #0
 __all__ = ['POSITIONS', 'RECIPES', 'PriorConfig', 'SelfAttention', 'Block', 'Prior', 'as_streams', 'TokenWindows', 'prior_loss',
-           'evaluate_prior', 'unigram_entropy', 'nll_by_position', 'prior_recipe', 'prior_data', 'train_prior']
+           'evaluate_prior', 'unigram_entropy', 'nll_by_position', 'unigram_cross_entropy', 'nll_quarters',
+           'frame_shift', 'prior_recipe', 'prior_data', 'train_prior']
 
 # %% ../nbs/10_prior_alibi.ipynb #e23d7664
 POSITIONS = ('alibi', 'alibi+hw', 'alibi3d')
@@ -226,6 +228,40 @@ def nll_by_position(model:Prior, # the prior
     logits, _ = model(seq[:, :-1])
     return F.cross_entropy(logits.transpose(1, 2).float(), seq[:, 1:], reduction='none').mean(0)
 
+# %% ../nbs/10_prior_alibi.ipynb #b1d77431
+def unigram_cross_entropy(tokens, # the tokens to code, any integer array
+                          reference, # the tokens whose frequencies the model knows (e.g. the train split)
+                          vocab_size:int, # codebook size
+                         )->float: # bits per token
+    "What a context-free model fitted to `reference` (add-one smoothed) pays per token of `tokens`."
+    q = (np.bincount(np.asarray(reference).reshape(-1), minlength=vocab_size) + 1.) / (np.asarray(reference).size + vocab_size)
+    return float(-np.log2(q[np.asarray(tokens).reshape(-1)]).mean())
+
+@torch.no_grad()
+def nll_quarters(model:Prior, # the prior
+                 streams, # held-out tokens (see `as_streams`)
+                 length:int, # tokens per sequence, e.g. 4x the training context (+1)
+                 stride:int=8, # latent frames between sequence starts
+                 bs:int=4, # sequences per forward pass
+                )->tuple: # (mean NLL in bits by position (length-1,), the four quarters' means (4,), sequences used)
+    "Next-token loss by position over held-out sequences longer than the training context, and its quarters."
+    w = TokenWindows(streams, length, model.cfg.grid, stride=stride)
+    total = sum(nll_by_position(model, torch.stack([w[j] for j in range(a, min(a + bs, len(w)))])) * min(bs, len(w) - a)
+                for a in range(0, len(w), bs))
+    nll = total / len(w) / math.log(2)
+    return nll, nll[:len(nll) // 4 * 4].reshape(4, -1).mean(1), len(w)
+
+# %% ../nbs/10_prior_alibi.ipynb #daa92244
+def frame_shift(n_clips:int, # how many clips
+                n_frames:int, # latent frames per clip
+                grid:tuple=(2, 2), # (h, w) tokens per latent frame
+                vocab:int=16, # token values 0..vocab-1
+                seed:int=0, # draws the first frames
+               )->np.ndarray: # (n_clips, n_frames, h, w) int64
+    "Synthetic token clips with a known rule: a random first frame, then +1 mod vocab at every place."
+    first = np.random.default_rng(seed).integers(0, vocab, (n_clips, 1, *grid))
+    return (first + np.arange(n_frames)[None, :, None, None]) % vocab
+
 # %% ../nbs/10_prior_alibi.ipynb #3c83616d
 def prior_recipe(model:PriorConfig, # the prior
                  tokenizer:str|None='magvit_gan_64', # whose token store it trains on (None: token arrays given by hand)
@@ -268,6 +304,10 @@ def train_prior(recipe:dict, # from `prior_recipe` (e.g. `RECIPES['prior_64']`)
                 save_to=None, # registry folder; default `save_dir()` (the package only with $WILLIE_SAVE_WEIGHTS=1)
                 ckpt_dir=None, # checkpoints, and resume from there
                 log=print, # receives one line per evaluation
+                *,
+                augment=None, # `augment(batch, g)`: a per-step transform of the windows with the step's generator (MaskGIT: masking)
+                loss_fn=prior_loss, # `(model, batch) -> (loss, logs)`: the objective (MaskGIT: masked tokens)
+                eval_fn=evaluate_prior, # `(model, windows, bs, max_windows) -> {'val_loss', 'val_bpt'}`
                ): # the fitted `Trainer`: `.model`, `.best_state` and `.best` (lowest val loss), `.evals`, `.history`
     "Train a prior by `recipe` on token arrays: random windows on frame boundaries, the best val-loss weights kept (and saved)."
     t, seed, cfg = recipe['train'], recipe['seed'], PriorConfig(**recipe['model'])
@@ -277,8 +317,8 @@ def train_prior(recipe:dict, # from `prior_recipe` (e.g. `RECIPES['prior_64']`)
                        seed=seed, eval_every=t['eval_every'], ckpt_every=t['eval_every'])
     torch.manual_seed(seed)
     t0, model = time.time(), Prior(cfg)
-    trainer = Trainer(model, prior_loss, step_batches(train, t['bs'], seed=seed), tcfg,
-                      eval_fn=lambda m: evaluate_prior(m, val, t['bs'], t['val_windows']), ckpt_dir=ckpt_dir,
+    trainer = Trainer(model, loss_fn, step_batches(train, t['bs'], seed=seed, augment=augment), tcfg,
+                      eval_fn=lambda m: eval_fn(m, val, t['bs'], t['val_windows']), ckpt_dir=ckpt_dir,
                       best=('val_loss', 'min'), log=log).fit()
     if name is not None:
         best = Prior(cfg); best.load_state_dict(trainer.best_state); best.eval()
@@ -286,10 +326,18 @@ def train_prior(recipe:dict, # from `prior_recipe` (e.g. `RECIPES['prior_64']`)
         h0 = unigram_entropy(np.concatenate([np.ravel(s) for s in as_streams(val_tokens, cfg.grid)]), cfg.vocab_size)
         metrics = dict(steps=t['steps'], train_seconds=round(time.time() - t0), params=sum(p.numel() for p in best.parameters()),
                        best_step=trainer.best['step'], val_bpt=trainer.best['val_loss'] / math.log(2), val_unigram_bpt=h0, train_windows=len(train), val_windows=len(val))
-        save_weights(best, name, metrics, dest, recipe=recipe, depends=[tok] if tok in read_registry(dest) else None)
+        out = save_weights(best, name, metrics, dest, recipe=recipe, depends=[tok] if tok in read_registry(dest) else None)
+        history = dict(train=trainer.history, val=trainer.evals)  # the train-val gap over the run
+        atomic_write(out.with_suffix('.history.json'), lambda f: f.write_text(json.dumps(history)))
         log(f"{name} saved: " + json.dumps(metrics))
     return trainer
 
 # %% ../nbs/10_prior_alibi.ipynb #e6f4a8b3
-RECIPES = {'prior_64': prior_recipe(PriorConfig.from_token_shape((5, 8, 8), 4375, latent_frames=16, window=512, n_layer=6,
-                                                                 n_head=8, n_embd=256, dropout=0.1, position='alibi'))}
+RECIPES = {'prior_64': prior_recipe(PriorConfig.from_token_shape((5, 8, 8), 4375, latent_frames=8, window=256, n_layer=4, n_head=8,
+                                                                 n_embd=256, dropout=0.1, position='alibi+hw'),
+                                    steps=1000, warmup=100, ema=0.995, eval_every=100)}
+# the position ablation: the same data and schedule for every arm, at a smaller width, 200 steps each
+RECIPES |= {f'prior_ablation_{p}': prior_recipe(PriorConfig.from_token_shape((5, 8, 8), 4375, latent_frames=8, window=256, n_layer=4,
+                                                                              n_head=8, n_embd=192, dropout=0.1, position=p),
+                                                steps=200, warmup=30, ema=0., eval_every=50)
+            for p in POSITIONS}

@@ -1,0 +1,62 @@
+"""Drift of long generated videos: picture statistics per 5-second window over a minute or more, per method.
+
+    python bench/drift.py [--seconds 60] [--methods ar maskgit] [--seed 0] [--window 5] [--threads 2]
+
+Each method generates one video of `--seconds` from nothing with the bundled priors (`willie.generate`), decoded by
+the bundled tokenizer. `willie.generate.drift` measures every consecutive `--window`-second window: brightness (mean
+pixel), contrast (pixel std), sharpness (mean spatial gradient) and motion (mean |frame difference|), all on the
+[-1, 1] scale; `trend` fits a line through each and reports its change per minute as a fraction of its mean. A video
+that fades, freezes or dissolves into noise shows a steady trend; a healthy one wanders around a level. The last
+rows give the same statistics for the film's val footage (whole stretches, when the film is on this machine), the
+level the samples should hover around.
+"""
+from __future__ import annotations
+import argparse, time
+import torch
+
+from willie.generate import FPS, METHODS, Generator, drift, generate, trend
+
+KEYS = ('brightness', 'contrast', 'sharpness', 'motion')
+
+
+def real_levels(window:float)->dict|None:
+    "Mean drift statistics of the val footage's windows, or None without the film."
+    try:
+        from willie.data import ClipDataset, film_store
+        from willie.metrics import footage
+        rows = [r for x in footage(ClipDataset(film_store(64, progress=False), 16, split='val', stride=16)) for r in drift(x, window)]
+    except Exception as e:  # no film here: the samples' own trends still say whether they drift
+        print(f"(no real footage for comparison: {e})")
+        return None
+    return {k: sum(r[k] for r in rows) / len(rows) for k in KEYS} | {'windows': len(rows)}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--seconds', type=float, default=60.)
+    p.add_argument('--methods', nargs='+', default=list(METHODS), choices=METHODS)
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--window', type=float, default=5.)
+    p.add_argument('--temperature', type=float, default=1.0)
+    p.add_argument('--threads', type=int, default=2)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    gen = Generator.load()
+    print(f"{a.seconds:g} s per method, seed {a.seed}, temperature {a.temperature}, windows of {a.window:g} s, {a.threads} threads")
+    trends = {}
+    for m in a.methods:
+        t0 = time.time()
+        video, tokens = generate(gen, a.seconds, a.seed, m, temperature=a.temperature, progress=True)
+        rows = drift(video, a.window)
+        print(f"\n{m}: {video.shape[2]} frames ({video.shape[2] / FPS:.1f} s), {tokens.shape[1]} latent frames, {time.time() - t0:.0f} s")
+        print(f"{'start s':>8} " + ' '.join(f'{k:>10}' for k in KEYS))
+        for r in rows: print(f"{r['start_s']:>8.0f} " + ' '.join(f'{r[k]:>10.4f}' for k in KEYS))
+        trends[m] = {k: trend(rows, k) for k in KEYS}
+    print(f"\n{'trend per minute (fraction of mean)':>36} " + ' '.join(f'{k:>10}' for k in KEYS))
+    for m, t in trends.items(): print(f"{m:>36} " + ' '.join(f'{t[k]:>+10.3f}' for k in KEYS))
+    if (lv := real_levels(a.window)) is not None:
+        print(f"{'film val footage, mean of ' + str(lv['windows']) + ' windows':>36} " + ' '.join(f'{lv[k]:>10.4f}' for k in KEYS))
+
+
+if __name__ == '__main__':
+    main()
