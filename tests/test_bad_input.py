@@ -210,7 +210,7 @@ def test_cli_refuses_bad_input(entry, argv, msg, rc, inp, tmp_path, capsys, monk
 
 def test_ctrl_c_prints_one_line(tmp_path):
     "SIGINT in the middle of `willie prepare`: one line, exit 130, no traceback, no half-built store or hidden folder"
-    vid = synthetic_video(tmp_path/'long.mp4', n_frames=1200, width=192, height=160, cuts=())
+    vid = synthetic_video(tmp_path/'long.mp4', n_frames=600, width=160, height=128, cuts=())
     env = dict(os.environ, OMP_NUM_THREADS='1', WILLIE_HOME=str(tmp_path/'home'))
     p = subprocess.Popen([sys.executable, '-m', 'willie.cli', 'prepare', '--video', str(vid), '--out', str(tmp_path/'s'), '--quiet'],
                          env=env, stderr=subprocess.PIPE, text=True)
@@ -357,7 +357,7 @@ def test_every_entry_point_is_walked():
     "The commands `willie --help` lists and the loaders named in the docstring all have cases here"
     from willie.cli import parser
     commands = set(parser()._subparsers._group_actions[0].choices)
-    assert commands == set(CLI), f"commands without bad-input cases: {commands - set(CLI)}"
+    assert commands <= set(CLI), f"commands without bad-input cases: {commands - set(CLI)}; add them to CLI in tests/test_bad_input.py"
     counts = {e: len(c) for e, c in (CLI | LOADERS).items()}
     print('bad-input cases by entry point:', counts, 'total', sum(counts.values()) + 1)   # + Ctrl-C
     assert all(n >= 1 for n in counts.values())

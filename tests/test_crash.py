@@ -66,8 +66,8 @@ def test_training_killed_and_resumed_is_bit_identical(tmp_path):
 
 @pytest.fixture(scope='module')
 def long_video(tmp_path_factory):
-    "1,200 frames: long enough to be caught in the middle of decoding"
-    return synthetic_video(tmp_path_factory.mktemp('crash')/'long.mp4', n_frames=1200, width=192, height=160, cuts=(400, 800))
+    "600 frames: long enough to be caught in the middle of decoding"
+    return synthetic_video(tmp_path_factory.mktemp('crash')/'long.mp4', n_frames=600, width=160, height=128, cuts=(200, 400))
 
 
 def _hidden(d:Path)->list: return sorted(p.name for p in d.iterdir() if p.name.startswith('.'))

@@ -73,6 +73,7 @@ def tiny_recipe(recipe:dict, # any recipe with an `arch`
         h, w = m['grid']
         m.update(n_layer=1, n_head=2, n_embd=32, context=2 * h * w, window=h * w)
         r['train'].update(steps=steps, bs=2, warmup=0, eval_every=steps, val_windows=2)
+        r['data']['variants'] = ['p0']
         return r
     if 'ch' in m: m['ch'] = [8] * len(m['ch'])
     for k in ('enc_res', 'dec_res', 'n_res'):
