@@ -107,7 +107,7 @@ def atomic_dir(path, # the folder to (re)create
         shutil.rmtree(tmp, ignore_errors=True)
         raise
 
-# %% ../nbs/00_0_core.ipynb #8482c13f
+# %% ../nbs/00_0_core.ipynb #6e01350d
 class Interrupted(KeyboardInterrupt):
     "SIGTERM or SIGHUP, raised like Ctrl-C's KeyboardInterrupt so that clean-ups run; `.signal` is its name"
     def __init__(self, signame:str): super().__init__(signame); self.signal = signame

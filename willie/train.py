@@ -94,7 +94,7 @@ def ema_update(ema:nn.Module, # the averaged copy
     for pe, p in zip(ema.parameters(), model.parameters()): pe.lerp_(p.detach(), 1 - d)
     for be, b in zip(ema.buffers(), model.buffers()): be.copy_(b)
 
-# %% ../nbs/00_3_train.ipynb #3858e605
+# %% ../nbs/00_3_train.ipynb #679119c4
 _RUN = {}  # set by `run_options`: how every Trainer runs, never what it learns
 
 @contextmanager
@@ -131,7 +131,7 @@ def init_distributed(device:torch.device|None=None, # this process's device: cud
         dist.init_process_group('nccl' if cuda else 'gloo')
     return rank_world()
 
-# %% ../nbs/00_3_train.ipynb #ada97993
+# %% ../nbs/00_3_train.ipynb #3173528d
 def shard(batch, # a global batch: a Tensor, or a tuple/list of them (items that are not batched tensors pass through)
           rank:int, # this process's rank
           world:int, # number of processes
@@ -145,7 +145,7 @@ def shard(batch, # a global batch: a Tensor, or a tuple/list of them (items that
     n = len(batch) // world
     return batch[rank * n:(rank + 1) * n]
 
-# %% ../nbs/00_3_train.ipynb #31957724
+# %% ../nbs/00_3_train.ipynb #c75bd291
 def _comm_device(t:Tensor)->torch.device: return t.device if dist.get_backend() != 'nccl' else torch.device('cuda', torch.cuda.current_device())
 
 def average_gradients(params:list, # parameters whose `.grad` to average over the processes
