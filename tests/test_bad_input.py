@@ -1,6 +1,6 @@
 """Every public entry point, walked through bad input the way a new user meets it.
 
-The `willie` commands (prepare, info, reconstruct, eval-tokenizer, tokenize, train) and the library's loaders
+The `willie` commands (prepare, info, reconstruct, eval-tokenizer, tokenize, train, generate, eval-prior) and the library's loaders
 (`load_weights`, `ClipStore`, `ClipDataset`, `prepare`, `TokenStore`, `tokenize_film`, `prior_data`, a `Trainer`
 resuming a checkpoint) each get missing, empty, truncated and non-video files, damaged stores and checkpoints, wrong
 shapes and dtypes, absurd numbers, models of the wrong kind. Each case checks the same four things: a one-line error
@@ -187,6 +187,22 @@ CLI = {  # entry point: [(case, argv with {input} placeholders, regex the one-li
         ('a store for a CIFAR recipe', 'train vae_cifar --store {store}', 'vae_cifar trains on CIFAR-10; it takes no store', 1),
         ('a recipe file without arch', 'train {noarch}', r"noarch.json: a recipe file needs an 'arch'", 1),
         ('--device cuda without a GPU', 'train fsq_vae_64 --device cuda', 'no CUDA GPU here', 1)],
+    'generate': [
+        ('--seconds 0', 'generate --seconds 0', '--seconds must be positive', 1),
+        ('--seconds 1000', 'generate --seconds 1000', '--seconds must be at most 600', 1),
+        ('--seed -1', 'generate --seed -1', '--seed must be at least 0', 1),
+        ('--temperature -1', 'generate --temperature -1', '--temperature must be at least 0', 1),
+        ('--top-k 0', 'generate --top-k 0', '--top-k must be at least 1', 1),
+        ('--top-p 1.5', 'generate --top-p 1.5', r'--top-p must be in \(0, 1\]', 1),
+        ('--steps 0', 'generate --steps 0', '--steps must be at least 1', 1),
+        ('--method beam', 'generate --method beam', "argument --method: invalid choice: 'beam'", 2),
+        ('--out foo.txt', 'generate --out foo.txt', 'the output must end in .mp4 or .gif', 1),
+        ('--out exists', 'generate --out {file}', 'exists; pass --overwrite', 1),
+        ('missing prompt', 'generate --prompt {missing}', 'prompt not found', 1),
+        ('text file as prompt', 'generate --prompt {text}', 'is not a video PyAV can open', 1)],
+    'eval-prior': [
+        ('a CIFAR model as prior', 'eval-prior vae_cifar', r'vae_cifar is not a bundled prior \(a VAE has no new_cache\)', 1),
+        ('unknown prior', 'eval-prior nope', "no bundled weights named 'nope'", 1)],
 }
 CLI_CASES = [pytest.param(entry, argv, msg, rc, id=f'{entry}: {case}') for entry, cases in CLI.items() for case, argv, msg, rc in cases]
 
