@@ -29,7 +29,7 @@ __all__ = ['TOKENIZER', 'UsageError', 'check_number', 'check_out_path', 'bundled
            'check_clip_len', 'check_video_arg', 'cmd_prepare', 'cmd_info', 'cmd_reconstruct', 'cmd_eval_tokenizer',
            'cmd_tokenize', 'cmd_train', 'cmd_generate', 'cmd_eval_prior', 'parser', 'main']
 
-# %% ../nbs/99_cli.ipynb #fca6fb6d
+# %% ../nbs/99_cli.ipynb #4d6d78bb
 class UsageError(ValueError): "An argument that cannot work, found before any slow work; the message names the flag and what would."
 
 def check_number(flag:str, # the flag, for the message, e.g. '-n'
@@ -59,7 +59,7 @@ def check_out_path(path, # the output file (None: no output asked for)
     if path.exists() and not overwrite: raise UsageError(f"{flag} {path} exists; pass --overwrite to replace it, or choose another name")
     return path
 
-# %% ../nbs/99_cli.ipynb #a4bea559
+# %% ../nbs/99_cli.ipynb #75959621
 TOKENIZER = ('tokenize', 'detokenize', 'token_shape')  # the video tokenizer contract (`willie.metrics.Tokenizer`)
 
 def bundled(need:tuple=TOKENIZER, # methods the model's class must have
@@ -104,7 +104,7 @@ def check_clip_len(model, # a loaded tokenizer
     try: model.token_shape((clip_len, size, size))
     except ValueError as e: raise UsageError(f"{flag} {clip_len}: {name} cannot code {clip_len}-frame clips ({e})") from None
 
-# %% ../nbs/99_cli.ipynb #b7825cb4
+# %% ../nbs/99_cli.ipynb #53c206f3
 def check_video_arg(video, # `--video` (None: the film, nothing to check)
                     split:str|None=None, # 'train', 'val' or 'all': the split the command cuts from
                     frames:int=1, # frames it needs in that split (a clip, a window)
@@ -272,7 +272,7 @@ def cmd_tokenize(args)->int:
     print(f"size      {s['mb']:.2f} MB, {time.time() - t0:.0f} s")
     return 0
 
-# %% ../nbs/99_cli.ipynb #1685b77a
+# %% ../nbs/99_cli.ipynb #e542d3dc
 def cmd_train(args)->int:
     "Train a recipe by name (or a .json recipe) on its data; resume from its checkpoints after a crash."
     check_number('--steps', args.steps, at_least=1)
@@ -284,7 +284,7 @@ def cmd_train(args)->int:
     print(f"trained {args.recipe} in {time.time() - t0:.0f} s")
     return 0
 
-# %% ../nbs/99_cli.ipynb #e69a3f5f
+# %% ../nbs/99_cli.ipynb #550f71e0
 def cmd_generate(args)->int:
     "Generate new video with the bundled priors (no film, no network) and write it as GIF or MP4."
     check_number('--seconds', args.seconds, positive=True, at_most=600)
@@ -304,7 +304,7 @@ def cmd_generate(args)->int:
           f"{args.method}, seed {args.seed}, {tokens.shape[1]} latent frames, {time.time() - t0:.1f} s")
     return 0
 
-# %% ../nbs/99_cli.ipynb #7aae162d
+# %% ../nbs/99_cli.ipynb #b4a80266
 def cmd_eval_prior(args)->int:
     "Score a bundled prior on its token store's val split: bits per token, yardsticks, implied bpp, loss past the context."
     e = check_bundled(args.name, need=('new_cache',), what='prior', weights_dir=args.weights_dir)
@@ -452,7 +452,7 @@ def main(argv:list|None=None, # arguments (default: sys.argv[1:])
         print(f"willie: error: {' '.join(str(e).split())}", file=sys.stderr)
         return 1
 
-# %% ../nbs/99_cli.ipynb #4816ee02
+# %% ../nbs/99_cli.ipynb #0ef144da
 def _in_ipython()->bool: return bool(sys.modules.get('IPython') and sys.modules['IPython'].get_ipython())
 
 if __name__ == '__main__' and not _in_ipython(): sys.exit(main())
