@@ -20,6 +20,7 @@ from .tokens import DEFAULT_VARIANTS, TokenStore, TokenStoreError, open_token_st
 from .weights import load_weights, read_registry, resolve_arch
 from .magvit import GANFailure
 from .recipes import all_recipes, train_recipe
+from .train import rank_world
 from .prior import TokenWindows, evaluate_prior, nll_quarters, prior_data, unigram_cross_entropy, unigram_entropy
 from .maskgit import evaluate_maskgit
 from .generate import FPS, METHODS, Generator, generate, read_prompt
@@ -281,7 +282,7 @@ def cmd_train(args)->int:
     t0 = time.time()
     train_recipe(args.recipe, args.store, steps=args.steps, name=args.name, save_to=args.weights_dir, ckpt_dir=args.ckpt_dir,
                  device=args.device, log=print, progress=not args.quiet)
-    print(f"trained {args.recipe} in {time.time() - t0:.0f} s")
+    if rank_world()[0] == 0: print(f"trained {args.recipe} in {time.time() - t0:.0f} s")   # under torchrun: once
     return 0
 
 # %% ../nbs/99_cli.ipynb #550f71e0
