@@ -14,11 +14,11 @@ from .weights import read_registry, resolve_arch, save_dir
 from .tokens import TokenStore, open_token_store
 from .causal import CausalTokenizerConfig
 from .gan import DiscriminatorConfig
-from . import vae, vq, vqvae2, video_vae, tubelets, magvit, prior
+from . import vae, vq, vqvae2, video_vae, tubelets, magvit, prior, maskgit
 
 # %% auto #0
-__all__ = ['TRAINERS', 'CIFAR', 'GPU', 'GPU_RECIPES', 'module_recipes', 'all_recipes', 'build', 'tiny_recipe', 'RecipeError',
-           'load_recipe', 'recipe_data', 'shorten', 'train_recipe']
+__all__ = ['TRAINERS', 'CIFAR', 'GPU', 'GPU_RECIPES', 'trainer_for', 'module_recipes', 'all_recipes', 'build', 'tiny_recipe',
+           'RecipeError', 'load_recipe', 'recipe_data', 'shorten', 'train_recipe']
 
 # %% ../nbs/98_recipes.ipynb #922063ba
 TRAINERS = {  # arch -> (training function, data): 'clips' of a ClipStore, 'tokens' of a TokenStore
@@ -27,9 +27,14 @@ TRAINERS = {  # arch -> (training function, data): 'clips' of a ClipStore, 'toke
     'Prior': (prior.train_prior, 'tokens')}
 CIFAR = {'vae': vae.train_vae, 'vq': vq.train_vqvae, 'vqvae2': vqvae2.train_vqvae2}  # module -> function taking a recipe name
 
+def trainer_for(recipe:dict)->tuple: # (training function, data kind)
+    "The function that trains a recipe: by its `arch`; a prior recipe with a masked-token `objective` is MaskGIT's"
+    if recipe.get('arch') == 'Prior' and 'objective' in recipe: return maskgit.train_maskgit, 'tokens'
+    return TRAINERS[recipe['arch']]
+
 def module_recipes()->dict:
     "Every model notebook's `RECIPES`, by name"
-    return {n: r for m in (vae, vq, vqvae2, video_vae, tubelets, magvit, prior) for n, r in m.RECIPES.items()}
+    return {n: r for m in (vae, vq, vqvae2, video_vae, tubelets, magvit, prior, maskgit) for n, r in m.RECIPES.items()}
 
 # %% ../nbs/98_recipes.ipynb #861d9134
 def _sized(recipe:dict, size:int, bs:int)->dict:
@@ -109,7 +114,7 @@ def recipe_data(recipe:dict, # a recipe with an `arch`
                 progress:bool=True, # progress bars if the film's store has to be made
                ): # the `ClipStore` or `TokenStore` the recipe trains on
     "The store a recipe trains on, checked against the recipe (frame size for clips; tokenizer, codebook and grid for tokens)"
-    kind, d = TRAINERS[recipe['arch']][1], recipe['data']
+    kind, d = trainer_for(recipe)[1], recipe['data']
     if kind == 'clips':
         s = store if isinstance(store, ClipStore) else ClipStore(store) if store is not None else film_store(d['size'], progress=progress)
         if s.size != d['size']: raise RecipeError(f"{recipe['arch']} recipe: it trains on {d['size']}x{d['size']} frames, {s.path.name} has {s.size}x{s.size}")
@@ -158,7 +163,7 @@ def train_recipe(spec:str|dict, # a recipe name (`all_recipes()`), a .json recip
             mod = _cifar_module(rname) if not isinstance(spec, dict) else None
             if mod is None: raise RecipeError("a CIFAR recipe trains by its name (willie train vae_cifar, ...)")
             return CIFAR[mod](rname if name == rname and main else recipe, save_to=save_to, ckpt_dir=ckpt_dir, log=log)
-        fn, kind = TRAINERS[recipe['arch']]
+        fn, kind = trainer_for(recipe)
         data = recipe_data(recipe, store, progress)
         args = video_vae.tokenizer_data(recipe, data) if kind == 'clips' else prior.prior_data(recipe, data)
-        return fn(recipe, *args, name if main else None, save_to, ckpt_dir, log)
+        return fn(recipe, *args, name if main else None, save_to=save_to, ckpt_dir=ckpt_dir, log=log)
