@@ -107,7 +107,7 @@ def test_recipe_is_json_and_sized_for_magvit():
     r = RECIPES['prior_64']
     assert json.loads(json.dumps(r)) == r and r['arch'] == 'Prior' and r['data']['tokenizer'] == 'magvit_gan_64'
     cfg = PriorConfig(**r['model'])
-    assert (cfg.vocab_size, cfg.grid, cfg.context) == (4375, (8, 8), 1024) and r['data']['val_variant'] == 'p0'
+    assert (cfg.vocab_size, cfg.grid, cfg.context) == (4375, (8, 8), 512) and r['data']['val_variant'] == 'p0'
 
 def test_smoke_run_on_a_synthetic_token_store(synth_store, tmp_path):
     "The film's path end to end on a tiny store: tokenize_film -> prior_data -> train_prior -> registry -> load_weights"
