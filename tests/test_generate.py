@@ -38,7 +38,7 @@ def test_continuation_keeps_the_prompt_in_front(tmp_path):
     assert tokens.shape[1] == 1 + latent_frames_for(0.5) and video.shape[2] == frames_for(tokens.shape[1])
     first = gen.decode(gen.tokenizer.tokenize_stream(img)[None])[0, 0, 0]
     assert torch.allclose(video[0, 0, 0], first, atol=1e-5)                                  # the prompt's own reconstruction comes first
-    assert video[0, 0, 0, 24:40, 24:40].mean() > video[0, 0, 0, :8, :8].mean() + 0.5
+    assert video[0, 0, 0, 24:40, 24:40].mean() > video[0, 0, 0, :8, :8].mean() + 0.3     # the square survives the tokenizer
 
 
 BAD = [
@@ -77,8 +77,8 @@ def test_existing_output_needs_overwrite(tmp_path, capsys):
     assert gif_frames(out) == 13
 
 
-@pytest.mark.parametrize('args', [['--method', 'diffusion'], ['--size', '100']])
+@pytest.mark.parametrize('args', [['--method', 'diffusion'], ['--seconds', 'two']])
 def test_argparse_choices_are_one_line_usage_errors(args):
     r = subprocess.run([sys.executable, '-c', 'import sys; from willie.cli import main; sys.exit(main())', 'generate', *args],
                        capture_output=True, text=True)
-    assert r.returncode == 2 and 'invalid choice' in r.stderr and 'Traceback' not in r.stderr
+    assert r.returncode == 2 and 'invalid' in r.stderr and len(r.stderr.strip().splitlines()) == 1 and 'Traceback' not in r.stderr
