@@ -5,7 +5,7 @@
 Each method generates one video of `--seconds` from nothing with the bundled priors (`willie.generate`), decoded by
 the bundled tokenizer. `willie.generate.drift` measures every consecutive `--window`-second window: brightness (mean
 pixel), contrast (pixel std), sharpness (mean spatial gradient) and motion (mean |frame difference|), all on the
-[-1, 1] scale; `trend` fits a line through each and reports its change per minute as a fraction of its mean. A video
+[-1, 1] scale except brightness (0 black, 1 white); `trend` fits a line through each and reports its change per minute as a fraction of its mean. A video
 that fades, freezes or dissolves into noise shows a steady trend; a healthy one wanders around a level. The last
 rows give the same statistics for the film's val footage (whole stretches, when the film is on this machine), the
 level the samples should hover around.

@@ -77,7 +77,7 @@ def test_existing_output_needs_overwrite(tmp_path, capsys):
     assert gif_frames(out) == 13
 
 
-@pytest.mark.parametrize('args', [['--method', 'diffusion'], ['--seconds', 'two']])
+@pytest.mark.parametrize('args', [['--method', 'diffusion'], ['--seconds', 'two'], ['--size', '100']])
 def test_argparse_choices_are_one_line_usage_errors(args):
     r = subprocess.run([sys.executable, '-c', 'import sys; from willie.cli import main; sys.exit(main())', 'generate', *args],
                        capture_output=True, text=True)

@@ -24,6 +24,7 @@ from .train import rank_world
 from .prior import TokenWindows, evaluate_prior, nll_quarters, prior_data, unigram_cross_entropy, unigram_entropy
 from .maskgit import evaluate_maskgit
 from .generate import FPS, METHODS, Generator, generate, read_prompt
+from .upsample import upsample
 
 # %% auto #0
 __all__ = ['TOKENIZER', 'UsageError', 'check_number', 'check_out_path', 'bundled', 'check_bundled', 'check_size',
@@ -300,6 +301,7 @@ def cmd_generate(args)->int:
     gen = Generator.load(weights_dir=args.weights_dir)
     video, tokens = generate(gen, args.seconds, args.seed, args.method, prompt, args.temperature, args.top_k, args.top_p,
                              args.steps, progress=not args.quiet)
+    if args.size != video.shape[-1]: video = upsample(video, args.size)   # the learned upsampler of notebook 12
     save_clip(video, out, fps=FPS)
     print(f"{out}: {video.shape[2]} frames ({video.shape[2] / FPS:.2f} s at {FPS} fps) of {video.shape[-1]}x{video.shape[-2]}, "
           f"{args.method}, seed {args.seed}, {tokens.shape[1]} latent frames, {time.time() - t0:.1f} s")
@@ -425,6 +427,7 @@ def parser()->argparse.ArgumentParser:
     q.add_argument('--top-k', type=int, default=None, help='sample among the k most likely tokens')
     q.add_argument('--top-p', type=float, default=None, help='nucleus sampling: the smallest set of tokens with this much probability')
     q.add_argument('--steps', type=int, default=10, help='MaskGIT rounds per window (default 10)')
+    q.add_argument('--size', type=int, choices=[64, 128, 256], default=64, help='frame side: 64 as generated, 128 or 256 through the learned upsampler (default 64)')
     q.add_argument('--out', type=Path, default=Path('willie.gif'), help='output .gif or .mp4 (default willie.gif)')
     q.add_argument('--overwrite', action='store_true', help='replace --out if it exists')
     q.add_argument('--weights-dir', type=Path, default=None, help=argparse.SUPPRESS)

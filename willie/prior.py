@@ -228,7 +228,7 @@ def nll_by_position(model:Prior, # the prior
     logits, _ = model(seq[:, :-1])
     return F.cross_entropy(logits.transpose(1, 2).float(), seq[:, 1:], reduction='none').mean(0)
 
-# %% ../nbs/10_prior_alibi.ipynb #b1d77431
+# %% ../nbs/10_prior_alibi.ipynb #4330be12
 def unigram_cross_entropy(tokens, # the tokens to code, any integer array
                           reference, # the tokens whose frequencies the model knows (e.g. the train split)
                           vocab_size:int, # codebook size
