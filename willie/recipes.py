@@ -14,7 +14,7 @@ from .weights import read_registry, resolve_arch, save_dir
 from .tokens import TokenStore, open_token_store
 from .causal import CausalTokenizerConfig
 from .gan import DiscriminatorConfig
-from . import vae, vq, vqvae2, video_vae, tubelets, magvit, prior, maskgit
+from . import vae, vq, vqvae2, video_vae, tubelets, magvit, prior, maskgit, upsample
 
 # %% auto #0
 __all__ = ['TRAINERS', 'CIFAR', 'GPU', 'GPU_RECIPES', 'trainer_for', 'module_recipes', 'all_recipes', 'build', 'tiny_recipe',
@@ -24,7 +24,7 @@ __all__ = ['TRAINERS', 'CIFAR', 'GPU', 'GPU_RECIPES', 'trainer_for', 'module_rec
 TRAINERS = {  # arch -> (training function, data): 'clips' of a ClipStore, 'tokens' of a TokenStore
     'VideoFSQVAE': (video_vae.train_tokenizer, 'clips'), 'VideoVQVAE': (video_vae.train_tokenizer, 'clips'),
     'TubeletFSQVAE': (video_vae.train_tokenizer, 'clips'), 'CausalTokenizer': (magvit.train_magvit, 'clips'),
-    'Prior': (prior.train_prior, 'tokens')}
+    'Prior': (prior.train_prior, 'tokens'), 'Upsampler': (upsample.train_upsampler, 'paired')}  # 'paired': the 64/128/256 stores
 CIFAR = {'vae': vae.train_vae, 'vq': vq.train_vqvae, 'vqvae2': vqvae2.train_vqvae2}  # module -> function taking a recipe name
 
 def trainer_for(recipe:dict)->tuple: # (training function, data kind)
@@ -34,7 +34,7 @@ def trainer_for(recipe:dict)->tuple: # (training function, data kind)
 
 def module_recipes()->dict:
     "Every model notebook's `RECIPES`, by name"
-    return {n: r for m in (vae, vq, vqvae2, video_vae, tubelets, magvit, prior, maskgit) for n, r in m.RECIPES.items()}
+    return {n: r for m in (vae, vq, vqvae2, video_vae, tubelets, magvit, prior, maskgit, upsample) for n, r in m.RECIPES.items()}
 
 # %% ../nbs/98_recipes.ipynb #861d9134
 def _sized(recipe:dict, size:int, bs:int)->dict:
@@ -115,6 +115,9 @@ def recipe_data(recipe:dict, # a recipe with an `arch`
                ): # the `ClipStore` or `TokenStore` the recipe trains on
     "The store a recipe trains on, checked against the recipe (frame size for clips; tokenizer, codebook and grid for tokens)"
     kind, d = trainer_for(recipe)[1], recipe['data']
+    if kind == 'paired':
+        if store is not None: raise RecipeError(f"{recipe['arch']} recipe: it trains on the film's 64/128/256 stores; it takes no --store")
+        return [film_store(size, progress=progress) for size in d['sizes']]
     if kind == 'clips':
         s = store if isinstance(store, ClipStore) else ClipStore(store) if store is not None else film_store(d['size'], progress=progress)
         if s.size != d['size']: raise RecipeError(f"{recipe['arch']} recipe: it trains on {d['size']}x{d['size']} frames, {s.path.name} has {s.size}x{s.size}")
@@ -165,5 +168,6 @@ def train_recipe(spec:str|dict, # a recipe name (`all_recipes()`), a .json recip
             return CIFAR[mod](rname if name == rname and main else recipe, save_to=save_to, ckpt_dir=ckpt_dir, log=log)
         fn, kind = trainer_for(recipe)
         data = recipe_data(recipe, store, progress)
-        args = video_vae.tokenizer_data(recipe, data) if kind == 'clips' else prior.prior_data(recipe, data)
+        args = (video_vae.tokenizer_data(recipe, data) if kind == 'clips' else upsample.upsampler_data(recipe, data) if kind == 'paired'
+                else prior.prior_data(recipe, data))
         return fn(recipe, *args, name if main else None, save_to=save_to, ckpt_dir=ckpt_dir, log=log)

@@ -1,0 +1,171 @@
+"""How fast the priors make video on the CPU: generated frames per second at 64x64, decode included, 2 threads.
+
+    python bench/bench_generate.py                 # ~5-10 min on the course's 2-core CPU
+    python bench/bench_generate.py --quick         # a smoke test: 0.5 s videos, batch 1 and 2, memory at 1 s vs 3 s
+
+Rows, each at batch 1 (one video, what `willie generate` does) and at `--batch` videos at once:
+- AR, no cache: `willie.generate.sample_ar(..., use_cache=False)`, which recomputes the last `context - 1` tokens
+  for every new token: the baseline the ratios are taken to (the same batch size);
+- AR, rolling cache: `sample_ar(..., use_cache=True)`, one token per forward pass through a KV cache that keeps the
+  prior's window (255 positions) and drops older ones;
+- MaskGIT, 8 and 12 steps: `sample_masked` on an all-[MASK] grid: windows of 8 latent frames moving by 4, each
+  filled in `steps` parallel rounds.
+Every row generates a `--seconds` video per batch item (13 latent frames = 49 frames for 2 s; AR also samples and
+drops 2 latent frames of burn-in, as `generate` does) and decodes it with the tokenizer's `detokenize_stream`.
+frames/s = frames delivered / wall-clock seconds of sampling + decoding, after one untimed warm-up of each row's
+code path. CPU s is the process's CPU time (both threads); on a shared machine it is the steadier number.
+
+Memory: AR with the cache on a 10 s and a 60 s video, each in a fresh Python process: the growth of the process's
+peak resident set (`resource.getrusage().ru_maxrss`) over its size after loading the models and a short warm-up,
+measured after sampling (the cache's memory is bounded by the window, so this should not grow with the length) and
+after decoding (the decoded video itself, T x 64 x 64 float32, is returned whole and does grow with the length).
+tracemalloc would not see these allocations: torch allocates tensors outside Python's allocator.
+
+When `prior_64` or `maskgit_64` is not in the weights registry yet, that prior is built at random init from its
+recipe (`willie.prior.RECIPES`, `willie.maskgit.RECIPES`): speed does not depend on the weights' values, and the
+output says which weights were used.
+"""
+from __future__ import annotations
+import argparse, contextlib, io, json, os, resource, subprocess, sys, time
+from pathlib import Path
+import torch
+
+from willie.generate import frames_for, latent_frames_for, sample_ar, sample_masked
+from willie.maskgit import RECIPES as MASKGIT_RECIPES
+from willie.prior import RECIPES as PRIOR_RECIPES, Prior, PriorConfig
+from willie.weights import load_weights, read_registry
+
+PRIORS = {'ar': ('prior_64', PRIOR_RECIPES), 'maskgit': ('maskgit_64', MASKGIT_RECIPES)}
+GOAL_FPS, GOAL_RATIO = 24, 5
+
+
+def load_models()->tuple:
+    "(tokenizer, {'ar': prior, 'maskgit': prior}, notes): the registry's weights, or the recipes' configs at random init."
+    reg, models, notes = read_registry(), {}, []
+    for key, (name, recipes) in PRIORS.items():
+        if name in reg:
+            models[key] = load_weights(name); notes.append(f"{name}: trained weights from the registry")
+        else:
+            torch.manual_seed(0)
+            models[key] = Prior(PriorConfig(**recipes[name]['model'])).eval()
+            notes.append(f"{name}: NOT in the registry yet, random init from its recipe (speed does not depend on the weights)")
+    tok = (reg['prior_64']['recipe'] if 'prior_64' in reg else PRIOR_RECIPES['prior_64'])['data']['tokenizer']
+    if tok not in reg: raise SystemExit(f"bench_generate: the tokenizer {tok!r} is not in the weights registry")
+    return load_weights(tok), models, notes + [f"{tok}: tokenizer from the registry"]
+
+
+@torch.no_grad()
+def decode(tokenizer, tokens:torch.Tensor)->torch.Tensor:
+    "(B, t, h, w) tokens -> (B, 1, T, 64, 64) frames, each video through `detokenize_stream` (what `generate` does)."
+    return torch.cat([tokenizer.detokenize_stream(t) for t in tokens])
+
+
+def sample(models:dict, method:str, latent:int, batch:int, g:torch.Generator, steps:int=10, use_cache:bool=True)->torch.Tensor:
+    "(batch, latent, h, w) tokens from one sampler, as `willie.generate.generate` calls it (no prompt)."
+    with contextlib.redirect_stdout(io.StringIO()):  # fastprogress prints a bar character even with display=False
+        if method == 'ar': return sample_ar(models['ar'], latent, batch=batch, g=g, use_cache=use_cache)
+        cfg = models['maskgit'].cfg
+        return sample_masked(models['maskgit'], torch.full((batch, latent, *cfg.grid), cfg.vocab_size, dtype=torch.long), steps=steps, g=g)
+
+
+def timed(fn)->tuple:
+    "(result, wall seconds, CPU seconds) of fn()."
+    w, c = time.perf_counter(), time.process_time()
+    out = fn()
+    return out, time.perf_counter() - w, time.process_time() - c
+
+
+def measure(tokenizer, models:dict, row:dict, latent:int, batch:int, seed:int)->dict:
+    "Sample and decode one batch of videos (after an untimed warm-up of the same code path on 1 latent frame)."
+    kw = {k: v for k, v in row.items() if k in ('steps', 'use_cache')}
+    decode(tokenizer, sample(models, row['method'], 1, 1, torch.Generator().manual_seed(seed), **kw))
+    g = torch.Generator().manual_seed(seed)
+    tok, ts, cs = timed(lambda: sample(models, row['method'], latent, batch, g, **kw))
+    video, td, cd = timed(lambda: decode(tokenizer, tok))
+    frames = video.shape[0] * video.shape[2]
+    return dict(row, batch=batch, frames=frames, sample_s=ts, decode_s=td, cpu_s=cs + cd, fps=frames / (ts + td))
+
+
+def memory_probe(seconds:float, threads:int, seed:int)->dict:
+    "In this process: peak-RSS growth of AR sampling with the cache, then of decoding, for a `seconds` video."
+    torch.set_num_threads(threads)
+    tokenizer, models, _ = load_models()
+    decode(tokenizer, sample(models, 'ar', 2, 1, torch.Generator().manual_seed(seed)))    # warm-up (and the decoder's context probe)
+    rss = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024             # MB (ru_maxrss is in KB on Linux)
+    base = rss()
+    tok, ts, _ = timed(lambda: sample(models, 'ar', latent_frames_for(seconds), 1, torch.Generator().manual_seed(seed)))
+    after_sample = rss()
+    video, td, _ = timed(lambda: decode(tokenizer, tok))
+    return dict(seconds=seconds, frames=video.shape[2], base_mb=base, sample_growth_mb=after_sample - base,
+                decode_growth_mb=rss() - after_sample, peak_mb=rss(), video_mb=video.numel() * 4 / 2**20,
+                fps=video.shape[2] / (ts + td))
+
+
+def memory_rows(lengths, threads:int, seed:int)->list:
+    "`memory_probe` for each length, each in a fresh Python process."
+    out = []
+    for s in lengths:
+        cmd = [sys.executable, str(Path(__file__).resolve()), '--memory-probe', str(s), '--threads', str(threads), '--seed', str(seed)]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode: raise SystemExit(f"bench_generate: the memory probe at {s} s failed: {(r.stderr.strip().splitlines() or ['?'])[-1]}")
+        out.append(json.loads(r.stdout.strip().splitlines()[-1]))
+        print(f"  memory at {s:g} s: done [{out[-1]['frames']} frames, {out[-1]['fps']:.1f} frames/s]", flush=True)
+    return out
+
+
+ROWS = [dict(name='AR, no cache', method='ar', use_cache=False), dict(name='AR, rolling cache', method='ar', use_cache=True),
+        dict(name='MaskGIT, 8 steps', method='maskgit', steps=8), dict(name='MaskGIT, 12 steps', method='maskgit', steps=12)]
+
+
+def report(results:list, mem:list, a, notes:list):
+    print(f"\nGenerated frames per second at 64x64, decode included: {a.seconds:g} s videos ({frames_for(latent_frames_for(a.seconds))} frames, "
+          f"{latent_frames_for(a.seconds)} latent frames), {a.threads} CPU threads, seed {a.seed}{'; --quick' if a.quick else ''}")
+    for n in notes: print(f"  {n}")
+    print(f"  load average (1 min) at the start {a.load[0]:.1f}, at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: "
+          "above ~2, other jobs shared the CPU and wall-clock frames/s are lower than on a quiet machine (CPU s is steadier)")
+    print("\n| sampler | batch | frames | sample s | decode s | CPU s | frames/s | × no cache |\n|---|---|---|---|---|---|---|---|")
+    for r in results:
+        base = next(q for q in results if q['batch'] == r['batch'] and q['method'] == 'ar' and not q.get('use_cache', True))
+        print(f"| {r['name']} | {r['batch']} | {r['frames']} | {r['sample_s']:.2f} | {r['decode_s']:.2f} | {r['cpu_s']:.2f} | "
+              f"{r['fps']:.1f} | {r['fps'] / base['fps']:.1f} |")
+    print("\n| AR with cache, batch 1 | frames | frames/s | peak RSS growth while sampling | growth while decoding | decoded video | peak RSS |\n|---|---|---|---|---|---|---|")
+    for m in mem:
+        print(f"| {m['seconds']:g} s | {m['frames']} | {m['fps']:.1f} | {m['sample_growth_mb']:.1f} MB | {m['decode_growth_mb']:.1f} MB | "
+              f"{m['video_mb']:.1f} MB | {m['peak_mb']:.0f} MB |")
+    print("\nGoals (issue 10):")
+    for b in sorted({r['batch'] for r in results}):
+        ar = next(r for r in results if r['batch'] == b and r['name'] == 'AR, rolling cache')
+        print(f"  batch {b}: AR with cache {ar['fps']:.1f} frames/s vs {GOAL_FPS}: {'met' if ar['fps'] >= GOAL_FPS else 'NOT met'}; " +
+              '; '.join(f"{r['name']} {r['fps'] / ar['fps']:.1f}× AR with cache vs {GOAL_RATIO}×: {'met' if r['fps'] >= GOAL_RATIO * ar['fps'] else 'NOT met'}"
+                        for r in results if r['batch'] == b and r['method'] == 'maskgit'))
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--seconds', type=float, default=2.0, help='video length per batch item in the speed table')
+    p.add_argument('--batch', type=int, default=8, help='the larger batch size (batch 1 is always measured)')
+    p.add_argument('--memory', type=float, nargs='*', default=[10, 60], help='video lengths (s) for the memory rows; none: skip them')
+    p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--quick', action='store_true', help='a smoke test: 0.5 s videos, batch 2, memory at 1 s and 3 s')
+    p.add_argument('--memory-probe', type=float, default=None, help=argparse.SUPPRESS)   # internal: one memory row, as JSON
+    a = p.parse_args(argv)
+    if a.memory_probe is not None: print(json.dumps(memory_probe(a.memory_probe, a.threads, a.seed))); return
+    if a.quick: a.seconds, a.batch, a.memory = 0.5, 2, [1, 3]
+    if not a.seconds > 0 or a.batch < 1: raise SystemExit("bench_generate: --seconds must be > 0 and --batch >= 1")
+    torch.set_num_threads(a.threads)
+    t0 = time.time()
+    a.load = os.getloadavg()
+    tokenizer, models, notes = load_models()
+    latent, results = latent_frames_for(a.seconds), []
+    for b in sorted({1, a.batch}):
+        for row in ROWS:
+            results.append(measure(tokenizer, models, row, latent, b, a.seed))
+            r = results[-1]
+            print(f"  {r['name']}, batch {b}: {r['fps']:.1f} frames/s [{r['sample_s'] + r['decode_s']:.0f}s]", flush=True)
+    mem = memory_rows(a.memory, a.threads, a.seed)
+    report(results, mem, a, notes)
+    print(f"\ntotal {time.time() - t0:.0f}s")
+
+
+if __name__ == '__main__': main()

@@ -1,0 +1,62 @@
+"Helpers of bench/eval_samples.py and bench/bench_generate.py, on tiny models and the synthetic clip store (no film, no trained weights)."
+import importlib.util, pathlib
+import numpy as np, pytest, torch
+from scipy import stats
+
+from willie.prior import Prior, PriorConfig
+
+
+def bench(name):
+    spec = importlib.util.spec_from_file_location(name, pathlib.Path(__file__).parents[1]/'bench'/f'{name}.py')
+    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+    return mod
+
+E, G = bench('eval_samples'), bench('bench_generate')
+
+
+def test_mann_whitney_z_matches_scipy():
+    rng = np.random.default_rng(0)
+    x, ref = rng.normal(0.8, 1, 40).round(1), rng.normal(0, 1, 50).round(1)   # rounded: ties
+    r = stats.mannwhitneyu(x, ref, method='asymptotic', use_continuity=False)
+    z = E.mann_whitney_z(x, ref)
+    assert z > 0 and 2 * stats.norm.sf(abs(z)) == pytest.approx(r.pvalue, rel=1e-6)
+    assert E.mann_whitney_z(ref, x) == pytest.approx(-z)
+
+
+def test_frechet():
+    f = np.random.default_rng(0).normal(size=(200, 4))
+    assert E.frechet(f, f) == pytest.approx(0, abs=1e-6)
+    assert E.frechet(f, f + np.array([3., 0, 0, 0])) == pytest.approx(9, rel=1e-6)   # a shift of the mean: |d|^2
+
+
+def test_encoder_features_shape():
+    class Enc:
+        def encode(self, x): return torch.randn(len(x), 5, 5, 8, 8)
+    assert E.encoder_features(Enc(), torch.zeros(3, 1, 17, 64, 64)).shape == (3, 20)
+
+
+def test_nearest_train_window_finds_itself(synth_store):
+    "A train window is its own nearest train window (SSIM 1), through the proxy search and the exact SSIM."
+    index = E.TrainIndex(synth_store)
+    pick = [0, len(index.starts) // 2, len(index.starts) - 1]
+    clips = index.frames[index.idx[pick]][:, None]
+    best, where = index.nearest(clips, k=3)
+    assert torch.allclose(best, torch.ones(3), atol=1e-5) and where.tolist() == index.starts[pick].tolist()
+    cand = index.candidates(index.proxy(clips[:1])[0], k=4)
+    s = index.starts[cand]
+    assert len(cand) == 4 and (s[:, None] - s[None]).abs().add(torch.eye(4, dtype=s.dtype) * 99).min() >= 3   # kept apart
+
+
+def tiny_models():
+    torch.manual_seed(0)
+    cfg = dict(vocab_size=16, n_layer=1, n_head=2, n_embd=16, context=32, window=16, grid=(2, 2), position='alibi+hw')
+    return {'ar': Prior(PriorConfig(**cfg)).eval(), 'maskgit': Prior(PriorConfig(**cfg, mask_token=True)).eval()}
+
+
+def test_sample_shapes_and_cache_agrees_within_the_window():
+    m = tiny_models()
+    g = lambda: torch.Generator().manual_seed(3)
+    for kw in (dict(method='ar'), dict(method='ar', use_cache=False), dict(method='maskgit', steps=4)):
+        assert G.sample(m, latent=3, batch=2, g=g(), **kw).shape == (2, 3, 2, 2)
+    # 2 latent frames + 2 of burn-in = 16 tokens: inside the 16-token window the cache must not change the samples
+    assert torch.equal(G.sample(m, 'ar', 2, 2, g()), G.sample(m, 'ar', 2, 2, g(), use_cache=False))
