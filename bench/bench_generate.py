@@ -16,9 +16,10 @@ frames/s = frames delivered / wall-clock seconds of sampling + decoding, after o
 code path. CPU s is the process's CPU time (both threads); on a shared machine it is the steadier number.
 
 Memory: AR with the cache on a 10 s and a 60 s video, each in a fresh Python process: the growth of the process's
-peak resident set (`resource.getrusage().ru_maxrss`) over its size after loading the models and a short warm-up,
-measured after sampling (the cache's memory is bounded by the window, so this should not grow with the length) and
-after decoding (the decoded video itself, T x 64 x 64 float32, is returned whole and does grow with the length).
+peak resident set (Linux's VmHWM, reset with /proc/self/clear_refs) over its size after loading the models and a
+short warm-up, while sampling (the cache's memory is bounded by the window, so this should not grow with the length)
+and while decoding (the decoded video itself, T x 64 x 64 float32, is returned whole and does grow with the length).
+Not `ru_maxrss`: a child process inherits its parent's peak through exec, so it would report the parent's.
 tracemalloc would not see these allocations: torch allocates tensors outside Python's allocator.
 
 When `prior_64` or `maskgit_64` is not in the weights registry yet, that prior is built at random init from its
@@ -86,19 +87,34 @@ def measure(tokenizer, models:dict, row:dict, latent:int, batch:int, seed:int)->
     return dict(row, batch=batch, frames=frames, sample_s=ts, decode_s=td, cpu_s=cs + cd, fps=frames / (ts + td))
 
 
+def rss_mb(peak:bool=False)->float:
+    "This process's resident set (MB) now, or its peak since the last `reset_peak` (Linux /proc; elsewhere ru_maxrss)."
+    try:
+        status = Path('/proc/self/status').read_text()
+        return int(next(l for l in status.splitlines() if l.startswith('VmHWM:' if peak else 'VmRSS:')).split()[1]) / 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def reset_peak():
+    "Start a new peak-RSS measurement from the current RSS (Linux: write 5 to /proc/self/clear_refs)."
+    try: Path('/proc/self/clear_refs').write_text('5')
+    except OSError: pass
+
+
 def memory_probe(seconds:float, threads:int, seed:int)->dict:
     "In this process: peak-RSS growth of AR sampling with the cache, then of decoding, for a `seconds` video."
     torch.set_num_threads(threads)
     tokenizer, models, _ = load_models()
     decode(tokenizer, sample(models, 'ar', 2, 1, torch.Generator().manual_seed(seed)))    # warm-up (and the decoder's context probe)
-    rss = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024             # MB (ru_maxrss is in KB on Linux)
-    base = rss()
+    reset_peak(); base = rss_mb()
     tok, ts, _ = timed(lambda: sample(models, 'ar', latent_frames_for(seconds), 1, torch.Generator().manual_seed(seed)))
-    after_sample = rss()
+    sample_peak = rss_mb(peak=True)
+    reset_peak(); before_decode = rss_mb()
     video, td, _ = timed(lambda: decode(tokenizer, tok))
-    return dict(seconds=seconds, frames=video.shape[2], base_mb=base, sample_growth_mb=after_sample - base,
-                decode_growth_mb=rss() - after_sample, peak_mb=rss(), video_mb=video.numel() * 4 / 2**20,
-                fps=video.shape[2] / (ts + td))
+    return dict(seconds=seconds, frames=video.shape[2], base_mb=base, sample_growth_mb=sample_peak - base,
+                decode_growth_mb=rss_mb(peak=True) - before_decode, peak_mb=max(sample_peak, rss_mb(peak=True)),
+                video_mb=video.numel() * 4 / 2**20, fps=video.shape[2] / (ts + td))
 
 
 def memory_rows(lengths, threads:int, seed:int)->list:
@@ -128,9 +144,9 @@ def report(results:list, mem:list, a, notes:list):
         base = next(q for q in results if q['batch'] == r['batch'] and q['method'] == 'ar' and not q.get('use_cache', True))
         print(f"| {r['name']} | {r['batch']} | {r['frames']} | {r['sample_s']:.2f} | {r['decode_s']:.2f} | {r['cpu_s']:.2f} | "
               f"{r['fps']:.1f} | {r['fps'] / base['fps']:.1f} |")
-    print("\n| AR with cache, batch 1 | frames | frames/s | peak RSS growth while sampling | growth while decoding | decoded video | peak RSS |\n|---|---|---|---|---|---|---|")
+    print("\n| AR with cache, batch 1 | frames | frames/s | RSS after loading | peak RSS growth while sampling | while decoding | decoded video | peak RSS |\n|---|---|---|---|---|---|---|---|")
     for m in mem:
-        print(f"| {m['seconds']:g} s | {m['frames']} | {m['fps']:.1f} | {m['sample_growth_mb']:.1f} MB | {m['decode_growth_mb']:.1f} MB | "
+        print(f"| {m['seconds']:g} s | {m['frames']} | {m['fps']:.1f} | {m['base_mb']:.0f} MB | {m['sample_growth_mb']:.1f} MB | {m['decode_growth_mb']:.1f} MB | "
               f"{m['video_mb']:.1f} MB | {m['peak_mb']:.0f} MB |")
     print("\nGoals (issue 10):")
     for b in sorted({r['batch'] for r in results}):

@@ -22,7 +22,8 @@ The sets (every clip is 17 frames of 64x64 = 5 latent frames of the causal token
 
 The columns:
 - nearest-train SSIM: for each clip, the SSIM (`willie.metrics.ssim`, 64x64, mean over the 17 frames) to its most
-  similar training window, over *every* 17-frame window of the train split (stride 1, inside one shot). Exhaustive
+  similar training window, over *every* 17-frame window of the train split (stride 1, inside one shot), found with
+  `willie.gallery.NearestClips` (the sample browser's lookup). Exhaustive
   exact SSIM would be ~10^6 pairs, so it is searched in two stages: a cheap proxy, the L2 distance between the clips
   at 32x32 (2x2 average pooling), computed for all train windows at once from one frame-by-frame matrix product; then
   exact SSIM against the proxy's `--candidates` best windows (kept at least 3 frames apart, so that they are not all
@@ -50,10 +51,11 @@ The columns:
 from __future__ import annotations
 import argparse, contextlib, io, math, sys, time
 import numpy as np
-import torch, torch.nn.functional as F
+import torch
 from scipy import linalg, stats
 
 from willie.data import ClipDataset, film_store
+from willie.gallery import NearestClips
 from willie.generate import Generator, sample_ar, sample_masked
 from willie.judges import two_sample_test
 from willie.metrics import frame_differences, spatial_gradient, ssim
@@ -129,43 +131,6 @@ def sample_clips(gen:Generator, method:str, n:int, seed:int, bs:int=16, steps:in
 
 
 # ---- nearest training clip -----------------------------------------------------------------------------------------
-class TrainIndex:
-    "Every 17-frame window of the train split, searchable by a 32x32 L2 proxy and then exact 64x64 SSIM."
-    def __init__(self, store):
-        self.frames = torch.from_numpy(np.array(store.frames)).float() / 127.5 - 1           # (F, 64, 64)
-        self.feats = F.avg_pool2d(self.frames[:, None], 2).flatten(1)                           # (F, 1024)
-        self.starts = torch.as_tensor(ClipDataset(store, CLIP_LEN, split='train', stride=1).starts)
-        self.idx = self.starts[:, None] + torch.arange(CLIP_LEN)                                # (S, 17) frame indices
-        self.norms = self.feats.pow(2).sum(1)[self.idx].sum(1)                                  # (S,) |window|^2
-
-    def proxy(self, clips:torch.Tensor)->torch.Tensor:
-        "(N, S) squared L2 distance at 32x32 between each clip and each train window, less the clip's own |c|^2."
-        c = F.avg_pool2d(clips[:, 0], 2).flatten(2)                                             # (N, 17, 1024)
-        t = torch.arange(CLIP_LEN)[None]
-        return torch.stack([self.norms - 2 * (ci @ self.feats.T)[t, self.idx].sum(1) for ci in c])
-
-    def candidates(self, d:torch.Tensor, k:int, sep:int=3)->torch.Tensor:
-        "The `k` windows of smallest proxy distance (one row of `proxy`), at least `sep` frames apart."
-        keep = []
-        for j in d.argsort().tolist():
-            s = int(self.starts[j])
-            if all(abs(s - int(self.starts[i])) >= sep for i in keep): keep.append(j)
-            if len(keep) == k: break
-        return torch.tensor(keep)
-
-    def nearest(self, clips:torch.Tensor, k:int=12, chunk:int=16)->tuple:
-        "(best SSIM (N,), start frame of that train window (N,)) for each clip."
-        best, where = [], []
-        for a in range(0, len(clips), chunk):
-            x = clips[a:a + chunk]
-            cand = torch.stack([self.candidates(d, k) for d in self.proxy(x)])                  # (n, k)
-            win = self.frames[self.idx[cand.flatten()]][:, None]                                  # (n k, 1, 17, 64, 64)
-            s = ssim(x.repeat_interleave(cand.shape[1], 0), win, reduction='none').view(len(x), -1)
-            i = s.argmax(1)
-            best.append(s.max(1).values); where.append(self.starts[cand[torch.arange(len(x)), i]])
-        return torch.cat(best), torch.cat(where)
-
-
 def mann_whitney_z(x:np.ndarray, ref:np.ndarray)->float:
     "Z-score of the Mann-Whitney U of `x` against `ref` (tie-corrected): > 0 when x tends to be larger."
     n1, n2 = len(x), len(ref)
@@ -202,7 +167,7 @@ def critic(real:torch.Tensor, x:torch.Tensor, a)->dict:
     with quiet(): return two_sample_test(real, x, steps=a.critic_steps, seed=a.seed)
 
 
-def score(name:str, x:torch.Tensor, ref:dict, tokenizer, index:TrainIndex, a, decoded:bool=True)->dict:
+def score(name:str, x:torch.Tensor, ref:dict, tokenizer, index:NearestClips, a, decoded:bool=True)->dict:
     "Every column for one set against the reference (real val A; for decoded sets also A through the tokenizer)."
     t0 = time.time()
     near, _ = index.nearest(x, a.candidates)
@@ -271,7 +236,7 @@ def main(argv=None):
     t0 = time.time()
     val_a, val_b = val_sets(store)
     if a.quick: val_a, val_b = val_a[::4], val_b[::4]
-    index = TrainIndex(store)
+    index = NearestClips(store, CLIP_LEN)
     print(f"real val: A {len(val_a)} clips, B {len(val_b)} clips (frame-disjoint); train: {len(index.starts)} windows "
           f"(every start, stride 1) [{time.time() - t0:.0f}s]", flush=True)
 

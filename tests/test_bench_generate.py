@@ -1,4 +1,4 @@
-"Helpers of bench/eval_samples.py and bench/bench_generate.py, on tiny models and the synthetic clip store (no film, no trained weights)."
+"Helpers of bench/eval_samples.py and bench/bench_generate.py, on tiny models (no film, no trained weights)."
 import importlib.util, pathlib
 import numpy as np, pytest, torch
 from scipy import stats
@@ -33,18 +33,6 @@ def test_encoder_features_shape():
     class Enc:
         def encode(self, x): return torch.randn(len(x), 5, 5, 8, 8)
     assert E.encoder_features(Enc(), torch.zeros(3, 1, 17, 64, 64)).shape == (3, 20)
-
-
-def test_nearest_train_window_finds_itself(synth_store):
-    "A train window is its own nearest train window (SSIM 1), through the proxy search and the exact SSIM."
-    index = E.TrainIndex(synth_store)
-    pick = [0, len(index.starts) // 2, len(index.starts) - 1]
-    clips = index.frames[index.idx[pick]][:, None]
-    best, where = index.nearest(clips, k=3)
-    assert torch.allclose(best, torch.ones(3), atol=1e-5) and where.tolist() == index.starts[pick].tolist()
-    cand = index.candidates(index.proxy(clips[:1])[0], k=4)
-    s = index.starts[cand]
-    assert len(cand) == 4 and (s[:, None] - s[None]).abs().add(torch.eye(4, dtype=s.dtype) * 99).min() >= 3   # kept apart
 
 
 def tiny_models():

@@ -2,7 +2,9 @@
 
 1. A `ClipScrubber` on a synthetic clip, in a notebook written here: run all cells, move the slider with the keyboard
    and with the mouse, press Play, and check each time that the pictures on screen are exactly the expected frames.
-2. Every notebook in nbs/ (a copy), opened without running: JupyterLab must start its kernel, not ask
+2. The sample gallery of `12a_gallery` on the bundled weights: run it, move its frame slider, press *Next seeds*,
+   switch to 256², and check the picture changes each time.
+3. Every notebook in nbs/ (a copy), opened without running: JupyterLab must start its kernel, not ask
    'Select Kernel' (notebooks need `metadata.kernelspec`).
 
 Browser tests skip, saying why, where /usr/bin/chromium or the `playwright` package is missing. One JupyterLab server
@@ -15,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from browser import Chromium, JupyterLab, Notebook, unavailable
+from browser import Chromium, JupyterLab, Notebook, load_notebook, unavailable
 
 NBS = sorted((Path(__file__).resolve().parents[1] / 'nbs').glob('*.ipynb'))
 WHY = unavailable()
@@ -28,6 +30,9 @@ clip = np.zeros(({T}, {SIZE}, {SIZE}), np.uint8)
 for t in range({T}): clip[t, 8:16, 2 * t:2 * t + 8] = 255
 '''
 SCRUB = 'browser_scrubber.ipynb'
+# The sample gallery of 12a without its film cells (a fresh machine has no film): what every learner can run.
+GALLERY = 'browser_gallery.ipynb'
+GALLERY_SRC = Path(__file__).resolve().parents[1] / 'nbs' / '12a_gallery.ipynb'
 
 
 def _cell(id, src): return {'cell_type': 'code', 'execution_count': None, 'id': id,
@@ -54,7 +59,8 @@ def has_kernelspec(path: Path) -> bool:
 def lab():
     "One JupyterLab for the module, serving copies of nbs/*.ipynb and the scrubber notebook; checks it leaves nothing behind."
     pytest.importorskip('jupyterlab')
-    with JupyterLab({**{p.name: p for p in NBS}, SCRUB: scrubber_notebook()}) as lab:
+    gallery = load_notebook(GALLERY_SRC, drop=('nbdev.nbdev_export', '#| film'))
+    with JupyterLab({**{p.name: p for p in NBS}, SCRUB: scrubber_notebook(), GALLERY: gallery}) as lab:
         proc, tmp = lab.proc, lab.tmp
         yield lab
     assert proc.poll() is not None, 'the JupyterLab server outlived its context'
@@ -74,7 +80,7 @@ def test_lab_server_is_private(lab):
     "The server (no browser needed) serves the copies, on 127.0.0.1, to token holders only."
     assert lab.url.startswith('http://127.0.0.1:')
     with urllib.request.urlopen(f'{lab.url}/api/contents?token={lab.token}', timeout=10) as r:
-        assert sorted(c['name'] for c in json.load(r)['content']) == sorted([p.name for p in NBS] + [SCRUB])
+        assert sorted(c['name'] for c in json.load(r)['content']) == sorted([p.name for p in NBS] + [SCRUB, GALLERY])
     with pytest.raises(urllib.error.HTTPError):
         urllib.request.urlopen(f'{lab.url}/api/contents', timeout=10)  # no token: refused
 
@@ -111,6 +117,40 @@ def test_scrubber_in_jupyterlab(lab, chromium, tmp_path):
         nb.wait_image(0, shows(v), what=f'frame {v} after dragging')
         shot = nb.screenshot(tmp_path / 'scrubber.png')
         assert Image.open(shot).size == chromium.viewport
+        assert nb.errors() == []
+    finally: nb.page.close()
+
+
+@browser_test
+def test_gallery_in_jupyterlab(lab, chromium, tmp_path):
+    """Run 12a's sample gallery (film cells dropped) on the bundled weights: the frame slider steps every clip, *Next
+    seeds* makes new clips (and says which seeds), and size 256 puts them through the upsampler (a bigger picture: at 64
+    every pixel is drawn 2×2, so 128 would be as wide)."""
+    def size(b): return Image.open(io.BytesIO(b)).size
+    nb = chromium.open_notebook(lab, GALLERY)
+    try:
+        nb.run_all(timeout=400)
+        nb.wait_widgets(n_images=1)
+        status = nb.panel.locator('.widget-html').filter(has_text='seeds')
+        assert 'seeds 0–3' in status.first.inner_text()
+        frame0 = nb.image_bytes(0)
+        frame = 1                                            # slider 0 is the temperature, slider 1 the frame
+        assert nb.slider_value(frame) == 0
+        assert nb.move_slider(frame, +6) == 6
+        frame6 = nb.wait_image_change(0, frame0)
+        assert size(frame6) == size(frame0)
+
+        nb.click_button('Next seeds')
+        nb.wait_js("return [...panel(path).node.querySelectorAll('.widget-html')].some(e => e.textContent.includes('seeds 4–7'))",
+                   timeout=120, what="'seeds 4–7' in the status")
+        new = nb.wait_image_change(0, frame6)
+        assert nb.slider_value(frame) == 6                  # the same frame of the new clips
+
+        nb.panel.locator('.widget-dropdown').filter(has_text='size').locator('select').select_option('256')
+        big = nb.wait_image(0, lambda b: size(b)[0] > size(new)[0], timeout=60, what='a wider grid at 256²')
+        w0, w1 = size(new)[0], size(big)[0]
+        assert w1 > w0, (w0, w1)
+        nb.screenshot(tmp_path / 'gallery.png')
         assert nb.errors() == []
     finally: nb.page.close()
 

@@ -31,5 +31,13 @@ Modules, bottom to top (each is one notebook in nbs/; open nbs/index.ipynb first
   vae, vq, vqvae2        CIFAR-10 warm-ups
   data       the film as a clip store; ClipDataset
   fsq, video_vae, tubelets   video tokenizers
-  cli        the `willie` command (prepare, info, reconstruct)
+  judges     H.264 at a given rate, the classifier two-sample test
+  causal, gan, magvit        the causal MAGVIT-v2-style tokenizer and its GAN training
+  tokens, attention          the film as token streams; ALiBi / sliding-window / FlashAttention 2 attention
+  prior, maskgit             the GPT prior over video tokens and its MaskGIT twin
+  generate   sampling (rolling KV cache, MaskGIT windows, continuation) and `generate`
+  upsample   the learned 64 -> 128 / 256 video upsampler
+  gallery    the sample browser widget and the nearest-training-clip lookup
+  recipes    every training recipe by name (`willie train`)
+  cli        the `willie` command (prepare, info, reconstruct, eval-tokenizer, tokenize, train, generate, eval-prior)
 """

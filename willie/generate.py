@@ -47,7 +47,7 @@ def sample_ar(model:Prior, # an autoregressive prior (eval mode)
     out = [seq]
     cache = model.new_cache() if use_cache else None
     logits = model(seq, cache=cache)[0][:, -1] if use_cache else None
-    bar = progress_bar(range(n_new), display=progress, leave=False)
+    bar = progress_bar(range(n_new), leave=False) if progress else range(n_new)   # fastprogress's console bar prints even when hidden
     for _ in bar:
         if not use_cache:  # the last `context - 1` tokens, from a frame boundary (where row/column positions start)
             seq = torch.cat(out, 1); a = -(-max(0, seq.shape[1] - cfg.context + 1) // hw) * hw
@@ -80,7 +80,7 @@ def sample_masked(model:Prior, # a MaskGIT prior (mask_token=True, eval mode)
     if not 1 <= stride <= window: raise ValueError(f"sample_masked: stride must be in 1..window ({window}), got {stride}")
     x, t = tokens.clone().long(), tokens.shape[1]
     starts = list(range(0, max(1, t - window + stride), stride))
-    for a in progress_bar(starts, display=progress, leave=False):
+    for a in (progress_bar(starts, leave=False) if progress else starts):
         b = min(a + window, t); a = max(0, b - window)
         win = x[:, a:b]
         if (win == cfg.vocab_size).any():
