@@ -285,11 +285,10 @@ LOADERS = {  # entry point: [(case, call(inp, tmp_path), exception, regex)]
         ('file missing', lambda i, t: load_weights('fsq_vae_64', i['nofile']), FileNotFoundError, 'is missing; reinstall willie or retrain it'),
         ('registry config of another model', lambda i, t: load_weights('fsq_vae_64', _registry_edit(t, _bad_config)), ValueError,
          'does not fit VideoFSQVAE with its registered config: .*shape mismatch'),
-        pytest.param('registry.json damaged', lambda i, t: load_weights('fsq_vae_64', _registry_edit(t, lambda d, e: None) and
-                     ((t/'w'/'registry.json').write_text('{"fsq') and t/'w')), ValueError, 'registry.json',
-                     marks=pytest.mark.xfail(strict=True, reason="willie.weights.read_registry (00_4, not in this change) does not name the damaged file")),
-        pytest.param('corrupt safetensors with a matching sha256', lambda i, t: load_weights('fsq_vae_64', _registry_edit(t, _corrupt_same_sha)),
-                     ValueError, 'damaged', marks=pytest.mark.xfail(strict=True, reason="willie.weights.load_weights (00_4, not in this change) lets SafetensorError through"))],
+        ('registry.json damaged', lambda i, t: load_weights('fsq_vae_64', _registry_edit(t, lambda d, e: None) and
+         ((t/'w'/'registry.json').write_text('{"fsq') and t/'w')), ValueError, r'registry\.json is damaged \(not valid JSON'),
+        ('corrupt safetensors with a matching sha256', lambda i, t: load_weights('fsq_vae_64', _registry_edit(t, _corrupt_same_sha)),
+         ValueError, 'is damaged: not a readable safetensors file')],
     'ClipStore()': [
         ('missing', lambda i, t: ClipStore(i['nodir']), StoreError, 'does not exist'),
         ('a file', lambda i, t: ClipStore(i['file']), StoreError, 'is a file'),

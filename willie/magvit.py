@@ -78,7 +78,7 @@ def gan_step(gcfg:GANConfig, # loss weights and schedule
         d_loss = d_hinge + gcfg.lecam * lecam_loss(real, fake, D.ema_real, D.ema_fake) + gcfg.r1 / 2 * gcfg.r1_every * r1
         d_norm = tr.optimizer_step('discriminator', d_loss)
         with torch.no_grad():
-            D.ema_real.lerp_(real.mean(), 1 - gcfg.logit_ema); D.ema_fake.lerp_(fake.mean(), 1 - gcfg.logit_ema)
+            D.ema_real.lerp_(real.mean().float(), 1 - gcfg.logit_ema); D.ema_fake.lerp_(fake.mean().float(), 1 - gcfg.logit_ema)  # fp32 buffers, also under bf16 autocast
         D.requires_grad_(False)
         logits, f_fake = D(xh, frames, features=True)
         mse, adv = F.mse_loss(xh, x), g_adv_loss(logits)

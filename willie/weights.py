@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 from torch import nn
+from safetensors import SafetensorError
 from safetensors.torch import save_file, load_file
 from .core import atomic_write, file_hash, locked, willie_home
 
@@ -23,7 +24,10 @@ WEIGHTS_DIR = Path(str(importlib.resources.files('willie')))/'weights'
 def read_registry(weights_dir=None)->dict:
     "The registry as a dict `name -> entry` (empty if there is none yet)"
     p = Path(weights_dir or WEIGHTS_DIR)/'registry.json'
-    return json.loads(p.read_text()) if p.exists() else {}
+    if not p.exists(): return {}
+    try: return json.loads(p.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"{p} is damaged (not valid JSON: {e}); reinstall willie or restore the file from git") from None
 
 # %% ../nbs/00_4_weights.ipynb #e042eb34
 ARCHS = {n: f'willie.{m}:{n}' for m, names in {
@@ -134,7 +138,9 @@ def load_weights(name:str, # registry name
             now = reg[dep]['sha256'][:12] + '…' if dep in reg else 'absent'
             raise ValueError(f"{name!r} was trained on {dep!r} with sha256 {sha[:12]}…, but the registry's {dep!r} is now {now}: retrain {name!r}")
     model = resolve_arch(e['arch'])(resolve_arch(e['config_cls'])(**e['config']))
-    sd = load_file(str(path), device=str(device))
+    try: sd = load_file(str(path), device=str(device))
+    except SafetensorError as e:  # a file cut short after its sha256 was recorded, or written by a broken tool
+        raise ValueError(f"{path.name} is damaged: not a readable safetensors file ({e}); reinstall willie or retrain {name!r}") from None
     if problem := _mismatch(model, sd):
         raise ValueError(f"{path.name} does not fit {e['arch']} with its registered config: {problem}")
     model.load_state_dict({k: v.to(model.state_dict()[k].dtype) for k, v in sd.items()})
