@@ -145,10 +145,11 @@ def to_float(x:Tensor # uint8 (N, 3, H, W) or (N, H, W, 3) with `channels_last_i
 
 def float_batches(x:Tensor, # (N, 3, H, W) uint8 or float in [-1, 1]
                   bs:int=500, # images per batch
+                  device=None, # move each batch there (e.g. the model's device); None: leave it where `x` is
                  ): # yields float (bs, 3, H, W) in [-1, 1]
     "Consecutive batches of `x` as floats: a whole split is evaluated without holding it in float32 at once."
     for i in range(0, len(x), bs):
-        xb = x[i:i+bs]
+        xb = x[i:i+bs] if device is None else x[i:i+bs].to(device)
         yield to_float(xb) if xb.dtype == torch.uint8 else xb
 
 def cifar_tensors(split:str='train', # 'train' or 'test'

@@ -112,7 +112,7 @@ def evaluate_vae(model:VAE, x:Tensor, # (N, 3, 32, 32) uint8 or float in [-1, 1]
     sums, n, ps = {}, 0, []
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        for xb in float_batches(x, bs):
+        for xb in float_batches(x, bs, next(model.parameters()).device):
             _, logs = vae_elbo(model, xb)
             for k, v in logs.items(): sums[k] = sums.get(k, 0.) + v*len(xb)
             mean, _ = model.decode(model.encode(xb))

@@ -120,8 +120,9 @@ def subset_psnr(model:nn.Module, # a video tokenizer
                )->float: # mean per-clip PSNR in dB
     "Mean PSNR of eval-mode reconstructions (through the tokens) of a fixed set of clips."
     was = model.training; model.eval()
-    out = [psnr(clips[i:i+bs], model.detokenize(model.tokenize(clips[i:i+bs])).float().clamp(-1, 1), reduction='none')
-           for i in range(0, len(clips), bs)]
+    dev = next(model.parameters()).device
+    out = [psnr(x, model.detokenize(model.tokenize(x)).float().clamp(-1, 1), reduction='none').cpu()
+           for x in (clips[i:i+bs].to(dev) for i in range(0, len(clips), bs))]
     model.train(was)
     return torch.cat(out).mean().item()
 

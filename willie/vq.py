@@ -168,7 +168,7 @@ def evaluate_vqvae(model:nn.Module, x:Tensor, # (N, 3, 32, 32) uint8 or float in
     "PSNR, code use and perplexity over the whole split; bits per image at the codebook's size and at the codes' entropy."
     model.eval()
     usage, ps = (usage or CodeUsage(model.vq.codebook_size)).reset(), []
-    for xb in float_batches(x, bs):
+    for xb in float_batches(x, bs, next(model.parameters()).device):
         xr, _, idx = model(xb)
         ps.append(psnr(xb, xr.clamp(-1, 1), reduction='none')); usage.update(idx)
     n_tok = idx[0].numel()

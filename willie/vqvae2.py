@@ -77,7 +77,7 @@ def evaluate_vqvae2(model:VQVAE2, x:Tensor, # (N, 3, 32, 32) uint8 or float in [
     "PSNR, per-level code use and perplexity over the whole split, bits per image (naive and entropy)."
     model.eval()
     ut, ub, ps = CodeUsage(model.cfg.codebook_size), CodeUsage(model.cfg.codebook_size), []
-    for xb in float_batches(x, bs):
+    for xb in float_batches(x, bs, next(model.parameters()).device):
         xr, _, (it, ib) = model(xb)
         ps.append(psnr(xb, xr.clamp(-1, 1), reduction='none')); ut.update(it); ub.update(ib)
     nt, nb, bits = it[0].numel(), ib[0].numel(), math.log2(model.cfg.codebook_size)
