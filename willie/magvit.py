@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_magvit2_gan.ipynb #2011be5a
 from __future__ import annotations
-import json, time
+import json, time, warnings
 from dataclasses import dataclass, asdict
 from pathlib import Path
 import torch, torch.nn.functional as F
@@ -20,7 +20,8 @@ from .gan import (Discriminators, DiscriminatorConfig, hinge_d_loss, g_adv_loss,
                         adaptive_weight, feature_matching, RandomFeatureLoss)
 
 # %% auto #0
-__all__ = ['RECIPES', 'GANConfig', 'GANFailure', 'GANWatch', 'gan_step', 'magvit_recipe', 'clip_fidelity', 'train_magvit']
+__all__ = ['RECIPES', 'GANConfig', 'GANFailure', 'GANAtChance', 'GANWatch', 'gan_step', 'magvit_recipe', 'clip_fidelity',
+           'train_magvit']
 
 # %% ../nbs/08_magvit2_gan.ipynb #cd1bea12
 @dataclass
@@ -39,24 +40,37 @@ class GANFailure(RuntimeError):
     "A GAN run collapsed in a known way; the message says how and what to change."
 
 # %% ../nbs/08_magvit2_gan.ipynb #33c13520
+class GANAtChance(UserWarning):
+    "The discriminators cannot tell real from reconstructed clips: the adversarial term carries no information about the film."
+
 class GANWatch:
-    "Raises `GANFailure` when the mean sharpness ratio or discriminator hinge loss over `window` steps says the run collapsed."
+    "Raises `GANFailure` when the mean sharpness ratio or discriminator hinge loss over `window` steps says the run collapsed; warns once when the discriminators sit at chance."
     def __init__(self,
                  window:int=100, # steps averaged
                  min_sharp:float=0.25, # flat reconstructions below this sharpness ratio
                  min_d_loss:float=0.02, # a discriminator that wins outright below this hinge loss
+                 chance_d_loss:float=1.85, # a hinge loss above this (2 = chance) ...
+                 min_logit_gap:float=0.25, # ... with real and fake logits closer than this: discriminators at chance
                 ):
         self.window, self.min_sharp, self.min_d_loss, self.seen = window, min_sharp, min_d_loss, []
+        self.chance_d_loss, self.min_logit_gap, self.at_chance = chance_d_loss, min_logit_gap, None
     def __call__(self, step:int, logs:dict):
-        self.seen = (self.seen + [(logs['sharp'], logs['d_hinge'])])[-self.window:]
+        gap = logs.get('logit_real', 0.0) - logs.get('logit_fake', 0.0)
+        self.seen = (self.seen + [(logs['sharp'], logs['d_hinge'], gap)])[-self.window:]
         if len(self.seen) < self.window: return
-        sharp, d = (sum(v) / self.window for v in zip(*self.seen))
+        sharp, d, gap = (sum(v) / self.window for v in zip(*self.seen))
         if sharp < self.min_sharp:
             raise GANFailure(f"step {step}: reconstructions went flat (sharpness ratio {sharp:.2f} over {self.window} steps); "
                              "lower gan_weight or the learning rate, or start from a better reconstruction checkpoint")
         if d < self.min_d_loss:
             raise GANFailure(f"step {step}: the discriminator loss is pinned at {d:.3f} for {self.window} steps, so the "
                              "generator gets no signal; raise r1 or lecam, or lower the discriminators' learning rate")
+        if d > self.chance_d_loss and gap < self.min_logit_gap and self.at_chance is None:
+            self.at_chance = step
+            warnings.warn(f"step {step}: the discriminators are at chance (hinge loss {d:.2f}, real - fake logit {gap:.2f} over "
+                          f"{self.window} steps): the adversarial term adds texture they cannot judge. Train them harder "
+                          "(a higher d_lr, a weaker r1) before trusting the GAN's sharpness", GANAtChance)
+
 
 # %% ../nbs/08_magvit2_gan.ipynb #7ae8452f
 def gan_step(gcfg:GANConfig, # loss weights and schedule

@@ -1,0 +1,93 @@
+"""Fine-tune only the decoder of `magvit_gan_64` against fresh discriminators, and judge the checkpoints.
+
+    python bench/decoder_finetune.py train shipped                                     # the shipped GAN settings, 900 steps
+    python bench/decoder_finetune.py train no_clip '{"d_grad_clip": 0}'               # discriminators' gradients not clipped
+    python bench/decoder_finetune.py train d_lr '{"d_grad_clip": 0, "d_lr": 0.001}'  # ... and a 5x higher learning rate
+    python bench/decoder_finetune.py eval no_clip base 100 600                        # full val split + two-sample test
+
+The encoder and the quantizer are frozen and copied, so the tokens, the token store and the priors stay valid: only
+how tokens are drawn changes. ~12 min per 900-step run on 2 threads (needs the film's 64² store). Checkpoints (the
+decoder's EMA weights every 100 steps) and the training log go to ~/.cache/willie/runs/decoder_finetune/RUN.
+`eval` scores each checkpoint on the whole val split as `willie eval-tokenizer` does (PSNR, SSIM, sharpness, motion,
+seams) and runs the classifier two-sample test of `bench/two_sample.py` (50% = indistinguishable from film).
+The log's `d_hinge`, `logit_real` and `logit_fake` say whether the discriminators learned anything (2, equal: no).
+"""
+import importlib.util, json, sys, time
+from pathlib import Path
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from willie.core import willie_home
+from willie.data import ClipDataset, film_store
+from willie.gan import Discriminators, DiscriminatorConfig
+from willie.judges import two_sample_test
+from willie.magvit import GANConfig, _phase_cfg, clip_fidelity, gan_step
+from willie.metrics import evaluate_tokenizer, footage
+from willie.train import Trainer, step_batches
+from willie.video_vae import fixed_clips, tokenizer_augment, tokenizer_data
+from willie.weights import load_weights, read_registry
+
+BASE = 'magvit_gan_64'
+
+
+def run_dir(run:str)->Path: return willie_home()/'runs'/'decoder_finetune'/run
+
+
+def train(run:str, changes:dict, threads:int=2):
+    "900 GAN steps on the decoder only (the shipped GAN phase's settings, lr 5e-5, ramp 200), `changes` applied."
+    torch.set_num_threads(threads)
+    out = run_dir(run); out.mkdir(parents=True, exist_ok=True)
+    recipe = read_registry()[BASE]['recipe']
+    a = recipe['data']['augment']
+    train_ds, val_ds = tokenizer_data(recipe, film_store(64, progress=False))
+    val = fixed_clips(val_ds, recipe['data']['n_eval'])
+    augment = tokenizer_augment(train_ds, reverse=a['reverse'], gain=tuple(a['gain']), offset=a['offset'])
+    G = load_weights(BASE).train()
+    G.encoder.requires_grad_(False); G.quantizer.requires_grad_(False)   # optimizers skip parameters without gradients
+    seed = 7
+    torch.manual_seed(seed)
+    D = Discriminators(DiscriminatorConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in recipe['disc'].items()}))
+    p = dict(recipe['gan'], steps=900, lr=5e-5, ramp=200, eval_every=100) | changes
+    print('settings', json.dumps(p), flush=True)
+    g_cfg = _phase_cfg(p, seed, grad_clip=1.0, log_every=5)
+    d_cfg = _phase_cfg(dict(p, lr=p['d_lr'], betas=p['d_betas']), seed, grad_clip=p.get('d_grad_clip', 1.0))
+    t0, evals = time.time(), []
+    def tracker(m):
+        evals.append(clip_fidelity(m, val)); step = 100 * len(evals)
+        save_file({k: v.contiguous() for k, v in m.decoder.state_dict().items()}, out/f'dec_{step:04d}.safetensors')
+        print(f"{time.time() - t0:.0f}s step {step}: " + ', '.join(f'{k} {v:.3f}' for k, v in evals[-1].items()), flush=True)
+        return evals[-1]
+    tr = Trainer({'generator': G, 'discriminator': D}, None, step_batches(train_ds, p['bs'], seed, augment=augment), g_cfg,
+                 eval_fn=tracker, opt_cfgs={'discriminator': d_cfg}, step_fn=gan_step(GANConfig(**{k: p[k] for k in GANConfig.__dataclass_fields__})),
+                 log=lambda s: None).fit()
+    (out/'history.json').write_text(json.dumps(tr.history))
+    for a_ in range(0, p['steps'], 100):
+        seg = [h for h in tr.history if a_ <= h['step'] < a_ + 100]
+        m = lambda k: np.mean([h[k] for h in seg])
+        print(f"steps {a_}-{a_ + 99}: D hinge {m('d_hinge'):.3f}, logits real {m('logit_real'):+.2f} fake {m('logit_fake'):+.2f}, "
+              f"batch sharpness {m('sharp'):.2f}", flush=True)
+
+
+def evaluate(run:str, steps:list, threads:int=2):
+    "Each checkpoint ('base' = the shipped decoder) on the whole val split, and its two-sample test."
+    torch.set_num_threads(threads)
+    spec = importlib.util.spec_from_file_location('two_sample', Path(__file__).parent/'two_sample.py')
+    ts = importlib.util.module_from_spec(spec); spec.loader.exec_module(ts)
+    fp = ts.val_footage(64, None)
+    full = ClipDataset(film_store(64, progress=False), 16, split='val', stride=16)
+    print("| checkpoint | PSNR | SSIM | sharpness | motion | seams (film's) | bpp | two-sample accuracy [95% CI] |\n|---|---|---|---|---|---|---|---|")
+    for s in steps:
+        m = load_weights(BASE)
+        if s != 'base': m.decoder.load_state_dict(load_file(str(run_dir(run)/f'dec_{int(s):04d}.safetensors')))
+        r = evaluate_tokenizer(m, footage(full), progress=False)
+        real, fake, bpp = ts.tokenizer_windows(m, fp)
+        c = two_sample_test(real, fake, steps=300, seed=0)
+        print(f"| {run} {s} | {r['psnr']:.2f} | {r['ssim']:.3f} | {r['sharpness']:.3f} | {r['motion']:.3f} | {r['seams']:.3f} "
+              f"({r['seams_original']:.3f}) | {bpp:.4f} | {c['accuracy']:.2f} [{c['ci95'][0]:.2f}–{c['ci95'][1]:.2f}] |", flush=True)
+
+
+if __name__ == '__main__':
+    if len(sys.argv) < 3 or sys.argv[1] not in ('train', 'eval'): sys.exit(__doc__)
+    if sys.argv[1] == 'train': train(sys.argv[2], json.loads(sys.argv[3]) if len(sys.argv) > 3 else {})
+    else: evaluate(sys.argv[2], sys.argv[3:] or ['base'])
