@@ -49,7 +49,7 @@ The columns:
   (`willie.metrics.spatial_gradient`) of the set, divided by real val A's.
 """
 from __future__ import annotations
-import argparse, contextlib, io, math, sys, time
+import argparse, contextlib, io, math, time
 import numpy as np
 import torch
 from scipy import linalg, stats
@@ -58,7 +58,7 @@ from willie.data import ClipDataset, film_store
 from willie.gallery import NearestClips
 from willie.generate import Generator, sample_ar, sample_masked
 from willie.judges import two_sample_test
-from willie.metrics import frame_differences, spatial_gradient, ssim
+from willie.metrics import frame_differences, spatial_gradient
 from willie.tokens import TokenStore, token_store_path
 from willie.weights import read_registry
 

@@ -14,7 +14,7 @@ from fastprogress.fastprogress import progress_bar
 from .data import ClipDataset, ClipStore
 from .metrics import ssim
 from .viz import ClipScrubber, compose, save_clip, to_uint8, _png
-from .generate import FPS, METHODS, Generator, frames_for, generate, latent_frames_for
+from .generate import FPS, METHODS, Generator, generate
 from .upsample import SIZES, upsample
 
 # %% auto #0
