@@ -51,9 +51,10 @@ class GANWatch:
                  min_d_loss:float=0.02, # a discriminator that wins outright below this hinge loss
                  chance_d_loss:float=1.85, # a hinge loss above this (2 = chance) ...
                  min_logit_gap:float=0.25, # ... with real and fake logits closer than this: discriminators at chance
+                 chance_after:int=200, # steps before that check starts (fresh discriminators need a few hundred)
                 ):
         self.window, self.min_sharp, self.min_d_loss, self.seen = window, min_sharp, min_d_loss, []
-        self.chance_d_loss, self.min_logit_gap, self.at_chance = chance_d_loss, min_logit_gap, None
+        self.chance_d_loss, self.min_logit_gap, self.chance_after, self.at_chance = chance_d_loss, min_logit_gap, chance_after, None
     def __call__(self, step:int, logs:dict):
         gap = logs.get('logit_real', 0.0) - logs.get('logit_fake', 0.0)
         self.seen = (self.seen + [(logs['sharp'], logs['d_hinge'], gap)])[-self.window:]
@@ -65,7 +66,7 @@ class GANWatch:
         if d < self.min_d_loss:
             raise GANFailure(f"step {step}: the discriminator loss is pinned at {d:.3f} for {self.window} steps, so the "
                              "generator gets no signal; raise r1 or lecam, or lower the discriminators' learning rate")
-        if d > self.chance_d_loss and gap < self.min_logit_gap and self.at_chance is None:
+        if step >= self.chance_after and d > self.chance_d_loss and gap < self.min_logit_gap and self.at_chance is None:
             self.at_chance = step
             warnings.warn(f"step {step}: the discriminators are at chance (hinge loss {d:.2f}, real - fake logit {gap:.2f} over "
                           f"{self.window} steps): the adversarial term adds texture they cannot judge. Train them harder "
