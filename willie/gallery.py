@@ -112,7 +112,7 @@ class SampleGallery(widgets.VBox):
         if size not in SIZES: raise ValueError(f"size must be one of {SIZES}, got {size!r}")
         if store is not None and store.size != 64: raise ValueError(f"store must hold 64x64 frames (what the priors see), got {store.size}")
         self.gen, self.n, self.store, self.ncol, self.steps, self.fps = gen, n, store, ncol or min(n, 4), steps, fps
-        self.samples, self.shown, self.grid_frames, self.prompt_frame = None, None, None, None
+        self.samples, self.shown, self.grid_frames, self.prompt_frame, self.sample_seeds = None, None, None, None, []
         self._nearest = {}
         w = lambda width: widgets.Layout(width=width)
         self.method = widgets.Dropdown(options=list(METHODS), value=method, description='method', layout=w('170px'))
@@ -172,7 +172,8 @@ class SampleGallery(widgets.VBox):
     def _say(self, text:str): self.status.value = html.escape(text)
 
     @property
-    def seeds(self)->list: return [self.seed.value + i for i in range(self.n)]
+    def seeds(self)->list: # the seeds the knobs ask for now (`sample_seeds`: those of the clips on show)
+        return [self.seed.value + i for i in range(self.n)]
 
     def regenerate(self, prompt:Tensor|None=None, # (1, 1, T, 64, 64): continue it (None: from nothing)
                   ):
@@ -182,15 +183,15 @@ class SampleGallery(widgets.VBox):
         def step(i): self.progress.value = i + 1
         self.samples = generate_many(self.gen, self.n, self.seed.value, progress=False, on_video=step, seconds=self.seconds.value,
                                      method=self.method.value, prompt=prompt, temperature=self.temperature.value, steps=self.steps)
-        self.prompt_frame = prompt
+        self.prompt_frame, self.sample_seeds = prompt, self.seeds
         self._nearest = {}; self.compare.children = []
-        labels = [f"seed {s}" for s in self.seeds]
+        labels = [f"seed {s}" for s in self.sample_seeds]
         self.pick.options = [(l, i) for i, l in enumerate(labels)]
         self.save_what.options = [('the grid', -1)] + [(l, i) for i, l in enumerate(labels)]
         self.pick.value, self.save_what.value = 0, -1
         self._render()
         what = f"continuing {self._real_name()}, " if prompt is not None else ''
-        self._say(f"{what}{self.method.value}, temperature {self.temperature.value:g}, seeds {self.seeds[0]}–{self.seeds[-1]}: "
+        self._say(f"{what}{self.method.value}, temperature {self.temperature.value:g}, seeds {self.sample_seeds[0]}–{self.sample_seeds[-1]}: "
                   f"{self.n} clips of {self.samples.shape[2]} frames in {time.time() - t0:.1f} s")
 
     def next_seeds(self):
@@ -201,7 +202,7 @@ class SampleGallery(widgets.VBox):
         "Upsample to the size on screen and compose the grid video."
         if self.samples is None: return
         self.shown = upsample(self.samples, self.size.value)
-        clips = {f"seed {s}": c for s, c in zip(self.seeds, self.shown)}
+        clips = {f"seed {s}": c for s, c in zip(self.sample_seeds, self.shown)}
         self.grid_frames = compose(clips, scale=max(1, 128 // self.size.value), ncol=self.ncol)
         T = len(self.grid_frames)
         self.play.max = self.frame.max = T - 1
@@ -231,9 +232,9 @@ class SampleGallery(widgets.VBox):
         index = self._nearest[T]
         s, start = index.nearest(self.samples[i:i + 1])
         start = int(start)
-        self.compare.children = [ClipScrubber({f"seed {self.seeds[i]}": self.samples[i],
+        self.compare.children = [ClipScrubber({f"seed {self.sample_seeds[i]}": self.samples[i],
                                                f"nearest training clip (SSIM {s.item():.2f})": index.clip(start)[0]}, fps=self.fps)]
-        self._say(f"seed {self.seeds[i]}: nearest of {len(index)} training windows starts at frame {start} "
+        self._say(f"seed {self.sample_seeds[i]}: nearest of {len(index)} training windows starts at frame {start} "
                   f"({start / self.store.fps:.1f} s into the film), SSIM {s.item():.3f}")
 
     def save(self):
@@ -245,4 +246,4 @@ class SampleGallery(widgets.VBox):
         i = self.save_what.value
         clip = self.grid_frames if i == -1 else self.shown[i]
         save_clip(clip, path, fps=self.fps, scale=1, labels=False)
-        self._say(f"saved {'the grid' if i == -1 else f'seed {self.seeds[i]}'} to {path} ({path.stat().st_size / 1024:.0f} KB)")
+        self._say(f"saved {'the grid' if i == -1 else f'seed {self.sample_seeds[i]}'} to {path} ({path.stat().st_size / 1024:.0f} KB)")
