@@ -27,7 +27,7 @@ recipe (`willie.prior.RECIPES`, `willie.maskgit.RECIPES`): speed does not depend
 output says which weights were used.
 """
 from __future__ import annotations
-import argparse, contextlib, io, json, os, resource, subprocess, sys, time
+import argparse, json, os, resource, subprocess, sys, time
 from pathlib import Path
 import torch
 
@@ -63,10 +63,9 @@ def decode(tokenizer, tokens:torch.Tensor)->torch.Tensor:
 
 def sample(models:dict, method:str, latent:int, batch:int, g:torch.Generator, steps:int=10, use_cache:bool=True)->torch.Tensor:
     "(batch, latent, h, w) tokens from one sampler, as `willie.generate.generate` calls it (no prompt)."
-    with contextlib.redirect_stdout(io.StringIO()):  # fastprogress prints a bar character even with display=False
-        if method == 'ar': return sample_ar(models['ar'], latent, batch=batch, g=g, use_cache=use_cache)
-        cfg = models['maskgit'].cfg
-        return sample_masked(models['maskgit'], torch.full((batch, latent, *cfg.grid), cfg.vocab_size, dtype=torch.long), steps=steps, g=g)
+    if method == 'ar': return sample_ar(models['ar'], latent, batch=batch, g=g, use_cache=use_cache)
+    cfg = models['maskgit'].cfg
+    return sample_masked(models['maskgit'], torch.full((batch, latent, *cfg.grid), cfg.vocab_size, dtype=torch.long), steps=steps, g=g)
 
 
 def timed(fn)->tuple:

@@ -23,10 +23,9 @@ ROWS = [dict(lr=2e-4, r1=10.0, bs=4, name='as in the GAN phase (lr 2e-4, R1 10, 
         dict(lr=1e-3, r1=0.0, bs=16, name='no R1, lr 1e-3, batch 16')]
 
 
-def probe(row, tok, train_ds, val_real, val_fake, steps, seed=0):
+def probe(row, disc_cfg, tok, train_ds, val_real, val_fake, steps, seed=0):
     torch.manual_seed(seed)
-    recipe = read_registry()['magvit_gan_64']['recipe']
-    D = Discriminators(DiscriminatorConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in recipe['disc'].items()}))
+    D = Discriminators(disc_cfg)
     opt = torch.optim.Adam(D.parameters(), lr=row['lr'], betas=(0.5, 0.9))
     batches, log = step_batches(train_ds, row['bs'], seed), []
     for step in range(steps):
@@ -55,13 +54,14 @@ def main():
     tok = load_weights('magvit_gan_64')
     recipe = read_registry()['magvit_gan_64']['recipe']
     train_ds, val_ds = tokenizer_data(recipe, film_store(64, progress=False))
+    disc_cfg = DiscriminatorConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in recipe['disc'].items()})
     val_real = fixed_clips(val_ds, a.n_val)
     with torch.no_grad(): val_fake = torch.cat([tok(val_real[i:i + 8])[0].clamp(-1, 1) for i in range(0, len(val_real), 8)])
     print(f"discriminators alone vs the frozen magvit_gan_64, {a.steps} steps, {a.n_val} val clips + reconstructions\n")
     print("| discriminator training | hinge, last 50 steps (2 = chance) | real - fake logit | held-out accuracy (50% = chance) | time |\n|---|---|---|---|---|")
     for row in ROWS:
         t0 = time.time()
-        h, gap, acc = probe(row, tok, train_ds, val_real, val_fake, a.steps)
+        h, gap, acc = probe(row, disc_cfg, tok, train_ds, val_real, val_fake, a.steps)
         print(f"| {row['name']} | {h:.3f} | {gap:+.3f} | {acc:.2f} | {time.time() - t0:.0f} s |", flush=True)
 
 

@@ -69,7 +69,7 @@ REAL_B = 'real val B (held out, disjoint from A)'
 
 @contextlib.contextmanager
 def quiet():
-    "Silence progress bars and training logs (of `two_sample_test`, of the samplers)."
+    "Silence the critic's progress bar and training log (`two_sample_test`)."
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()): yield
 
 
@@ -121,11 +121,10 @@ def sample_clips(gen:Generator, method:str, n:int, seed:int, bs:int=16, steps:in
     out, seeds = [], []
     for i, a in enumerate(range(0, n, bs)):
         b, g = min(bs, n - a), torch.Generator().manual_seed(seed + i)
-        with quiet():  # fastprogress prints a bar character even with display=False
-            if method == 'ar': tok = sample_ar(gen.ar, LATENT, batch=b, g=g, **kw)
-            else:
-                cfg = gen.maskgit.cfg
-                tok = sample_masked(gen.maskgit, torch.full((b, LATENT, *cfg.grid), cfg.vocab_size, dtype=torch.long), steps=steps, g=g, **kw)
+        if method == 'ar': tok = sample_ar(gen.ar, LATENT, batch=b, g=g, **kw)
+        else:
+            cfg = gen.maskgit.cfg
+            tok = sample_masked(gen.maskgit, torch.full((b, LATENT, *cfg.grid), cfg.vocab_size, dtype=torch.long), steps=steps, g=g, **kw)
         out.append(decode(gen.tokenizer, tok)); seeds.append(seed + i)
     return torch.cat(out), seeds
 
