@@ -3,6 +3,7 @@
     python bench/decoder_finetune.py train shipped                                     # the shipped GAN settings, 900 steps
     python bench/decoder_finetune.py train no_clip '{"d_grad_clip": 0}'               # discriminators' gradients not clipped
     python bench/decoder_finetune.py train d_lr '{"d_grad_clip": 0, "d_lr": 0.001}'  # ... and a 5x higher learning rate
+    python bench/decoder_finetune.py train hs600_shift '{"head_start": 600, "ramp": 1, "d_steps": 2, "r1": 1.0, "lr": 1e-5, "d_shift": 2, "steps": 1000}'
     python bench/decoder_finetune.py eval no_clip base 100 600                        # full val split + two-sample test
 
 The encoder and the quantizer are frozen and copied, so the tokens, the token store and the priors stay valid: only
@@ -10,7 +11,9 @@ how tokens are drawn changes. ~12 min per 900-step run on 2 threads (needs the f
 decoder's EMA weights every 100 steps) and the training log go to ~/.cache/willie/runs/decoder_finetune/RUN.
 `eval` scores each checkpoint on the whole val split as `willie eval-tokenizer` does (PSNR, SSIM, sharpness, motion,
 seams) and runs the classifier two-sample test of `bench/two_sample.py` (50% = indistinguishable from film).
-The log's `d_hinge`, `logit_real` and `logit_fake` say whether the discriminators learned anything (2, equal: no).
+After each checkpoint the log prints the game's last 100 steps in 50-step means: the discriminators' hinge loss (2 =
+chance), their real and fake logits (equal: they learned nothing), the GAN weight and the batches' sharpness ratio.
+The runs of `bench/results/decoder_finetune.txt` (head start, more discriminator steps, random shifts) came from here.
 """
 import importlib.util, json, sys, time
 from pathlib import Path
@@ -57,16 +60,17 @@ def train(run:str, changes:dict, threads:int=2):
         evals.append(clip_fidelity(m, val)); step = 100 * len(evals)
         save_file({k: v.contiguous() for k, v in m.decoder.state_dict().items()}, out/f'dec_{step:04d}.safetensors')
         print(f"{time.time() - t0:.0f}s step {step}: " + ', '.join(f'{k} {v:.3f}' for k, v in evals[-1].items()), flush=True)
+        for a_ in range(step - 100, step, 50):   # how the game went since the last checkpoint
+            seg = [h for h in tr.history if a_ <= h['step'] < a_ + 50]
+            m = lambda k: np.mean([h[k] for h in seg])
+            print(f"  steps {a_}-{a_ + 49}: D hinge {m('d_hinge'):.3f}, logits real {m('logit_real'):+.2f} fake {m('logit_fake'):+.2f}, "
+                  f"gan_w {m('gan_w'):.3f}, batch sharpness {m('sharp'):.2f}", flush=True)
+        (out/'history.json').write_text(json.dumps(tr.history))
         return evals[-1]
     tr = Trainer({'generator': G, 'discriminator': D}, None, step_batches(train_ds, p['bs'], seed, augment=augment), g_cfg,
-                 eval_fn=tracker, opt_cfgs={'discriminator': d_cfg}, step_fn=gan_step(GANConfig(**{k: p[k] for k in GANConfig.__dataclass_fields__})),
-                 log=lambda s: None).fit()
-    (out/'history.json').write_text(json.dumps(tr.history))
-    for a_ in range(0, p['steps'], 100):
-        seg = [h for h in tr.history if a_ <= h['step'] < a_ + 100]
-        m = lambda k: np.mean([h[k] for h in seg])
-        print(f"steps {a_}-{a_ + 99}: D hinge {m('d_hinge'):.3f}, logits real {m('logit_real'):+.2f} fake {m('logit_fake'):+.2f}, "
-              f"batch sharpness {m('sharp'):.2f}", flush=True)
+                 eval_fn=tracker, opt_cfgs={'discriminator': d_cfg}, step_fn=gan_step(GANConfig(**{k: p[k] for k in GANConfig.__dataclass_fields__ if k in p})),
+                 log=lambda s: None)
+    tr.fit()
 
 
 def evaluate(run:str, steps:list, threads:int=2):

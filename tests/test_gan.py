@@ -1,7 +1,7 @@
 "Each GAN loss term on a case whose answer is known, and the discriminators' shapes."
 import torch, pytest
 from willie.gan import (Discriminators, DiscriminatorConfig, blur_down, hinge_d_loss, g_adv_loss, lecam_loss, r1_penalty,
-                        adaptive_weight, feature_matching, RandomFeatureLoss)
+                        adaptive_weight, feature_matching, RandomFeatureLoss, random_shift)
 
 def test_hinge_and_adversarial():
     assert hinge_d_loss(torch.full((3,), 1.5), torch.full((3,), -1.5)) == 0
@@ -46,3 +46,13 @@ def test_discriminators_shapes_and_features():
     logits, feats = D(x, torch.tensor([0, 3, 7, 16]), features=True)
     assert logits.shape == (3, 5 * 16 + 4 * 64) and len(feats) == 3
     assert {'ema_real', 'ema_fake'} <= set(D.state_dict())
+
+def test_random_shift_moves_each_clip_and_passes_gradients():
+    x = torch.arange(2 * 3 * 8 * 8, dtype=torch.float).reshape(2, 1, 3, 8, 8).requires_grad_()
+    y = random_shift(x, 1, torch.tensor([[1, 1], [2, 0]]))
+    assert torch.equal(y[0], x[0])                                            # centre crop: no shift
+    assert torch.equal(y[1, ..., :7, 1:], x[1, ..., 1:, :7])                  # up 1, right 1
+    assert torch.equal(y[1, ..., 7, 1:], x[1, ..., 6, :7])                    # the bottom edge is reflected, not wrapped
+    y.sum().backward(); assert x.grad.sum() == y.numel()
+    torch.manual_seed(0); a = random_shift(x.detach(), 2)
+    assert a.shape == x.shape and not torch.equal(a, x.detach())

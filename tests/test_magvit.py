@@ -43,3 +43,18 @@ def test_reconstruction_loss_falls(synth_store, tmp_path):
     state = torch.load(next((tmp_path/'runs'/'recon').glob('*.state.pt')), weights_only=True)
     losses = [h['loss'] for h in state['history']]
     assert sum(losses[-2:]) / 2 < 0.8 * sum(losses[:2]) / 2, losses
+
+def test_gan_phase_with_head_start_more_d_steps_and_shifts(synth_store, tmp_path):
+    r = tiny_recipe(4, 12)
+    r['gan'] |= dict(head_start=6, d_steps=2, d_shift=2)
+    r['recon'] |= dict(eval_every=4)
+    model, metrics = train_magvit(r, *tokenizer_data(r, synth_store), 'smoke_hs', save_to=tmp_path, log=lambda s: None)
+    hist = json.loads((tmp_path/'smoke_hs.history.json').read_text())   # every other logged step: 0 and 10
+    assert [(h['step'], h['gan_w'], h['g_norm'] > 0) for h in hist] == [(0, 0.0, False), (10, 0.1, True)]
+    assert hist[0]['d_norm'] > 0                                         # the discriminators trained in the head start
+
+def test_recipes_from_before_a_gan_field_still_train(synth_store, tmp_path):
+    r = tiny_recipe(2, 2)
+    for k in ('head_start', 'd_steps', 'd_shift'): del r['gan'][k]   # as the registry's older recipes are stored
+    model, metrics = train_magvit(r, *tokenizer_data(r, synth_store), log=lambda s: None)
+    assert metrics['steps'] == 4

@@ -12,7 +12,8 @@ from einops import rearrange
 
 # %% auto #0
 __all__ = ['blur_down', 'DBlock', 'DiscriminatorConfig', 'Discriminator3d', 'PatchGAN2d', 'Discriminators', 'hinge_d_loss',
-           'g_adv_loss', 'lecam_loss', 'r1_penalty', 'adaptive_weight', 'feature_matching', 'RandomFeatureLoss']
+           'g_adv_loss', 'lecam_loss', 'r1_penalty', 'adaptive_weight', 'feature_matching', 'random_shift',
+           'RandomFeatureLoss']
 
 # %% ../nbs/07_gan_losses.ipynb #2fab14d9
 def blur_down(x:Tensor, # (B, C, T, H, W)
@@ -139,6 +140,19 @@ def feature_matching(f_real:list, # discriminator features of the real clips (tr
                     )->Tensor: # scalar: mean L1 over the feature maps
     "L1 between the discriminator's features of reconstructions and (detached) originals."
     return sum(F.l1_loss(b, a.detach()) for a, b in zip(f_real, f_fake)) / len(f_real)
+
+# %% ../nbs/07_gan_losses.ipynb #f4644107
+def random_shift(x:Tensor, # (B, C, T, H, W) clips about to be judged
+                 max_shift:int, # largest shift in pixels, each way (0: `x` unchanged)
+                 offsets:Tensor|None=None, # (B, 2) crop corners in [0, 2 * max_shift]; drawn when None (pass them to shift two batches alike)
+                )->Tensor: # the clips, each moved by its own (dy, dx), the same for all its frames, edges reflected
+    "Translate each clip by a random whole number of pixels, differentiably: reflect-pad by `max_shift`, crop back to H x W."
+    if max_shift <= 0: return x
+    B, C, T, H, W = x.shape
+    if offsets is None: offsets = torch.randint(0, 2 * max_shift + 1, (B, 2))
+    padded = F.pad(rearrange(x, 'b c t h w -> b (c t) h w'), (max_shift,) * 4, mode='reflect')
+    out = torch.stack([padded[i, :, dy:dy + H, dx:dx + W] for i, (dy, dx) in enumerate(offsets.tolist())])
+    return rearrange(out, 'b (c t) h w -> b c t h w', c=C)
 
 # %% ../nbs/07_gan_losses.ipynb #0ef2d7f7
 class RandomFeatureLoss(nn.Module):

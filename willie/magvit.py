@@ -17,7 +17,7 @@ from .data import ClipDataset
 from .video_vae import recon_loss, tokenizer_augment, fixed_clips
 from .causal import CausalTokenizer, CausalTokenizerConfig
 from .gan import (Discriminators, DiscriminatorConfig, hinge_d_loss, g_adv_loss, lecam_loss, r1_penalty,
-                        adaptive_weight, feature_matching, RandomFeatureLoss)
+                        adaptive_weight, feature_matching, RandomFeatureLoss, random_shift)
 
 # %% auto #0
 __all__ = ['RECIPES', 'GANConfig', 'GANFailure', 'GANAtChance', 'GANWatch', 'gan_step', 'magvit_recipe', 'clip_fidelity',
@@ -28,7 +28,10 @@ __all__ = ['RECIPES', 'GANConfig', 'GANFailure', 'GANAtChance', 'GANWatch', 'gan
 class GANConfig:
     "The GAN phase's loss weights and schedule."
     gan_weight:float=0.1 # the generator's adversarial weight once ramped in (0: no GAN, the same loop otherwise)
-    ramp:int=300 # steps over which that weight ramps from 0; the discriminators train from step 0
+    ramp:int=300 # steps over which that weight ramps from 0 once the generator trains
+    head_start:int=0 # first steps in which only the discriminators train, against the starting generator
+    d_steps:int=1 # discriminator updates per step (on the same batch), so they keep up with a moving generator
+    d_shift:int=0 # every clip the discriminators see is shifted by up to this many pixels (`random_shift`; 0: none)
     lecam:float=0.01 # LeCam regulariser weight
     r1:float=10.0 # R1 penalty weight gamma (the loss adds gamma/2 * ||grad||^2)
     r1_every:int=4 # lazy R1: applied every k steps, scaled by k
@@ -77,35 +80,39 @@ class GANWatch:
 def gan_step(gcfg:GANConfig, # loss weights and schedule
              watch:GANWatch|None=None, # collapse detector (default: `GANWatch()`)
             ): # `step_fn(trainer, batch) -> logs` for a `Trainer` with networks 'generator' and 'discriminator'
-    "The GAN training step: discriminators (hinge + LeCam + lazy R1), then the generator (MSE + ramped adversarial [+ FM, random features])."
+    "The GAN training step: `d_steps` discriminator updates (hinge + LeCam + lazy R1), then, after the head start, the generator (MSE + ramped adversarial [+ FM, random features])."
     rand_feat = RandomFeatureLoss() if gcfg.rand_feat > 0 else None
     watch = watch or GANWatch()
     def step_fn(tr:Trainer, x:Tensor)->dict:
         G, D = tr.models['generator'], tr.models['discriminator']
         frames = torch.randperm(x.shape[2])[:D.cfg.frames_2d].sort().values
-        xh, _, _ = G(x)
+        g_turn = tr.step >= gcfg.head_start
+        with torch.set_grad_enabled(g_turn): xh, _, _ = G(x)
         D.requires_grad_(True)
-        do_r1 = gcfg.r1 > 0 and tr.step % gcfg.r1_every == 0
-        xr = x.detach().requires_grad_(do_r1)
-        real, fake = D(xr, frames), D(xh.detach(), frames)
-        d_hinge = hinge_d_loss(real, fake)
-        r1 = r1_penalty(real, xr) if do_r1 else real.new_zeros(())
-        d_loss = d_hinge + gcfg.lecam * lecam_loss(real, fake, D.ema_real, D.ema_fake) + gcfg.r1 / 2 * gcfg.r1_every * r1
-        d_norm = tr.optimizer_step('discriminator', d_loss)
-        with torch.no_grad():
-            D.ema_real.lerp_(real.mean().float(), 1 - gcfg.logit_ema); D.ema_fake.lerp_(fake.mean().float(), 1 - gcfg.logit_ema)  # fp32 buffers, also under bf16 autocast
+        for k in range(gcfg.d_steps):
+            do_r1 = gcfg.r1 > 0 and k == 0 and tr.step % gcfg.r1_every == 0
+            xr = x.detach().requires_grad_(do_r1)
+            real_k, fake_k = D(random_shift(xr, gcfg.d_shift), frames), D(random_shift(xh.detach(), gcfg.d_shift), frames)
+            hinge_k = hinge_d_loss(real_k, fake_k)
+            r1_k = r1_penalty(real_k, xr) if do_r1 else real_k.new_zeros(())
+            d_loss_k = hinge_k + gcfg.lecam * lecam_loss(real_k, fake_k, D.ema_real, D.ema_fake) + gcfg.r1 / 2 * gcfg.r1_every * r1_k
+            norm_k = tr.optimizer_step('discriminator', d_loss_k)
+            with torch.no_grad():
+                D.ema_real.lerp_(real_k.mean().float(), 1 - gcfg.logit_ema); D.ema_fake.lerp_(fake_k.mean().float(), 1 - gcfg.logit_ema)  # fp32 buffers, also under bf16 autocast
+            if k == 0: real, fake, d_hinge, r1, d_loss, d_norm = real_k, fake_k, hinge_k, r1_k, d_loss_k, norm_k  # logged: D on clips it has not trained on yet
         D.requires_grad_(False)
-        logits, f_fake = D(xh, frames, features=True)
+        shift = torch.randint(0, 2 * gcfg.d_shift + 1, (x.shape[0], 2)) if gcfg.d_shift else None  # also FM's real clips'; no draw at 0 keeps old runs' RNG
+        with torch.set_grad_enabled(g_turn): logits, f_fake = D(random_shift(xh, gcfg.d_shift, shift), frames, features=True)
         mse, adv = F.mse_loss(xh, x), g_adv_loss(logits)
-        w = gcfg.gan_weight * min(1.0, tr.step / max(1, gcfg.ramp))
+        w = gcfg.gan_weight * min(1.0, max(0, tr.step - gcfg.head_start) / max(1, gcfg.ramp)) if g_turn else 0.0
         g_loss, logs = mse + w * adv, {}
         if gcfg.fm > 0:
-            with torch.no_grad(): _, f_real = D(x, frames, features=True)
+            with torch.no_grad(): _, f_real = D(random_shift(x, gcfg.d_shift, shift), frames, features=True)
             logs['fm'] = feature_matching(f_real, f_fake); g_loss = g_loss + gcfg.fm * logs['fm']
         if rand_feat is not None:
             logs['rand_feat'] = rand_feat(x, xh); g_loss = g_loss + gcfg.rand_feat * logs['rand_feat']
-        if tr.step % 50 == 0: logs['adaptive_w'] = adaptive_weight(mse, adv, G.decoder.net[-1].conv.weight)
-        g_norm = tr.optimizer_step('generator', g_loss)
+        if g_turn and tr.step % 50 == 0: logs['adaptive_w'] = adaptive_weight(mse, adv, G.decoder.net[-1].conv.weight)
+        g_norm = tr.optimizer_step('generator', g_loss) if g_turn else 0.0
         D.requires_grad_(True)
         logs = {'loss': g_loss, 'mse': mse, 'psnr': psnr(x, xh.detach()), 'g_adv': adv,
                 'd_loss': d_loss, 'd_hinge': d_hinge, 'r1': r1, 'logit_real': real.mean(), 'logit_fake': fake.mean(),
@@ -177,7 +184,7 @@ def train_magvit(recipe:dict, # from `magvit_recipe` (e.g. `RECIPES['magvit_gan_
         torch.manual_seed(seed)
         G = CausalTokenizer(model.cfg); G.load_state_dict(model.state_dict())
         D = Discriminators(DiscriminatorConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in recipe['disc'].items()}))
-        gcfg = GANConfig(**{k: p[k] for k in GANConfig.__dataclass_fields__})
+        gcfg = GANConfig(**{k: p[k] for k in GANConfig.__dataclass_fields__ if k in p})  # recipes older than a field get its default
         g_cfg = _phase_cfg(p, seed, grad_clip=1.0, log_every=5)
         d_cfg = _phase_cfg(dict(p, lr=p['d_lr'], betas=p['d_betas']), seed, grad_clip=1.0)
         trainer = Trainer({'generator': G, 'discriminator': D}, None, step_batches(train_ds, p['bs'], seed, augment=augment),

@@ -1,0 +1,39 @@
+"""How much of the codebook the film's tokens use, and how much a sample of val's size could show.
+
+    python bench/code_use.py [TOKENIZER]        # default magvit_gan_64; needs its token store (`willie tokenize`)
+
+Code use measured on a short stretch understates the codebook's use, because codes are used unevenly (Zipf-like).
+The last rows draw samples of val's size from the training stream's own code frequencies: the coverage such a sample
+reaches is what val could show even if val were distributed exactly like train.
+"""
+import sys
+import numpy as np
+from willie.tokens import open_token_store
+
+
+def usage(codes:np.ndarray, vocab:int)->tuple:
+    counts = np.bincount(codes.ravel().astype(np.int64), minlength=vocab)
+    p = counts[counts > 0] / counts.sum()
+    return (counts > 0).mean(), float(-(p * np.log2(p)).sum()), counts
+
+
+def main(tokenizer:str='magvit_gan_64', draws:int=20):
+    ts = open_token_store(tokenizer)
+    V = ts.vocab_size
+    cat = lambda split, variant=None: np.concatenate([s.ravel() for s in ts.streams(split, variant)])
+    rows = [('train, as filmed (p0)', cat('train', 'p0')), ('train, all variants', cat('train')), ('val', cat('val'))]
+    print(f"{tokenizer}: {V:,} codes\n| tokens | n | codes used | entropy (bits) |\n|---|---|---|---|")
+    for name, c in rows:
+        used, h, _ = usage(c, V)
+        print(f"| {name} | {c.size:,} | {used:.1%} | {h:.2f} |")
+    _, _, counts = usage(rows[0][1], V)
+    rng = np.random.default_rng(0)
+    n_val = rows[2][1].size
+    same = [(np.bincount(rng.choice(V, n_val, p=counts / counts.sum()), minlength=V) > 0).mean() for _ in range(draws)]
+    flat = [(np.bincount(rng.integers(0, V, n_val), minlength=V) > 0).mean() for _ in range(draws)]
+    print(f"| {n_val:,} draws from train's code frequencies (mean of {draws}) | {n_val:,} | {np.mean(same):.1%} | |")
+    print(f"| {n_val:,} draws, every code equally likely (mean of {draws}) | {n_val:,} | {np.mean(flat):.1%} | {np.log2(V):.2f} |")
+
+
+if __name__ == '__main__':
+    main(*sys.argv[1:2])
