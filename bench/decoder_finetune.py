@@ -62,9 +62,9 @@ def train(run:str, changes:dict, threads:int=2):
         print(f"{time.time() - t0:.0f}s step {step}: " + ', '.join(f'{k} {v:.3f}' for k, v in evals[-1].items()), flush=True)
         for a_ in range(step - 100, step, 50):   # how the game went since the last checkpoint
             seg = [h for h in tr.history if a_ <= h['step'] < a_ + 50]
-            m = lambda k: np.mean([h[k] for h in seg])
-            print(f"  steps {a_}-{a_ + 49}: D hinge {m('d_hinge'):.3f}, logits real {m('logit_real'):+.2f} fake {m('logit_fake'):+.2f}, "
-                  f"gan_w {m('gan_w'):.3f}, batch sharpness {m('sharp'):.2f}", flush=True)
+            mean = lambda k: np.mean([h[k] for h in seg])
+            print(f"  steps {a_}-{a_ + 49}: D hinge {mean('d_hinge'):.3f}, logits real {mean('logit_real'):+.2f} fake {mean('logit_fake'):+.2f}, "
+                  f"gan_w {mean('gan_w'):.3f}, batch sharpness {mean('sharp'):.2f}", flush=True)
         (out/'history.json').write_text(json.dumps(tr.history))
         return evals[-1]
     tr = Trainer({'generator': G, 'discriminator': D}, None, step_batches(train_ds, p['bs'], seed, augment=augment), g_cfg,
