@@ -8,13 +8,9 @@ reaches is what val could show even if val were distributed exactly like train.
 """
 import sys
 import numpy as np
+import torch
+from willie.metrics import CodeUsage
 from willie.tokens import open_token_store
-
-
-def usage(codes:np.ndarray, vocab:int)->tuple:
-    counts = np.bincount(codes.ravel().astype(np.int64), minlength=vocab)
-    p = counts[counts > 0] / counts.sum()
-    return (counts > 0).mean(), float(-(p * np.log2(p)).sum()), counts
 
 
 def main(tokenizer:str='magvit_gan_64', draws:int=20):
@@ -23,10 +19,9 @@ def main(tokenizer:str='magvit_gan_64', draws:int=20):
     cat = lambda split, variant=None: np.concatenate([s.ravel() for s in ts.streams(split, variant)])
     rows = [('train, as filmed (p0)', cat('train', 'p0')), ('train, all variants', cat('train')), ('val', cat('val'))]
     print(f"{tokenizer}: {V:,} codes\n| tokens | n | codes used | entropy (bits) |\n|---|---|---|---|")
-    for name, c in rows:
-        used, h, _ = usage(c, V)
-        print(f"| {name} | {c.size:,} | {used:.1%} | {h:.2f} |")
-    _, _, counts = usage(rows[0][1], V)
+    use = [CodeUsage(V).update(torch.from_numpy(c.astype(np.int64))) for _, c in rows]
+    for (name, c), u in zip(rows, use): print(f"| {name} | {c.size:,} | {u.used:.1%} | {u.entropy_bits:.2f} |")
+    counts = use[0].counts.numpy()
     rng = np.random.default_rng(0)
     n_val = rows[2][1].size
     same = [(np.bincount(rng.choice(V, n_val, p=counts / counts.sum()), minlength=V) > 0).mean() for _ in range(draws)]

@@ -68,7 +68,7 @@ def train(run:str, changes:dict, threads:int=2):
         (out/'history.json').write_text(json.dumps(tr.history))
         return evals[-1]
     tr = Trainer({'generator': G, 'discriminator': D}, None, step_batches(train_ds, p['bs'], seed, augment=augment), g_cfg,
-                 eval_fn=tracker, opt_cfgs={'discriminator': d_cfg}, step_fn=gan_step(GANConfig(**{k: p[k] for k in GANConfig.__dataclass_fields__ if k in p})),
+                 eval_fn=tracker, opt_cfgs={'discriminator': d_cfg}, step_fn=gan_step(GANConfig.from_recipe(p)),
                  log=lambda s: None)
     tr.fit()
 

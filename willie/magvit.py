@@ -38,6 +38,9 @@ class GANConfig:
     fm:float=0.0 # discriminator feature matching weight
     rand_feat:float=0.0 # random-feature loss weight (a frozen random CNN; not a perceptual network)
     logit_ema:float=0.99 # decay of the running real/fake logit means LeCam anchors to
+    @classmethod
+    def from_recipe(cls, p:dict # a recipe's `gan` phase; fields newer than the recipe get their defaults
+                   )->GANConfig: return cls(**{k: p[k] for k in cls.__dataclass_fields__ if k in p})
 
 class GANFailure(RuntimeError):
     "A GAN run collapsed in a known way; the message says how and what to change."
@@ -184,7 +187,7 @@ def train_magvit(recipe:dict, # from `magvit_recipe` (e.g. `RECIPES['magvit_gan_
         torch.manual_seed(seed)
         G = CausalTokenizer(model.cfg); G.load_state_dict(model.state_dict())
         D = Discriminators(DiscriminatorConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in recipe['disc'].items()}))
-        gcfg = GANConfig(**{k: p[k] for k in GANConfig.__dataclass_fields__ if k in p})  # recipes older than a field get its default
+        gcfg = GANConfig.from_recipe(p)
         g_cfg = _phase_cfg(p, seed, grad_clip=1.0, log_every=5)
         d_cfg = _phase_cfg(dict(p, lr=p['d_lr'], betas=p['d_betas']), seed, grad_clip=1.0)
         trainer = Trainer({'generator': G, 'discriminator': D}, None, step_batches(train_ds, p['bs'], seed, augment=augment),
