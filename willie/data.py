@@ -8,7 +8,7 @@ import json, os, shutil, http.client, urllib.request, urllib.error, urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
-import numpy as np, torch, torch.nn.functional as F, av
+import numpy as np, torch, torch.nn.functional as F
 from einops import rearrange
 from .core import CountBar, atomic_dir, file_hash, find_data, interruptible, locked, willie_home
 
@@ -121,6 +121,7 @@ def synthetic_video(path, # where to write the video (.mp4)
                     seed:int=0, # shapes, shades and motions
                    )->Path:
     "Write a small H.264 test video: moving shapes, hard cuts at `cuts`, optional black side bars."
+    import av  # here, not at the top: training on a machine without PyAV (a GPU box) never decodes video
     rng = np.random.default_rng(seed)
     w = width - 2*bars
     yy, xx = np.mgrid[:height, :w] / max(height, w)
@@ -159,6 +160,7 @@ _STILL_FORMATS = {'image2', 'png', 'apng', 'gif', 'webp', 'tiff', 'bmp'}
 def check_video(path, # a video file PyAV can open
                )->VideoInfo:
     "Open `path` and describe its first video stream; `FileNotFoundError`/`VideoError` with the reason otherwise."
+    import av
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"video not found: {path}")
     if path.is_dir(): raise VideoError(f"{path} is a directory, not a video file")
@@ -184,6 +186,7 @@ def iter_gray(path, # a video file
               progress:bool=False, # fastprogress bar over the (header's) frame count
              )->Iterator[np.ndarray]: # uint8 (H, W) frames
     "Decode the first video stream of `path` frame by frame into grayscale."
+    import av
     info = check_video(path)
     bar = CountBar(info.n_frames or 1, comment=info.path.name, show=progress)
     with av.open(str(path)) as c:
@@ -204,6 +207,7 @@ def read_gray(path, progress:bool=False)->np.ndarray:
 # %% ../nbs/03_film.ipynb #bb4ef8d8
 def sample_frames(path, n:int=32)->np.ndarray:
     "About `n` grayscale frames spread over the video: keyframes if there are at least 8, else every k-th frame."
+    import av
     info = check_video(path)
     with av.open(str(path)) as c:
         s = c.streams.video[0]; s.codec_context.skip_frame = 'NONKEY'
