@@ -167,7 +167,7 @@ class CausalTokenizer(nn.Module):
 @torch.no_grad()
 def _reach(fn, n_in:int, probe:int, group_in, group_out, like:tuple)->int:
     "How many output groups past the probed input's group one changed input reaches."
-    x = torch.randn(1, like[0], n_in, *like[1:], generator=torch.Generator().manual_seed(0))
+    x = torch.randn(1, like[0], n_in, *like[1:], generator=torch.Generator().manual_seed(0)).to(next(fn.parameters()).device)
     y0 = fn(x); x[:, :, probe] += 1.0; y1 = fn(x)
     changed = ((y1 - y0).abs().amax((0, 1, 3, 4)) > 0).nonzero().flatten()
     return group_out(int(changed.max())) - group_in(probe)
@@ -192,12 +192,12 @@ def encode_stream(model:CausalTokenizer, # a causal tokenizer in eval mode
                  )->Tensor: # (1 + ceil((T-1)/4), H/8, W/8) long tokens, identical to coding it in one pass
     "Tokens of a whole shot, coded chunk by chunk with enough past that the chunks join exactly."
     if x.ndim != 5 or x.shape[:2] != (1, 1): raise ValueError(f"encode_stream: expected (1, 1, T, H, W), got {tuple(x.shape)}")
-    tf, x = model.time_factor, model.pad(x)
+    tf, x = model.time_factor, model.pad(x.to(next(model.parameters()).device))
     n = model.token_shape(tuple(x.shape[2:]))[0]
     ctx, out = stream_context(model), []
     for a in range(0, n, chunk):
         b, s = min(a + chunk, n), max(0, a - ctx)
-        out.append(model.tokenize(x[:, :, tf * s: tf * (b - 1) + 1])[0, a - s:])
+        out.append(model.tokenize(x[:, :, tf * s: tf * (b - 1) + 1])[0, a - s:].cpu())
     return torch.cat(out)
 
 @torch.no_grad()

@@ -155,7 +155,7 @@ def clip_fidelity(model:nn.Module, # a video tokenizer
 def _phase_cfg(p:dict, seed:int, **kw)->TrainConfig:
     return TrainConfig(steps=p['steps'], lr=p['lr'], min_lr=p.get('min_lr', 1.0), warmup=p.get('warmup', 0),
                        weight_decay=p.get('weight_decay', 0.0), betas=tuple(p.get('betas', (0.9, 0.99))), ema=p['ema'],
-                       seed=seed, eval_every=p['eval_every'], ckpt_every=p['eval_every'], **kw)
+                       seed=seed, eval_every=p['eval_every'], ckpt_every=p['eval_every'], minutes=p.get('minutes', 0.0), **kw)
 
 def train_magvit(recipe:dict, # from `magvit_recipe` (e.g. `RECIPES['magvit_gan_64']`)
                  train_ds:ClipDataset, # training clips (its `augment` does the crops and flips)
@@ -180,7 +180,7 @@ def train_magvit(recipe:dict, # from `magvit_recipe` (e.g. `RECIPES['magvit_gan_
     model = CausalTokenizer(CausalTokenizerConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in recipe['model'].items()}))
     trainer = Trainer(model, recon_loss, step_batches(train_ds, p['bs'], seed, augment=augment), _phase_cfg(p, seed),
                       eval_fn=tracker, ckpt_dir=ck('recon'), log=log).fit()
-    model = trainer.ema.float().eval()
+    model, taken = trainer.ema.float().eval(), {'recon': trainer.step}
     p = recipe['gan']
     if p['steps'] > 0:
         seed = recipe['seed'] + 1
@@ -193,14 +193,16 @@ def train_magvit(recipe:dict, # from `magvit_recipe` (e.g. `RECIPES['magvit_gan_
         trainer = Trainer({'generator': G, 'discriminator': D}, None, step_batches(train_ds, p['bs'], seed, augment=augment),
                           g_cfg, eval_fn=tracker, ckpt_dir=ck('gan'), opt_cfgs={'discriminator': d_cfg}, step_fn=gan_step(gcfg),
                           log=log).fit()
-        model = trainer.ema.float().eval()
-    metrics = dict(steps=recipe['recon']['steps'] + p['steps'], train_seconds=round(time.time() - t0),
+        model, taken['gan'] = trainer.ema.float().eval(), trainer.step
+    metrics = dict(steps=sum(taken.values()), steps_by_phase=taken, train_seconds=round(time.time() - t0),
                    params=sum(q.numel() for q in model.parameters()))
     if name is not None:
         full = ClipDataset(val_ds.store, 16, split='val', stride=16, block_len=val_ds.block_len, val_every=val_ds.val_every)
         r = evaluate_tokenizer(model, footage(full), progress=False)
         metrics |= {f'val_{k}': r[k] for k in ('psnr', 'ssim', 'sharpness', 'motion', 'seams', 'seams_original', 'code_use', 'codes_used', 'perplexity') if k in r}
         metrics |= {k: r[k] for k in ('bits_per_token', 'bpp', 'codebook_size')}
+        recipe = json.loads(json.dumps(recipe))
+        for ph, n in taken.items(): recipe[ph]['steps_taken'] = n   # a time-budgeted phase ran as many as its minutes allowed
         out = save_weights(model, name, metrics, save_to or save_dir(), recipe=recipe)
         atomic_write(out.with_suffix('.history.json'), lambda f: f.write_text(json.dumps(trainer.history[::2])))
         log(f"{name} saved: " + json.dumps(metrics))

@@ -314,7 +314,7 @@ def train_prior(recipe:dict, # from `prior_recipe` (e.g. `RECIPES['prior_64']`)
     train = TokenWindows(train_tokens, cfg.context, cfg.grid)
     val = TokenWindows(val_tokens, cfg.context, cfg.grid, stride=max(1, cfg.context // cfg.frame_tokens))
     tcfg = TrainConfig(steps=t['steps'], lr=t['lr'], warmup=t['warmup'], weight_decay=t['weight_decay'], ema=t['ema'],
-                       seed=seed, eval_every=t['eval_every'], ckpt_every=t['eval_every'])
+                       seed=seed, eval_every=t['eval_every'], ckpt_every=t['eval_every'], minutes=t.get('minutes', 0.0))
     torch.manual_seed(seed)
     t0, model = time.time(), Prior(cfg)
     trainer = Trainer(model, loss_fn, step_batches(train, t['bs'], seed=seed, augment=augment), tcfg,
@@ -324,8 +324,9 @@ def train_prior(recipe:dict, # from `prior_recipe` (e.g. `RECIPES['prior_64']`)
         best = Prior(cfg); best.load_state_dict(trainer.best_state); best.eval()
         dest, tok = Path(save_to or save_dir()), recipe['data']['tokenizer']
         h0 = unigram_entropy(np.concatenate([np.ravel(s) for s in as_streams(val_tokens, cfg.grid)]), cfg.vocab_size)
-        metrics = dict(steps=t['steps'], train_seconds=round(time.time() - t0), params=sum(p.numel() for p in best.parameters()),
+        metrics = dict(steps=trainer.step, train_seconds=round(time.time() - t0), params=sum(p.numel() for p in best.parameters()),
                        best_step=trainer.best['step'], val_bpt=trainer.best['val_loss'] / math.log(2), val_unigram_bpt=h0, train_windows=len(train), val_windows=len(val))
+        recipe = recipe | {'train': recipe['train'] | {'steps_taken': trainer.step}}
         out = save_weights(best, name, metrics, dest, recipe=recipe, depends=[tok] if tok in read_registry(dest) else None)
         history = dict(train=trainer.history, val=trainer.evals)  # the train-val gap over the run
         atomic_write(out.with_suffix('.history.json'), lambda f: f.write_text(json.dumps(history)))

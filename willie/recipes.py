@@ -17,8 +17,8 @@ from .gan import DiscriminatorConfig
 from . import vae, vq, vqvae2, video_vae, tubelets, magvit, prior, maskgit, upsample
 
 # %% auto #0
-__all__ = ['TRAINERS', 'CIFAR', 'GPU', 'GPU_RECIPES', 'trainer_for', 'module_recipes', 'all_recipes', 'build', 'tiny_recipe',
-           'RecipeError', 'load_recipe', 'recipe_data', 'shorten', 'train_recipe']
+__all__ = ['TRAINERS', 'CIFAR', 'GPU', 'GPU_RECIPES', 'S4', 'trainer_for', 'module_recipes', 'all_recipes', 'build',
+           'tiny_recipe', 'RecipeError', 'load_recipe', 'recipe_data', 'shorten', 'train_recipe']
 
 # %% ../nbs/98_recipes.ipynb #922063ba
 TRAINERS = {  # arch -> (training function, data): 'clips' of a ClipStore, 'tokens' of a TokenStore
@@ -56,6 +56,26 @@ GPU_RECIPES = {
                                                                            n_head=12, n_embd=768, dropout=0.1, position='alibi+hw'),
                                         tokenizer='magvit_gan_128_gpu', steps=50_000, bs=32, lr=6e-4, warmup=1000, eval_every=1000) | {'gpu': GPU}}
 
+# the chain at space x4 (16x16 tokens a latent frame, 0.19 bpp): the course's run on one H200 within 15 minutes, each phase
+# under a time budget (`minutes`; `steps` is only a ceiling), trained by scripts/device_train.py
+S4 = CausalTokenizerConfig(ch=(32, 64, 128), enc_res=(0, 1, 2), dec_res=(1, 1, 2), time_down=(True, True), patch=1)
+
+def _s4_tokenizer(minutes:float)->dict:
+    r = _sized(magvit.magvit_recipe(recon_steps=100_000, gan_steps=0, model=S4), 64, 32)
+    r['recon'].update(lr=2e-3, warmup=200, eval_every=500, minutes=minutes)
+    return r | {'gpu': GPU}
+
+def _s4_prior(minutes:float, masked:bool=False)->dict:
+    cfg = prior.PriorConfig.from_token_shape((5, 16, 16), 4375, latent_frames=8, window=1024, n_layer=6, n_head=8, n_embd=256,
+                                             dropout=0.1, position='alibi+hw', mask_token=masked)
+    kw = dict(tokenizer='causal_s4_64', steps=100_000, bs=32, lr=1e-3, warmup=100, ema=0.995, eval_every=200, val_windows=128)
+    r = maskgit.maskgit_recipe(cfg, **kw) if masked else prior.prior_recipe(cfg, **kw)
+    r['train']['minutes'] = minutes
+    return r | {'gpu': GPU}
+
+GPU_RECIPES |= {'causal_s4_64_gpu': _s4_tokenizer(3.3), 'prior_s4_64_gpu': _s4_prior(1.8),
+                'maskgit_s4_64_gpu': _s4_prior(1.6, masked=True)}
+
 def all_recipes()->dict:
     "The model notebooks' recipes and the GPU recipes, by name"
     return module_recipes() | GPU_RECIPES
@@ -76,7 +96,7 @@ def tiny_recipe(recipe:dict, # any recipe with an `arch`
     m = r['model']
     if arch == 'Prior':
         h, w = m['grid']
-        m.update(n_layer=1, n_head=2, n_embd=32, context=2 * h * w, window=h * w)
+        m.update(n_layer=1, n_head=2, n_embd=32, context=3 * h * w, window=h * w)  # 3 frames: MaskGIT's 'middle' task
         r['train'].update(steps=steps, bs=2, warmup=0, eval_every=steps, val_windows=2)
         r['data']['variants'] = ['p0']
         return r

@@ -204,6 +204,7 @@ def tokenize_film(tokenizer:str='magvit_gan_64', # registry name of a causal tok
                   force:bool=False, # replace a store of another tokenizer, or of older weights of this one
                   chunk:int=32, # latent frames per pass of `tokenize_stream`
                   progress:bool=True, # a progress bar over the frames to code
+                  device:str='cpu', # where the tokenizer runs (tokens are the same up to floating point)
                  )->TokenStore:
     "Encode the film (or any clip store) into a token store: whole stretches of shots as streams, split by time blocks."
     entry = _tokenizer_entry(tokenizer, weights_dir)
@@ -214,7 +215,7 @@ def tokenize_film(tokenizer:str='magvit_gan_64', # registry name of a causal tok
     store = store if isinstance(store, ClipStore) else ClipStore(store)
     if want_size and store.size != want_size:
         raise ValueError(f"{store.path.name} has {store.size}x{store.size} frames but {tokenizer} was trained on {want_size}x{want_size}")
-    model = load_weights(tokenizer, weights_dir)
+    model = load_weights(tokenizer, weights_dir, device=device)
     if not hasattr(model, 'tokenize_stream'):
         raise ValueError(f"{tokenizer} ({entry['arch']}) cannot code a whole shot as one stream (no tokenize_stream); use a causal tokenizer")
     if bad := [n for n in names if parse_variant(n)['phase'] >= model.time_factor]:

@@ -1,0 +1,257 @@
+"""The course's training chain as one run on a GPU machine: unpack the film, check the GPU code paths, train the
+tokenizer, tokenize the film, train the AR prior and MaskGIT. Every stage trains under a time budget (the recipes'
+`minutes`) and runs in its own process under a hard limit; whatever a stage finishes is copied into OUT the moment it
+ends, so a stage that fails or is killed still leaves the ones before it.
+
+    python scripts/device_pack.py                 # here: pack the film store and wheels into .device/, check the size
+    bash scripts/device_train.sh OUT              # there (any CUDA machine), from the repository root
+    python scripts/device_install.py OUT          # here: evaluate what came back, install what beats what ships
+
+`--tiny` runs the same chain at toy size on a CPU in seconds (tests/test_device.py).
+"""
+from __future__ import annotations
+import argparse, importlib, json, os, subprocess, sys, tarfile, time, traceback
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACK = Path(os.environ.get('WILLIE_DEVICE_PACK') or ROOT/'.device')   # what travels beside the tree: `carry: ['.device']`
+NEEDS = ('torch', 'numpy', 'einops', 'safetensors', 'fastprogress', 'cv2')
+TINY_MINUTES = 0.02                        # each training stage's budget at toy size
+
+# name: (what it makes, the stages it needs, hard limit in seconds beyond the recipe's training budget)
+STAGES = {
+    'checks': ('attention backends against the reference on the GPU; one bf16 step of every recipe', (), 75),
+    'tokenizer': ('causal_s4_64, phase 1 (the GAN phase lowered JOD before: not in this run)', (), 70),
+    'tokens': ('the film coded by causal_s4_64, 4 phases x flip', ('tokenizer',), 60),
+    'prior': ('prior_s4_64, the AR prior', ('tokens',), 45),
+    'maskgit': ('maskgit_s4_64, MaskGIT', ('tokens',), 45),
+}
+RECIPE = {'tokenizer': ('causal_s4_64_gpu', 'causal_s4_64'), 'prior': ('prior_s4_64_gpu', 'prior_s4_64'),
+          'maskgit': ('maskgit_s4_64_gpu', 'maskgit_s4_64')}   # stage: (recipe, registry name it is saved under)
+
+
+def missing_modules()->list:
+    "The modules the chain imports that this machine lacks"
+    out = []
+    for m in NEEDS:
+        try: importlib.import_module(m)
+        except ImportError as e: out.append(f"{m} ({e})")
+    return out
+
+def home()->Path: return Path(os.environ['WILLIE_HOME'])
+
+IN_STAGE = False                           # a stage's process prints; the driver copies its output into the log
+
+def log_line(out:Path, msg:str):
+    line = f"[{time.strftime('%H:%M:%S')}] {msg}"
+    print(line, flush=True)
+    if not IN_STAGE:
+        with open(out/'log.txt', 'a') as f: f.write(line + '\n')
+
+def write_json(path:Path, obj):
+    tmp = path.with_name(f'.{path.name}.tmp'); tmp.write_text(json.dumps(obj, indent=1)); tmp.replace(path)
+
+def ship(out:Path, name:str, files:list):
+    "Copy finished files into OUT as one tar, atomically (what comes back even if a later stage is killed)"
+    tmp = out/f'.{name}.tar.tmp'
+    with tarfile.open(tmp, 'w') as t:
+        for f in files: t.add(f, arcname=f.name if f.is_file() else f.name)
+    tmp.replace(out/f'{name}.tar')
+
+
+# --- unpacking the film: the training data on the GPU -------------------------------------------------------------
+def unpack_film(size:int=64)->Path:
+    "Decode .device/film_<size>.mp4 into a clip store where `film_store(size)` finds it; the manifest is the original's"
+    import cv2, numpy as np
+    src, meta = PACK/f'film_{size}.mp4', json.loads((PACK/f'film_{size}.json').read_text())
+    cap, frames = cv2.VideoCapture(str(src)), []
+    while True:
+        ok, bgr = cap.read()
+        if not ok: break
+        frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY))
+    cap.release()
+    m = meta['manifest']
+    if len(frames) != m['n_frames']: raise SystemExit(f"{src.name}: decoded {len(frames)} frames, the manifest says {m['n_frames']}")
+    dest = home()/'stores'/f'film_{size}'
+    tmp = dest.with_name(f'.{dest.name}.tmp'); tmp.mkdir(parents=True, exist_ok=True)
+    np.save(tmp/'frames.npy', np.stack(frames))
+    (tmp/'manifest.json').write_text(json.dumps(m))
+    if dest.exists(): import shutil; shutil.rmtree(dest)
+    tmp.replace(dest)
+    return dest
+
+
+# --- the stages, each run in its own process ----------------------------------------------------------------------
+def recipe_for(stage:str, tiny:bool)->dict:
+    from willie.recipes import all_recipes, tiny_recipe
+    r = all_recipes()[RECIPE[stage][0]]
+    if not tiny: return r
+    r = tiny_recipe(r)
+    for ph in ('recon', 'train'):
+        if ph in r: r[ph].update(steps=1000, minutes=TINY_MINUTES)
+    r.pop('gpu')                           # bf16 autocast on a CPU is another path; the `checks` stage runs it
+    if stage != 'tokenizer': r['data']['tokenizer'] = RECIPE['tokenizer'][1]
+    return r
+
+def cache_weights()->Path: return home()/'weights'
+
+def film()->'ClipStore':
+    "The unpacked film: every stage trains on it by name, never on a film found elsewhere on the machine"
+    from willie.data import ClipStore
+    return ClipStore(home()/'stores'/'film_64')
+
+def tokenizer_split(tiny:bool)->dict:
+    d = recipe_for('tokenizer', tiny)['data']
+    return dict(block_len=d['block_len'], val_every=d['val_every'])
+
+def attention_parity(dev:str)->dict:
+    "Each attention backend against the fp32 reference on `dev`: largest error of the output and of the gradients"
+    import torch
+    from willie.attention import attention, alibi_slopes, flash_status
+    res, g = {}, torch.Generator(device=dev).manual_seed(0)
+    backends = ['sdpa', 'flex', 'flex-compiled', 'naive'] + (['flash'] if flash_status() is None else [])
+    for causal in (True, False):
+        for window in (None, 96):
+            q, k, v = (torch.randn(2, 4, 256, 32, device=dev, generator=g) for _ in range(3))
+            kw = dict(slopes=alibi_slopes(4).to(dev), window=window, causal=causal)
+            q, k, v = (x.requires_grad_() for x in (q, k, v))
+            ref = attention(q, k, v, backend='naive', **kw)
+            gref = torch.autograd.grad(ref.square().sum(), (q, k, v))
+            for b in backends:
+                for dtype in (torch.float32, torch.bfloat16):
+                    key = f"{b} causal={causal} window={window} {str(dtype)[6:]}"
+                    try:
+                        qq, kk, vv = (x.detach().to(dtype).requires_grad_() for x in (q, k, v))
+                        o = attention(qq, kk, vv, backend=b, **kw)
+                        gr = torch.autograd.grad(o.float().square().sum(), (qq, kk, vv))
+                        res[key] = dict(out=(o.float() - ref).abs().max().item(),
+                                        grad=max((a.float() - r).abs().max().item() for a, r in zip(gr, gref)))
+                    except Exception as e: res[key] = f"{type(e).__name__}: {str(e).splitlines()[0][:160]}"
+    return res
+
+def stage_checks(out:Path, dev:str, tiny:bool):
+    import torch
+    from willie.recipes import all_recipes, tiny_recipe, train_recipe, trainer_for
+    from willie.tokens import tokenize_film
+    res = {'device': torch.cuda.get_device_name() if dev == 'cuda' else 'cpu', 'torch': torch.__version__}
+    if dev == 'cuda': res['attention'] = attention_parity(dev)
+    steps, recipes = {}, all_recipes()
+    if tiny: recipes = {n: recipes[n] for n, _ in RECIPE.values()}   # the CPU tests step every recipe already (test_recipes)
+    for name, r in recipes.items():
+        t0 = time.time()
+        if 'arch' not in r: steps[name] = 'skipped: CIFAR-10 does not travel'; continue
+        if r['arch'] == 'Upsampler' or r['data'].get('size', 64) != 64:
+            steps[name] = 'skipped: only the 64x64 store travels'; continue
+        store, r = film(), tiny_recipe(r) | ({'gpu': {'bf16': True}} if dev == 'cuda' else {})
+        try:
+            if trainer_for(r)[1] == 'tokens':
+                tok = r['data']['tokenizer']
+                from willie.weights import read_registry
+                if tok not in read_registry(): steps[name] = f'skipped: its tokenizer {tok} is trained later in this run'; continue
+                store = tokenize_film(tok, film(), ['p0'], home()/'tokens'/f'check_{tok}', device=dev, progress=False,
+                                      **tokenizer_split(tiny))
+            train_recipe(r, store=store, steps=1, device=dev, ckpt_dir=home()/'runs'/f'check_{name}', log=lambda s: None,
+                         progress=False)
+            steps[name] = f'ok, {time.time() - t0:.1f} s'
+        except Exception as e: steps[name] = f"FAILED: {type(e).__name__}: {str(e).splitlines()[0][:200]}"
+        log_line(out, f"checks: {name}: {steps[name]}")
+    res['bf16_step'] = steps
+    write_json(out/'checks.json', res)
+
+def stage_train(stage:str, out:Path, dev:str, tiny:bool):
+    from willie.recipes import train_recipe
+    from willie.tokens import TokenStore, token_store_path
+    rname, name = RECIPE[stage]
+    r = recipe_for(stage, tiny)
+    store = film() if stage == 'tokenizer' else TokenStore(token_store_path(RECIPE['tokenizer'][1]), RECIPE['tokenizer'][1],
+                                                          cache_weights())
+    train_recipe(r, store=store, name=name, save_to=cache_weights(), device=dev, ckpt_dir=home()/'runs'/name,
+                 log=lambda s: log_line(out, f"{stage}: {s}"), progress=False)
+    w = cache_weights()
+    entry = json.loads((w/'registry.json').read_text())[name]
+    (w/f'{name}.entry.json').write_text(json.dumps({name: entry}, indent=1))
+    ship(out, name, [w/entry['file'], w/f'{name}.history.json', w/f'{name}.entry.json'])
+
+def stage_tokens(out:Path, dev:str, tiny:bool):
+    from willie.tokens import tokenize_film, DEFAULT_VARIANTS
+    tok = RECIPE['tokenizer'][1]
+    s = tokenize_film(tok, film(), ['p0'] if tiny else DEFAULT_VARIANTS, weights_dir=cache_weights(), device=dev,
+                      progress=False, **tokenizer_split(tiny))
+    log_line(out, f"tokens: {s}")
+    if sum(f.stat().st_size for f in s.path.iterdir()) < 15 * 2**20: ship(out, f'tokens_{tok}', [s.path])
+
+def run_stage(stage:str, out:Path, tiny:bool):
+    import torch
+    dev = 'cuda' if torch.cuda.is_available() and not tiny else 'cpu'
+    if stage == 'checks': stage_checks(out, dev, tiny)
+    elif stage == 'tokens': stage_tokens(out, dev, tiny)
+    else: stage_train(stage, out, dev, tiny)
+
+
+# --- the driver ---------------------------------------------------------------------------------------------------
+def stage_limit(stage:str, tiny:bool)->float:
+    "Seconds a stage may take before it is killed: its training budget plus room to start, evaluate and save"
+    extra = STAGES[stage][2]
+    if stage not in RECIPE: return extra
+    r = recipe_for(stage, tiny)
+    minutes = sum(r[ph].get('minutes', 0) for ph in ('recon', 'gan', 'train') if ph in r)
+    return 60 * minutes + extra
+
+def drive(out:Path, tiny:bool, only:list|None, deadline:float, limits:dict)->int:
+    out.mkdir(parents=True, exist_ok=True)
+    t_end, summary = time.monotonic() + deadline, {'stages': {}, 'tiny': tiny}
+    if miss := missing_modules():
+        log_line(out, f"cannot run: missing on this machine: {', '.join(miss)}; carry their wheels in .device/wheels "
+                      "(python scripts/device_pack.py) or install them")
+        return 3
+    log_line(out, f"unpacking the film: {unpack_film()}")
+    for stage in only or list(STAGES):
+        need = [s for s in STAGES[stage][1] if summary['stages'].get(s, {}).get('status') != 'ok']
+        if need:
+            summary['stages'][stage] = dict(status=f"skipped: needs {', '.join(need)}"); write_json(out/'summary.json', summary)
+            log_line(out, f"{stage}: skipped, it needs {', '.join(need)}"); continue
+        limit = min(limits.get(stage, stage_limit(stage, tiny)), t_end - time.monotonic())
+        if t_end - time.monotonic() < 5:
+            summary['stages'][stage] = dict(status='skipped: the run is out of time'); write_json(out/'summary.json', summary); continue
+        log_line(out, f"{stage}: {STAGES[stage][0]} (limit {limit:.0f} s)")
+        t0 = time.monotonic()
+        cmd = [sys.executable, __file__, str(out), '--stage', stage] + (['--tiny'] if tiny else [])
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        try:
+            tail = []
+            import threading
+            def pump():
+                for line in p.stdout:
+                    tail.append(line); del tail[:-40]
+                    with open(out/'log.txt', 'a') as f: f.write(line)
+            th = threading.Thread(target=pump, daemon=True); th.start()
+            p.wait(timeout=limit); th.join(5)
+            status = 'ok' if p.returncode == 0 else f"failed (exit {p.returncode}): {''.join(tail[-3:]).strip()[-300:]}"
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, 9); p.wait()
+            status = f"killed at its limit of {limit:.0f} s"
+        summary['stages'][stage] = dict(status=status, seconds=round(time.monotonic() - t0, 1))
+        write_json(out/'summary.json', summary)
+        log_line(out, f"{stage}: {status} after {time.monotonic() - t0:.0f} s")
+    return 0 if all(s['status'] == 'ok' for s in summary['stages'].values()) else 1
+
+def main(argv=None)->int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('out', type=Path, help='where results go as each stage ends ($OUT on the device machine)')
+    ap.add_argument('--tiny', action='store_true', help='the same chain at toy size on the CPU (seconds)')
+    ap.add_argument('--stage', choices=list(STAGES), help=argparse.SUPPRESS)   # internal: run one stage in this process
+    ap.add_argument('--only', nargs='+', choices=list(STAGES), help='run these stages only (default: all, in order)')
+    ap.add_argument('--deadline', type=float, default=560, help='seconds for the whole run (default 560)')
+    ap.add_argument('--limit', action='append', default=[], metavar='STAGE=SECONDS', help='override a stage\'s hard limit')
+    a = ap.parse_args(argv)
+    if 'WILLIE_HOME' not in os.environ: ap.error('set WILLIE_HOME to a scratch folder (scripts/device_train.sh does)')
+    if a.stage:
+        global IN_STAGE; IN_STAGE = True
+        try: run_stage(a.stage, a.out, a.tiny); return 0
+        except Exception: traceback.print_exc(); return 1
+    try: limits = {k: float(v) for k, v in (x.split('=') for x in a.limit)}
+    except ValueError: ap.error(f"--limit takes STAGE=SECONDS, got {a.limit}")
+    if bad := set(limits) - set(STAGES): ap.error(f"--limit: no stage {sorted(bad)}; stages: {', '.join(STAGES)}")
+    return drive(a.out, a.tiny, a.only, a.deadline, limits)
+
+if __name__ == '__main__': sys.exit(main())
