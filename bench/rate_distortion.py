@@ -112,11 +112,11 @@ def val_footage(ds, n_clips:int)->Footage:
 
 def registered_tokenizers(names:list[str]|None)->dict:
     "Registered models that are video tokenizers (`willie.metrics.Tokenizer`), loaded; or the ones named."
-    try: from willie.weights import read_registry, load_weights
+    try: from willie.weights import known_weights, load_weights, read_registry
     except ImportError as e: print(f"no weights registry ({e}); H.264 only"); return {}
-    reg = read_registry()
+    reg = known_weights()   # bundled, and what `willie train` made
     out = {}
-    for name in (sorted(reg) if names is None else names):
+    for name in (sorted(read_registry()) if names is None else names):   # default: the bundled ones
         if name not in reg: print(f"  {name}: not in the registry (have: {', '.join(sorted(reg)) or 'nothing'})"); continue
         m = load_weights(name)
         if isinstance(m, Tokenizer): out[name] = m

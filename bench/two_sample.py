@@ -2,6 +2,8 @@
 
     python bench/two_sample.py [--tokenizers fsq_vae_64 causal_64 magvit_gan_64] [--steps 300] [--max-clips N] [--no-h264]
 
+causal_64 is no longer bundled: `willie train causal_64` makes it first (about 47 min on a CPU).
+
 For each tokenizer named (missing ones are skipped with a note) and for H.264 at each tokenizer's bits per pixel:
 the val footage (`willie.metrics.footage` of the val split: every stretch of touching 16-frame windows inside one shot)
 is coded whole, as `evaluate_tokenizer` codes it (one stream for a tokenizer with `tokenize_stream`, else clip after
@@ -62,8 +64,8 @@ def main(argv=None):
     p.add_argument('--threads', type=int, default=1, help='torch threads')
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
-    from willie.weights import read_registry, load_weights
-    reg = read_registry()
+    from willie.weights import known_weights, load_weights
+    reg = known_weights()   # bundled, and what `willie train` made
     fp = val_footage(a.size, a.max_clips)
     n = sum(x.shape[2] // CLIP_LEN for x in fp)
     print(f"val footage: {len(fp)} stretches, {n} windows of {CLIP_LEN}x{a.size}x{a.size}; classifier: {a.steps} steps of {a.bs}, "

@@ -93,6 +93,28 @@ def test_runs_save_into_the_package_only_when_asked(monkeypatch, tmp_path):
     assert save_dir() == WEIGHTS_DIR
 
 
+def test_weights_that_no_longer_ship(monkeypatch, tmp_path):
+    "Recipes whose weights left the package: `load_weights` says in one line how to make them, then finds them in the cache"
+    from willie.weights import NOT_BUNDLED, UnknownWeightsError, cache_dir, known_weights
+    from willie.video_vae import VideoFSQVAE, VideoFSQVAEConfig
+    monkeypatch.setenv('WILLIE_HOME', str(tmp_path)); monkeypatch.delenv('WILLIE_SAVE_WEIGHTS', raising=False)
+    reg = read_registry()
+    assert NOT_BUNDLED and set(NOT_BUNDLED) <= set(recipes()), "NOT_BUNDLED names a model notebook's recipe"
+    assert not set(NOT_BUNDLED) & set(reg) and not [f.name for n in NOT_BUNDLED for f in WEIGHTS_DIR.glob(f'{n}.*')]
+    for name, minutes in NOT_BUNDLED.items():
+        with pytest.raises(UnknownWeightsError) as e: load_weights(name)
+        assert f'`willie train {name}`' in str(e.value) and f'about {minutes} min' in str(e.value) and '\n' not in str(e.value)
+    with pytest.raises(UnknownWeightsError, match="^no bundled weights named 'nope'; known: \\['fsq_vae_64'"): load_weights('nope')
+    small = VideoFSQVAE(VideoFSQVAEConfig(ch=(8, 8, 8), n_res=(0, 0, 1)))
+    for name in ('vq_vae_64', 'fsq_vae_64'): save_weights(small, name, weights_dir=save_dir())   # as `willie train` saves
+    assert save_dir() == cache_dir() == tmp_path/'weights'
+    assert list(load_weights('vq_vae_64').cfg.ch) == [8, 8, 8]                                    # found in the cache
+    assert sum(p.numel() for p in load_weights('fsq_vae_64').parameters()) == reg['fsq_vae_64']['params']  # the package first
+    assert known_weights()['vq_vae_64']['params'] == sum(p.numel() for p in small.parameters())
+    assert known_weights()['fsq_vae_64'] == reg['fsq_vae_64']
+    with pytest.raises(UnknownWeightsError, match="no bundled weights named 'vq_vae_64'"): load_weights('vq_vae_64', WEIGHTS_DIR)
+
+
 def test_tokenizer_smoke_run_on_synthetic_store(synth_store, tmp_path):
     "A few steps of the tokenizer recipe on a small synthetic store: the loss falls, the recipe is saved with the weights"
     from willie.video_vae import VideoFSQVAEConfig, tokenizer_data, tokenizer_recipe, train_tokenizer

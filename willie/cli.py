@@ -17,7 +17,7 @@ from .judges import h264_footage
 from .metrics import evaluate_tokenizer, footage, reconstruct_stretch, score_footage
 from .viz import error_clip, save_clip
 from .tokens import DEFAULT_VARIANTS, TokenStore, TokenStoreError, open_token_store, parse_variant, tokenize_film, variant_name
-from .weights import load_weights, read_registry, resolve_arch
+from .weights import NOT_BUNDLED, cache_dir, load_weights, read_registry, resolve_arch
 from .magvit import GANFailure
 from .recipes import all_recipes, train_recipe
 from .train import rank_world
@@ -79,6 +79,9 @@ def check_bundled(name:str, # the name the user gave
     "The registry entry of `name`, or `UsageError` listing the bundled models that would do"
     reg, ok = read_registry(weights_dir), bundled(need, weights_dir)
     choose = f"choose one of {', '.join(ok) or 'none yet'}"
+    if name not in reg and weights_dir is None and name in NOT_BUNDLED:
+        raise UsageError(f"{name} is no longer bundled: `willie train {name}` makes it (about {NOT_BUNDLED[name]} min on a CPU), "
+                         f"then pass --weights-dir {cache_dir()}; or {choose}")
     if name not in reg: raise UsageError(f"{name!r} is not a bundled {what} (no bundled weights named {name!r}); {choose}")
     if name not in ok:
         arch = reg[name]['arch']; lacks = next(a for a in need if not hasattr(resolve_arch(arch), a))

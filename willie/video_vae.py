@@ -16,7 +16,7 @@ from .fsq import FSQ
 from .metrics import evaluate_tokenizer, psnr
 from .train import Trainer, TrainConfig, step_batches
 from .vq import VectorQuantizer
-from .weights import read_registry, resolve_arch, save_dir, save_weights
+from .weights import known_weights, resolve_arch, save_dir, save_weights
 
 # %% auto #0
 __all__ = ['RECIPES', 'VideoAEConfig', 'VideoFSQVAEConfig', 'VideoVQVAEConfig', 'VideoTokenizer', 'VideoFSQVAE', 'VideoVQVAE',
@@ -238,10 +238,10 @@ RECIPES = {'fsq_vae_64': tokenizer_recipe('VideoFSQVAE', VideoFSQVAEConfig(dropo
 
 # %% ../nbs/04a_video_vae.ipynb #e5d91052
 def tokenizer_table(results:dict, # name -> `evaluate_tokenizer` result
-                    reg:dict|None=None, # the weights registry (default: `read_registry()`)
+                    reg:dict|None=None, # the weights registry (default: `known_weights()`)
                    ):
     "Print one row per tokenizer (fits 110 columns): size and training from the registry, rate and distortion from `results`"
-    reg = reg or read_registry()
+    reg = reg or known_weights()
     cols = [('params', 7), ('min', 4), ('steps', 6), ('PSNR', 6), ('SSIM', 6), ('codes used', 10), ('ppl', 5),
             ('bits/tok', 8), ('bpp', 7), ('tok/clip', 8), ('gap dB', 7), ('MB', 5)]
     print(f"{'':15}" + ''.join(f' {c:>{w}}' for c, w in cols))
