@@ -119,6 +119,7 @@ def attention_parity(dev:str)->dict:
             gref = torch.autograd.grad(ref.square().sum(), (q, k, v))
             for b in backends:
                 for dtype in (torch.float32, torch.bfloat16):
+                    if b == 'flex-compiled' and (dtype == torch.float32 or not causal): continue   # compiling costs ~10 s each
                     key = f"{b} causal={causal} window={window} {str(dtype)[6:]}"
                     try:
                         qq, kk, vv = (x.detach().to(dtype).requires_grad_() for x in (q, k, v))

@@ -73,8 +73,8 @@ def _s4_prior(minutes:float, masked:bool=False)->dict:
     r['train']['minutes'] = minutes
     return r | {'gpu': GPU}
 
-GPU_RECIPES |= {'causal_s4_64_gpu': _s4_tokenizer(3.3), 'prior_s4_64_gpu': _s4_prior(1.8),
-                'maskgit_s4_64_gpu': _s4_prior(1.6, masked=True)}
+GPU_RECIPES |= {'causal_s4_64_gpu': _s4_tokenizer(3.0), 'prior_s4_64_gpu': _s4_prior(1.6),
+                'maskgit_s4_64_gpu': _s4_prior(1.4, masked=True)}
 
 def all_recipes()->dict:
     "The model notebooks' recipes and the GPU recipes, by name"
