@@ -166,12 +166,26 @@ def stage_train(stage:str, out:Path, dev:str, tiny:bool):
     r = recipe_for(stage, tiny)
     store = film() if stage == 'tokenizer' else TokenStore(token_store_path(RECIPE['tokenizer'][1]), RECIPE['tokenizer'][1],
                                                           cache_weights())
-    train_recipe(r, store=store, name=name, save_to=cache_weights(), device=dev, ckpt_dir=home()/'runs'/name,
-                 log=lambda s: log_line(out, f"{stage}: {s}"), progress=False)
+    try: train_recipe(r, store=store, name=name, save_to=cache_weights(), device=dev, ckpt_dir=home()/'runs'/name,
+                      log=lambda s: log_line(out, f"{stage}: {s}"), progress=False)
+    except Exception:
+        ship_checkpoint(out, name); raise
     w = cache_weights()
     entry = json.loads((w/'registry.json').read_text())[name]
     (w/f'{name}.entry.json').write_text(json.dumps({name: entry}, indent=1))
     ship(out, name, [w/entry['file'], w/f'{name}.history.json', w/f'{name}.entry.json'])
+
+def ship_checkpoint(out:Path, name:str):
+    "After a failure past training: the last checkpoint's averaged (EMA) weights in fp16, so the minutes are not lost"
+    from safetensors.torch import load_file, save_file
+    found = sorted((home()/'runs'/name).rglob('step*.safetensors'))
+    if not found: return
+    sd = load_file(str(found[-1]))
+    pick = 'ema.' if any(k.startswith('ema.') for k in sd) else next(iter(sd)).split('.')[0] + '.'
+    f = home()/f'{name}.rescued.safetensors'
+    save_file({k[len(pick):]: v.half() if v.is_floating_point() else v for k, v in sd.items() if k.startswith(pick)}, str(f))
+    ship(out, f'{name}.rescued', [f])
+    log_line(out, f"{name}: failed after training; the last checkpoint's {pick[:-1]} weights are in {name}.rescued.tar")
 
 def stage_tokens(out:Path, dev:str, tiny:bool):
     from willie.tokens import tokenize_film, DEFAULT_VARIANTS

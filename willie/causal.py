@@ -207,7 +207,7 @@ def decode_stream(model:CausalTokenizer, # a causal tokenizer in eval mode
                   chunk:int=32, # latent frames decoded per pass
                  )->Tensor: # (1, 1, T, H, W) frames in [-1, 1]
     "Frames of a token stream, decoded chunk by chunk with enough past that the chunks join exactly."
-    tf, n = model.time_factor, idx.shape[0]
+    tf, n, idx = model.time_factor, idx.shape[0], idx.to(next(model.parameters()).device)
     ctx, out = stream_context(model), []
     for a in range(0, n, chunk):
         b, s = min(a + chunk, n), max(0, a - ctx)

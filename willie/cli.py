@@ -328,8 +328,8 @@ def cmd_eval_prior(args)->int:
     print(f"  next-token loss        {r['val_bpt']:.3f} bits/token")
     print(f"  val unigram entropy    {h_val:.3f} bits/token (the loss is {r['val_bpt'] / h_val:.0%} of it)")
     print(f"  train unigram on val   {h_cross:.3f} bits/token (the loss is {r['val_bpt'] / h_cross:.0%} of it)")
-    tf = store.manifest.get('time_factor', 4)
-    print(f"  implied rate           {r['val_bpt'] / (tf * (8 * c.grid[0]) * (8 * c.grid[1]) / c.frame_tokens):.4f} bits per pixel")
+    t = store.manifest['tokenizer']   # a token stands for time_factor x space_factor^2 pixels
+    print(f"  implied rate           {r['val_bpt'] / (t['time_factor'] * t['space_factor'] ** 2):.4f} bits per pixel")
     if not args.no_long:
         _, q, n = nll_quarters(model, val, 4 * c.context + 1)
         print(f"  {n} sequences of 4x the context, bits/token by quarter: " + ', '.join(f'{x:.3f}' for x in q.tolist())

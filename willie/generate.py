@@ -184,7 +184,7 @@ def generate(gen:Generator, # from `Generator.load()`
     if method not in METHODS: raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     model = gen.ar if method == 'ar' else gen.maskgit
     if model is None: raise ValueError(f"this Generator has no {method!r} prior")
-    n = latent_frames_for(seconds)
+    n = latent_frames_for(seconds, gen.tokenizer.time_factor)
     g = torch.Generator().manual_seed(seed)
     pre = encode_prompt(gen.tokenizer, prompt) if prompt is not None else None
     if method == 'ar': tokens = sample_ar(model, n, pre, temperature=temperature, top_k=top_k, top_p=top_p, g=g, progress=progress)

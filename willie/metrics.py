@@ -15,7 +15,7 @@ from fastprogress.fastprogress import progress_bar
 # %% auto #0
 __all__ = ['psnr', 'gaussian_window', 'gaussian_filter', 'ssim_map', 'ssim', 'bits_per_token', 'bits_per_pixel', 'CodeUsage',
            'spatial_gradient', 'frame_differences', 'boundary_pairs', 'seam_ratio', 'Distortion', 'Tokenizer',
-           'Footage', 'footage', 'reconstruct_stretch', 'evaluate_tokenizer', 'score_footage']
+           'Footage', 'footage', 'reconstruct_stretch', 'jod', 'evaluate_tokenizer', 'score_footage']
 
 # %% ../nbs/00_1_metrics.ipynb #9f095441
 def psnr(x:Tensor, # (B, ...) reference, values in [-1, 1]
@@ -250,6 +250,30 @@ def reconstruct_stretch(model:Tokenizer, # a video tokenizer
     xh = torch.cat([model.detokenize(idx[i:i + bs]) for i in range(0, len(idx), bs)])
     return x, rearrange(xh, 'n c t h w -> 1 c (n t) h w'), idx
 
+_JOD = {}
+
+def jod(recon:Tensor, # (N, 1, T, H, W) gray clips in [-1, 1]
+        original:Tensor, # the same shape
+        fps:float=24, # frames per second the clips play at
+        scale:int=4, # bicubic upscaling before the metric: 64x64 film is watched enlarged
+        display:str='standard_fhd', # ColorVideoVDP display model
+       )->Tensor: # (N,) JOD per clip: 10 = indistinguishable from the original, lower is worse
+    "ColorVideoVDP's perceptual score of each clip (Mantiuk et al. 2024), as the course measures it: upscaled, on an FHD display"
+    try:
+        import warnings
+        with warnings.catch_warnings(): warnings.simplefilter('ignore'); import pycvvdp
+    except ImportError as e:
+        raise ImportError(f"JOD needs ColorVideoVDP ({e}): `bash scripts/install_cvvdp.sh` installs it beside this torch") from None
+    if recon.shape != original.shape or recon.ndim != 5 or recon.shape[1] != 1:
+        raise ValueError(f"jod: expected two (N, 1, T, H, W) gray clips of one shape, got {tuple(recon.shape)}, {tuple(original.shape)}")
+    key = (display, str(recon.device))
+    if key not in _JOD: _JOD[key] = pycvvdp.cvvdp(display_name=display, quiet=True, device=recon.device)
+    def rgb(v):  # (1, T, H, W) in [-1, 1] -> (1, 3, T, sH, sW) uint8, as a video file would show it
+        v = F.interpolate(v.float().transpose(0, 1), scale_factor=scale, mode='bicubic', align_corners=False)
+        return ((v + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).transpose(0, 1)[None].expand(-1, 3, -1, -1, -1)
+    return torch.tensor([float(_JOD[key].predict(rgb(r), rgb(o), dim_order='BCFHW', frames_per_second=fps)[0])
+                         for r, o in zip(recon, original)])
+
 @torch.no_grad()
 def evaluate_tokenizer(model:Tokenizer, # keeps the `Tokenizer` contract
                        data, # clips: Dataset of (1, T, H, W) or iterable of (B, 1, T, H, W) batches; or `Footage`
@@ -258,7 +282,8 @@ def evaluate_tokenizer(model:Tokenizer, # keeps the `Tokenizer` contract
                        device:str|torch.device|None=None, # default: the model's device
                        progress:bool=True, # show a fastprogress bar
                        window:int=16, # footage mode: frames per scored clip, and the seam period
-                      )->dict: # psnr, ssim, sharpness, motion [, seams], code use, bits per token/pixel
+                       with_jod:bool=False, # also ColorVideoVDP's JOD per clip (`jod`; ~1 s a clip on a CPU)
+                      )->dict: # psnr, ssim, sharpness, motion [, seams], code use, bits per token/pixel [, jod]
     "Distortion (PSNR, SSIM, sharpness, motion, seams) and rate (bits per token/pixel) of a tokenizer, with code use."
     if not isinstance(model, Tokenizer):
         raise TypeError(f"evaluate_tokenizer: {type(model).__name__} needs .tokenize(x), .detokenize(idx), .token_shape(clip_shape) and .codebook_size")
@@ -280,6 +305,7 @@ def evaluate_tokenizer(model:Tokenizer, # keeps the `Tokenizer` contract
     usage, dist = CodeUsage(K), Distortion(window)
     tok_shape = clip_shape = None
     n_tokens = n_pixels = 0
+    jods = []
     for x in (progress_bar(units, total=total, leave=False) if progress else units):
         x = x.to(device)
         if is_footage: x, xh, idx = reconstruct_stretch(model, x, window, bs)
@@ -293,12 +319,16 @@ def evaluate_tokenizer(model:Tokenizer, # keeps the `Tokenizer` contract
             if tuple(model.token_shape(clip_shape)) != tok_shape:
                 raise ValueError(f"evaluate_tokenizer: token_shape({clip_shape}) says {tuple(model.token_shape(clip_shape))}, tokenize gave {tok_shape}")
         dist.update(x, xh, footage=is_footage)
+        if with_jod:
+            cut = lambda v: rearrange(v[:, :, :v.shape[2] // window * window], 'b c (n t) h w -> (b n) c t h w', t=window)
+            jods.append(jod(cut(xh), cut(x)) if is_footage else jod(xh, x))
     if not dist.psnrs: raise ValueError("evaluate_tokenizer: no clips in data")
     res, bpt = dist.result(), bits_per_token(K)
     res |= dict(codes_used=int((usage.counts > 0).sum()), code_use=usage.used, perplexity=usage.perplexity,
                 codebook_size=K, bits_per_token=bpt, bpp=n_tokens * bpt / n_pixels,
                 tokens_per_clip=math.prod(tok_shape) if tok_shape else n_tokens / res['n_clips'],
                 token_shape=tok_shape, clip_shape=clip_shape)
+    if with_jod: res |= dict(jod=torch.cat(jods).mean().item(), jod_per_clip=torch.cat(jods).tolist())
     return res
 
 # %% ../nbs/00_1_metrics.ipynb #f43b6ee9

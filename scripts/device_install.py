@@ -1,0 +1,115 @@
+"""Bring back what a GPU run made: evaluate it on val exactly as the CPU-trained weights were, and install into the
+package's registry only what beats what ships.
+
+    python scripts/device_install.py RESULTS             # evaluate, print the table; nothing changes
+    python scripts/device_install.py RESULTS --install   # ... and install the winners into willie/weights
+
+RESULTS is the folder of files the run left in OUT (the `run` tool's files_at): `<name>.tar` per trained model (weights,
+history, registry entry), `tokens_<tokenizer>.tar`, `checks.json`, `summary.json`, `log.txt`.
+A tokenizer wins when its val PSNR and SSIM beat the shipped tokenizer's (the table shows each one's bits per pixel);
+a prior wins when its tokenizer is installed (now or before) and it codes val below the unigram entropy of val tokens.
+"""
+from __future__ import annotations
+import argparse, json, math, shutil, sys, tarfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED_TOKENIZER = 'magvit_gan_64'
+
+def unpack(results:Path, dest:Path)->dict:
+    "Every model tar of a run into `dest` as a registry folder; the token stores into the cache; returns the registry"
+    from willie.core import willie_home
+    dest.mkdir(parents=True, exist_ok=True)
+    reg = {}
+    for t in sorted(results.glob('*.tar')):
+        target = willie_home()/'tokens' if t.name.startswith('tokens_') else dest
+        with tarfile.open(t) as f: f.extractall(target, filter='data')
+    for e in dest.glob('*.entry.json'): reg |= json.loads(e.read_text())
+    (dest/'registry.json').write_text(json.dumps(reg, indent=1, sort_keys=True) + '\n')
+    return reg
+
+def val_footage(store):
+    from willie.data import ClipDataset
+    from willie.metrics import footage
+    return footage(ClipDataset(store, 16, split='val', stride=16))
+
+def eval_tokenizer(name:str, weights_dir, store)->dict:
+    "Held-out footage through the tokenizer, as `train_magvit` scores it when it saves"
+    from willie.metrics import evaluate_tokenizer
+    from willie.weights import load_weights
+    r = evaluate_tokenizer(load_weights(name, weights_dir), val_footage(store), progress=False)
+    return {k: r[k] for k in ('psnr', 'ssim', 'sharpness', 'motion', 'seams', 'code_use', 'bpp') if k in r}
+
+def eval_prior(name:str, weights_dir, entry:dict)->dict:
+    "Val bits per token over the token store's val streams, as `train_prior` measures them, and the unigram entropy"
+    import numpy as np
+    from willie.prior import TokenWindows, evaluate_prior, unigram_entropy, prior_data
+    from willie.tokens import TokenStore, token_store_path
+    from willie.weights import load_weights
+    tok = entry['recipe']['data']['tokenizer']
+    store = TokenStore(token_store_path(tok), tok, weights_dir)
+    _, val = prior_data(entry['recipe'], store)
+    m = load_weights(name, weights_dir)
+    c = m.cfg
+    windows = TokenWindows(val, c.context, c.grid, stride=max(1, c.context // c.frame_tokens))
+    r = evaluate_prior(m, windows, bs=4) if 'objective' not in entry['recipe'] else _eval_maskgit(m, windows, entry)
+    h0 = unigram_entropy(np.concatenate([np.ravel(s) for s in val]), c.vocab_size)
+    tf = store.manifest['tokenizer']['time_factor']; sf = store.manifest['tokenizer']['space_factor']
+    return dict(val_bpt=r['val_bpt'], unigram_bpt=h0, ratio=r['val_bpt'] / h0, bpp=r['val_bpt'] / (tf * sf * sf))
+
+def _eval_maskgit(m, windows, entry):
+    from willie.maskgit import evaluate_maskgit
+    return evaluate_maskgit(m, windows, 4, None, modes=entry['recipe']['objective']['modes'])
+
+def install(name:str, src:Path, trained:dict):
+    "Copy a model's weights and history into the package and add its entry (with where and how long it trained)"
+    from willie.core import atomic_write
+    from willie.weights import WEIGHTS_DIR, read_registry
+    e = json.loads((src/f'{name}.entry.json').read_text())[name] | {'trained': trained}
+    for f in (e['file'], f'{name}.history.json'):
+        if (src/f).exists(): shutil.copy2(src/f, WEIGHTS_DIR/f)
+    reg = read_registry(WEIGHTS_DIR) | {name: e}
+    atomic_write(WEIGHTS_DIR/'registry.json', lambda p: p.write_text(json.dumps(reg, indent=1, sort_keys=True) + '\n'))
+
+def main(argv=None)->int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('results', type=Path, help="the run's files (what it wrote to OUT)")
+    ap.add_argument('--install', action='store_true', help='install the winners into willie/weights')
+    a = ap.parse_args(argv)
+    if not (a.results/'summary.json').exists(): ap.error(f"{a.results} holds no summary.json: not the files of a GPU run")
+    from willie.core import willie_home
+    from willie.data import film_store
+    from willie.weights import read_registry
+    summary = json.loads((a.results/'summary.json').read_text())
+    checks = json.loads((a.results/'checks.json').read_text()) if (a.results/'checks.json').exists() else {}
+    stage = willie_home()/'device'/a.results.name
+    reg = unpack(a.results, stage)
+    print('stages:', ', '.join(f"{k} {v['status']}" for k, v in summary['stages'].items()))
+    device = checks.get('device', 'a GPU')
+    shipped, store, wins = read_registry(), film_store(64, progress=False), {}
+    rows = []
+    for name, e in reg.items():
+        phases = {ph: e['recipe'][ph] for ph in ('recon', 'gan', 'train') if ph in e['recipe'] and e['recipe'][ph].get('steps_taken')}
+        trained = dict(device=device, minutes=round(sum(p.get('minutes', 0) for p in phases.values()), 2),
+                       steps={ph: p['steps_taken'] for ph, p in phases.items()}, seconds=e['metrics'].get('train_seconds'))
+        if e['arch'] == 'CausalTokenizer':
+            new, old = eval_tokenizer(name, stage, store), eval_tokenizer(SHIPPED_TOKENIZER, None, store)
+            wins[name] = new['psnr'] > old['psnr'] and new['ssim'] > old['ssim']
+            rows += [(name, 'new', new, trained), (SHIPPED_TOKENIZER, 'shipped', old, None)]
+        else:
+            r = eval_prior(name, stage, e)
+            tok = e['recipe']['data']['tokenizer']
+            wins[name] = (wins.get(tok) or tok in shipped) and r['ratio'] < 1
+            rows.append((name, 'new', r, trained))
+    for name, kind, r, trained in rows:
+        print(f"{name:16} {kind:8} " + ', '.join(f"{k} {v:.4g}" for k, v in r.items())
+              + (f"  [{trained['device']}, {trained['minutes']} min, steps {trained['steps']}]" if trained else '')
+              + (f"  -> {'installs' if wins[name] else 'does not beat what ships'}" if kind == 'new' else ''))
+    if a.install:
+        for name, ok in wins.items():
+            if ok:
+                t = next(t for n, k, _, t in rows if n == name and k == 'new')
+                install(name, stage, t); print(f"installed {name}")
+    return 0
+
+if __name__ == '__main__': sys.exit(main())
