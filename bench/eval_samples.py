@@ -110,7 +110,7 @@ def through_tokenizer(tokenizer, clips:torch.Tensor, bs:int=16)->torch.Tensor:
     return decode(tokenizer, torch.cat([tokenizer.tokenize(clips[a:a + bs]) for a in range(0, len(clips), bs)]), bs)
 
 
-def unigram_clips(tokenizer, p:torch.Tensor, n:int, seed:int, grid=(8, 8))->torch.Tensor:
+def unigram_clips(tokenizer, p:torch.Tensor, n:int, seed:int, grid:tuple)->torch.Tensor:
     "Clips decoded from tokens drawn i.i.d. from `p`."
     tok = torch.multinomial(p.float(), n * LATENT * grid[0] * grid[1], replacement=True, generator=torch.Generator().manual_seed(seed))
     return decode(tokenizer, tok.view(n, LATENT, *grid))
@@ -214,6 +214,8 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--n', type=int, default=48, help='generated clips per method (and clips of the train and unigram rows)')
     p.add_argument('--methods', nargs='*', default=['ar', 'maskgit'], choices=list(PRIORS))
+    p.add_argument('--priors', nargs=2, metavar=('AR', 'MASKGIT'), default=None,
+                   help=f"registry names of the two priors (default: {PRIORS['ar']} {PRIORS['maskgit']})")
     p.add_argument('--temperature', type=float, default=1.0)
     p.add_argument('--top-k', type=int, default=None)
     p.add_argument('--top-p', type=float, default=None)
@@ -226,6 +228,7 @@ def main(argv=None):
     p.add_argument('--quick', action='store_true', help='a smoke test: N=8, 4 candidates, 30 critic steps, every 4th real clip')
     a = p.parse_args(argv)
     if not a.methods: fail("--methods: name at least one of ar, maskgit")
+    if a.priors: PRIORS.update(ar=a.priors[0], maskgit=a.priors[1])
     if a.quick: a.n, a.candidates, a.critic_steps = min(a.n, 8), 4, 30
     torch.set_num_threads(a.threads)
     t_start = time.time()
@@ -244,7 +247,7 @@ def main(argv=None):
     sets[REAL_B] = val_b
     sets['val B through the tokenizer (ceiling)'] = through_tokenizer(gen.tokenizer, val_b)
     sets['train clips through the tokenizer (a copy)'] = through_tokenizer(gen.tokenizer, train_clips(store, a.n, a.seed))
-    sets['unigram tokens (trivial baseline)'] = unigram_clips(gen.tokenizer, unigram(tokens), a.n, a.seed)
+    sets['unigram tokens (trivial baseline)'] = unigram_clips(gen.tokenizer, unigram(tokens), a.n, a.seed, tuple(tokens.grid))
     print(f"baselines coded [{time.time() - t0:.0f}s]", flush=True)
     gen_secs = {}
     for m in a.methods:

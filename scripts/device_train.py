@@ -219,6 +219,9 @@ def drive(out:Path, tiny:bool, only:list|None, deadline:float, limits:dict)->int
         log_line(out, f"cannot run: missing on this machine: {', '.join(miss)}; carry their wheels in .device/wheels "
                       "(python scripts/device_pack.py) or install them")
         return 3
+    import torch
+    write_json(out/'machine.json', dict(device=torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu',
+                                        torch=torch.__version__))
     log_line(out, f"unpacking the film: {unpack_film()}")
     for stage in only or list(STAGES):
         need = [s for s in STAGES[stage][1] if summary['stages'].get(s, {}).get('status') != 'ok']

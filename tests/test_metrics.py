@@ -90,3 +90,14 @@ def test_bench_h264_helpers():
     assert psnr(rd.to_clips(frames), rd.to_clips(dec)).item() > 30
     curve = [dict(bpp=.02, psnr=20.), dict(bpp=.08, psnr=28.)]
     assert rd.interp_logbpp(curve, .04) == (pytest.approx(24.), False) and rd.interp_logbpp(curve, .16)[1]
+
+def test_jod_pins_a_tiny_case():
+    "ColorVideoVDP through `jod`: identical clips score 10 (indistinguishable), noise lowers it, more noise lowers it more"
+    pytest.importorskip('pycvvdp', reason='ColorVideoVDP is not installed (bash scripts/install_cvvdp.sh)')
+    from willie.metrics import jod
+    g = torch.Generator().manual_seed(0)
+    x = torch.nn.functional.avg_pool3d(torch.rand(2, 1, 16, 64, 64, generator=g) * 2 - 1, (1, 5, 5), 1, (0, 2, 2))
+    noisy = lambda s: (x + s * torch.randn(x.shape, generator=g)).clamp(-1, 1)
+    same, a, b = jod(x, x), jod(noisy(0.05), x), jod(noisy(0.2), x)
+    assert torch.allclose(same, torch.full((2,), 10.0)) and (a < 10).all() and (b < a - 1).all()
+    with pytest.raises(ValueError, match='one shape'): jod(x[:, :, :8], x)

@@ -14,7 +14,7 @@ from .core import Interrupted, file_hash, interruptible
 from .data import (ClipDataset, ClipStore, DownloadError, StoreError, VideoError, VideoInfo, check_video, default_block_len,
                          film_path, film_store, film_store_path, ordinal, prepare, val_mask)
 from .judges import h264_footage
-from .metrics import evaluate_tokenizer, footage, reconstruct_stretch, score_footage
+from .metrics import Footage, evaluate_tokenizer, footage, jod, reconstruct_stretch, score_footage
 from .viz import error_clip, save_clip
 from .tokens import DEFAULT_VARIANTS, TokenStore, TokenStoreError, open_token_store, parse_variant, tokenize_film, variant_name
 from .weights import NOT_BUNDLED, cache_dir, load_weights, read_registry, resolve_arch
@@ -218,19 +218,28 @@ def cmd_eval_tokenizer(args)->int:
     store = _store_for(args, size)
     ds = ClipDataset(store, args.window, split=split, stride=args.window)
     fp = footage(ds)
-    r = evaluate_tokenizer(model, fp, progress=not args.quiet, window=args.window)
+    if args.jod:   # ColorVideoVDP missing: say so before the slow work
+        try: jod(torch.zeros(1, 1, 2, 8, 8), torch.zeros(1, 1, 2, 8, 8))
+        except ImportError as e: raise UsageError(f"--jod: {e}") from None
+    r = evaluate_tokenizer(model, fp, progress=not args.quiet, window=args.window, with_jod=args.jod)
     def table(title, r, last):
         seams = f"{r['seams']:.3f} (the originals: {r['seams_original']:.3f})" if 'seams' in r else 'n/a (no clip boundary)'
         print(f"{title} on {store.manifest['source']['name']} ({split}): {r['n_clips']} windows of {args.window} frames")
         for k, v in [('PSNR', f"{r['psnr']:.2f} dB"), ('SSIM', f"{r['ssim']:.3f}"), ('sharpness ratio', f"{r['sharpness']:.3f}"),
-                     ('motion ratio', f"{r['motion']:.3f}"), ('seam ratio', seams), ('bits per pixel', f"{r['bpp']:.4f}"), last]:
+                     ('motion ratio', f"{r['motion']:.3f}"), ('seam ratio', seams), ('bits per pixel', f"{r['bpp']:.4f}"),
+                     *([('JOD', f"{r['jod']:.2f} (ColorVideoVDP, x4 bicubic, FHD, 24 fps)")] if 'jod' in r else []), last]:
             print(f"  {k:16} {v}")
     table(args.name, r, ('code use', f"{r['codes_used']}/{r['codebook_size']} ({100 * r['code_use']:.1f}%)"))
     if args.h264:  # the same frames the tokenizer coded (whole windows, or whole stretches for a stream tokenizer), at its rate
         orig, rec, info = h264_footage(fp, r['bpp'], window=None if hasattr(model, 'tokenize_stream') else args.window)
-        h = score_footage(orig, rec, args.window, bits=info['bits'])
+        h = score_footage(orig, rec, args.window, bits=info['bits'], with_jod=args.jod)
         near = '' if abs(h['bpp'] / r['bpp'] - 1) <= 0.03 else f", the nearest x264 gets to {r['bpp']:.4f} bpp here"
         table('H.264', h, ('x264', f"veryslow, crf {info['crf']:.2f}{near}; each stretch one stream, bits without SEI and start codes"))
+        clips = Footage(w[None] for x in orig for w in rearrange(x[:, :, :x.shape[2] // args.window * args.window],
+                                                                  '1 c (n t) h w -> n c t h w', t=args.window))
+        orig, rec, info = h264_footage(clips, r['bpp'], window=None)   # as a tokenizer codes clips: each its own stream
+        h = score_footage(orig, rec, args.window, bits=info['bits'], with_jod=args.jod)
+        table('H.264 clip by clip', h, ('x264', f"veryslow, crf {info['crf']:.2f}; each {args.window}-frame clip its own stream"))
     if args.out:
         n = int(args.seconds * store.fps)
         x, xh, _ = reconstruct_stretch(model, footage(ds, max_frames=n)[0][:, :, :max(n, args.window)], args.window)
@@ -393,6 +402,7 @@ def parser()->argparse.ArgumentParser:
     q.add_argument('--seconds', type=float, default=8, help='length of the --out video (default 8)')
     q.add_argument('--fps', type=float, default=24, help='frame rate of the --out video (default 24)')
     q.add_argument('--h264', action='store_true', help="also score H.264 (libx264) on the same frames at the tokenizer's bits per pixel")
+    q.add_argument('--jod', action='store_true', help='also score perception: ColorVideoVDP JOD (10 = indistinguishable; ~1 s a window)')
     q.add_argument('--quiet', action='store_true', help='no progress bars')
     q.set_defaults(func=cmd_eval_tokenizer)
 

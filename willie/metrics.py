@@ -252,6 +252,9 @@ def reconstruct_stretch(model:Tokenizer, # a video tokenizer
 
 _JOD = {}
 
+def _windows(v:Tensor, window:int)->Tensor: # (B, C, T, H, W) -> (B * T // window, C, window, H, W), the rest cut
+    return rearrange(v[:, :, :v.shape[2] // window * window], 'b c (n t) h w -> (b n) c t h w', t=window)
+
 def jod(recon:Tensor, # (N, 1, T, H, W) gray clips in [-1, 1]
         original:Tensor, # the same shape
         fps:float=24, # frames per second the clips play at
@@ -319,9 +322,7 @@ def evaluate_tokenizer(model:Tokenizer, # keeps the `Tokenizer` contract
             if tuple(model.token_shape(clip_shape)) != tok_shape:
                 raise ValueError(f"evaluate_tokenizer: token_shape({clip_shape}) says {tuple(model.token_shape(clip_shape))}, tokenize gave {tok_shape}")
         dist.update(x, xh, footage=is_footage)
-        if with_jod:
-            cut = lambda v: rearrange(v[:, :, :v.shape[2] // window * window], 'b c (n t) h w -> (b n) c t h w', t=window)
-            jods.append(jod(cut(xh), cut(x)) if is_footage else jod(xh, x))
+        if with_jod: jods.append(jod(_windows(xh, window), _windows(x, window)) if is_footage else jod(xh, x))
     if not dist.psnrs: raise ValueError("evaluate_tokenizer: no clips in data")
     res, bpt = dist.result(), bits_per_token(K)
     res |= dict(codes_used=int((usage.counts > 0).sum()), code_use=usage.used, perplexity=usage.perplexity,
@@ -336,11 +337,16 @@ def score_footage(original:Footage, # the stretches of film, each (1, C, T, H, W
                   recon:Footage, # their reconstructions, same shapes (clamped to [-1, 1] here)
                   window:int=16, # frames per scored clip, and the seam period
                   bits:float|None=None, # bits spent coding all of it: adds `bpp` (per pixel of the original)
-                 )->dict: # psnr, ssim, n_clips, sharpness, motion, seams, seams_original, frames [, bpp]
+                  with_jod:bool=False, # also ColorVideoVDP's JOD per window (`jod`)
+                 )->dict: # psnr, ssim, n_clips, sharpness, motion, seams, seams_original, frames [, bpp] [, jod]
     "Score reconstructed footage exactly as `evaluate_tokenizer` does: PSNR and SSIM per window, sharpness, motion, seams."
     if len(original) != len(recon): raise ValueError(f"score_footage: {len(original)} original stretches but {len(recon)} reconstructions")
     dist = Distortion(window)
-    for x, xh in zip(original, recon): dist.update(x, xh.float().clamp(-1, 1), footage=True)
+    jods = []
+    for x, xh in zip(original, recon):
+        dist.update(x, xh.float().clamp(-1, 1), footage=True)
+        if with_jod: jods.append(jod(*(_windows(v.float().clamp(-1, 1), window) for v in (xh, x))))
     res = dist.result()
+    if with_jod: res |= dict(jod=torch.cat(jods).mean().item(), jod_per_clip=torch.cat(jods).tolist())
     if bits is not None: res['bpp'] = bits / sum(x.numel() // x.shape[1] for x in original)
     return res
