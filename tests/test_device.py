@@ -53,6 +53,7 @@ def test_device_chain_tiny(packed):
     summary = json.loads((out/'summary.json').read_text())
     assert {s: v['status'] for s, v in summary['stages'].items()} == dict.fromkeys(
         ['checks', 'tokenizer', 'tokens', 'prior', 'maskgit'], 'ok')
+    assert json.loads((out/'machine.json').read_text())['device'] == 'cpu'   # what device_install records as "trained on"
     checks = json.loads((out/'checks.json').read_text())['bf16_step']
     assert not [n for n, v in checks.items() if v.startswith('FAILED')], checks
     back = d/'back'
