@@ -50,7 +50,7 @@ def test_tokenizers_that_no_longer_ship(capsys, offline):
     "A tokenizer that left the package: one line saying how to make it and where it then is"
     rc, out, err = run(capsys, 'eval-tokenizer', 'causal_64', '--quiet')
     assert rc == 1 and err.count('\n') == 1 and '`willie train causal_64`' in err and 'min on a CPU' in err
-    assert f"--weights-dir {offline/'home'/'weights'}" in err and 'choose one of fsq_vae_64, magvit_gan_64' in err
+    assert f"--weights-dir {offline/'home'/'weights'}" in err and 'choose one of causal_s4_64, fsq_vae_64' in err
 
 @pytest.mark.parametrize('kind', ['missing', 'empty', 'text', 'truncated', 'audio'])
 def test_prepare_bad_input(kind, capsys, tmp_path, synth_video, audio_only):

@@ -184,7 +184,7 @@ CPU_TWIN = {'magvit_gan_128_gpu': 'magvit_gan_64', 'magvit_gan_256_gpu': 'magvit
 def test_gpu_recipe_builds_at_full_size(name):
     "Each GPU recipe builds (on the meta device: shapes only) and is bigger than the CPU recipe it scales up"
     from willie.recipes import GPU_RECIPES, all_recipes, build
-    assert set(GPU_RECIPES) == set(GPU_NAMES)
+    assert set(GPU_NAMES) <= set(GPU_RECIPES)   # the space-x4 chain's GPU recipes are checked in 98_recipes
     params = lambda r: sum(p.numel() for p in build(r).parameters())
     r = GPU_RECIPES[name]
     assert params(r) > params(all_recipes()[CPU_TWIN[name]]) and r['gpu'] == {'bf16': True}

@@ -10,7 +10,7 @@ from willie.cli import main
 from willie.generate import FPS, Generator, frames_for, generate, latent_frames_for
 from willie.weights import read_registry
 
-pytestmark = pytest.mark.skipif(not {'prior_64', 'maskgit_64'} <= set(read_registry()),
+pytestmark = pytest.mark.skipif(not {'prior_s4_64', 'maskgit_s4_64'} <= set(read_registry()),
                                 reason='the bundled priors are not in this checkout')
 
 

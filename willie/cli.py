@@ -407,7 +407,7 @@ def parser()->argparse.ArgumentParser:
     q.set_defaults(func=cmd_eval_tokenizer)
 
     q = sub.add_parser('tokenize', help='encode the film (or a video) once into a token store for the prior: streams, variants, manifest')
-    q.add_argument('--tokenizer', default='magvit_gan_64', help=f"bundled causal tokenizer: {', '.join(bundled(('tokenize_stream',)))} (default magvit_gan_64)")
+    q.add_argument('--tokenizer', default='causal_s4_64', help=f"bundled causal tokenizer: {', '.join(bundled(('tokenize_stream',)))} (default causal_s4_64)")
     q.add_argument('--video', metavar='PATH', help='a local video instead of the film')
     q.add_argument('--variants', default='all', help="train variants: 'all' (4 phases x flip, default), 'none', or a list like p0,p1+flip,p0+crop90")
     q.add_argument('--out', type=Path, default=None, help='store folder (default: in $WILLIE_HOME/tokens)')
@@ -434,7 +434,7 @@ def parser()->argparse.ArgumentParser:
     q = sub.add_parser('generate', help='new Steamboat Willie footage from the bundled priors: no film, no network')
     q.add_argument('--seconds', type=float, default=4, help='length of the new video (default 4)')
     q.add_argument('--seed', type=int, default=0, help='the same seed gives the same video (default 0)')
-    q.add_argument('--method', choices=METHODS, default='maskgit', help='ar: token by token with a rolling KV cache; maskgit: parallel rounds per window (default)')
+    q.add_argument('--method', choices=METHODS, default='ar', help='ar: token by token with a rolling KV cache (default); maskgit: parallel rounds per window')
     q.add_argument('--prompt', type=Path, default=None, help='a video or image to continue (its reconstruction comes first)')
     q.add_argument('--temperature', type=float, default=1.0, help='sampling temperature (default 1.0; 0 takes the most likely token)')
     q.add_argument('--top-k', type=int, default=None, help='sample among the k most likely tokens')
@@ -448,7 +448,7 @@ def parser()->argparse.ArgumentParser:
     q.set_defaults(func=cmd_generate)
 
     q = sub.add_parser('eval-prior', help="score a bundled prior on the film's held-out tokens: bits per token, yardsticks, implied bpp")
-    q.add_argument('name', nargs='?', default='prior_64', help='bundled prior (default prior_64)')
+    q.add_argument('name', nargs='?', default='prior_s4_64', help='bundled prior (default prior_s4_64)')
     q.add_argument('--no-long', action='store_true', help='skip the loss over sequences of 4x the context')
     q.add_argument('--weights-dir', type=Path, default=None, help=argparse.SUPPRESS)
     q.add_argument('--quiet', action='store_true', help='no progress bars')

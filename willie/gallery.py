@@ -100,7 +100,7 @@ class SampleGallery(widgets.VBox):
                  n:int=4, # clips on the grid
                  seconds:float=1.0, # length of each clip
                  seed:int=0, # clip i uses seed + i
-                 method:str='maskgit', # 'ar' or 'maskgit'
+                 method:str='ar', # 'ar' or 'maskgit'
                  temperature:float=1.0, # token sampling temperature
                  size:int=64, # side of each clip on screen: 64, or 128 / 256 through the upsampler
                  store:ClipStore|None=None, # the 64² store the priors were trained on: enables the nearest clip and continuation

@@ -74,7 +74,7 @@ def sample_masked(model:Prior, # a MaskGIT prior (mask_token=True, eval mode)
                  )->Tensor: # (B, t, h, w) long with every [MASK] filled
     "Fill every [MASK] of a long token grid with MaskGIT, in overlapping windows of latent frames, left to right."
     cfg = model.cfg
-    if not cfg.mask_token: raise ValueError("sample_masked: the prior has no [MASK] token; load a MaskGIT prior (e.g. 'maskgit_64')")
+    if not cfg.mask_token: raise ValueError("sample_masked: the prior has no [MASK] token; load a MaskGIT prior (e.g. 'maskgit_s4_64')")
     window = window or cfg.context // cfg.frame_tokens
     stride = stride or max(1, window // 2)
     if not 1 <= stride <= window: raise ValueError(f"sample_masked: stride must be in 1..window ({window}), got {stride}")
@@ -148,8 +148,8 @@ class Generator:
     maskgit: Prior|None = None # MaskGIT prior
 
     @classmethod
-    def load(cls, ar:str|None='prior_64', # registry name of the autoregressive prior (None: without)
-             maskgit:str|None='maskgit_64', # registry name of the MaskGIT prior (None: without)
+    def load(cls, ar:str|None='prior_s4_64', # registry name of the autoregressive prior (None: without)
+             maskgit:str|None='maskgit_s4_64', # registry name of the MaskGIT prior (None: without)
              weights_dir=None, # registry folder (default: the package's)
             )->Generator:
         "The bundled priors and the tokenizer both were trained on (from their registry entries)."
@@ -172,7 +172,7 @@ METHODS = ('ar', 'maskgit')
 def generate(gen:Generator, # from `Generator.load()`
              seconds:float=2.0, # length of new video
              seed:int=0, # the same seed gives the same video
-             method:str='maskgit', # 'ar' (token by token) or 'maskgit' (parallel rounds per window)
+             method:str='ar', # 'ar' (token by token) or 'maskgit' (parallel rounds per window)
              prompt:Tensor|None=None, # (1, 1, T, H, W) in [-1, 1]: a clip or image to continue
              temperature:float=1.0, # token sampling temperature
              top_k:int|None=None, # sample among the k most likely tokens

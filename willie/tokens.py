@@ -192,7 +192,7 @@ def _manifest(model, name, entry, store, split, variants, parts, segs)->dict:
                 streams=rows)
 
 # %% ../nbs/09_tokens.ipynb #a749ae7a
-def tokenize_film(tokenizer:str='magvit_gan_64', # registry name of a causal tokenizer (one with `tokenize_stream`)
+def tokenize_film(tokenizer:str='causal_s4_64', # registry name of a causal tokenizer (one with `tokenize_stream`)
                   store:ClipStore|str|Path|None=None, # the clip store; None: the film's store at the tokenizer's frame size
                   variants=DEFAULT_VARIANTS, # train variants (names, see `parse_variant`); val is always 'p0' only
                   out=None, # the store's folder; default `willie_home()/'tokens'/'<clip store>_<tokenizer>'`
@@ -266,11 +266,11 @@ def tokenize_film(tokenizer:str='magvit_gan_64', # registry name of a causal tok
     return TokenStore(out, tokenizer, weights_dir)
 
 # %% ../nbs/09_tokens.ipynb #7121f935
-def token_store_path(tokenizer:str='magvit_gan_64', size:int=64)->Path:
+def token_store_path(tokenizer:str='causal_s4_64', size:int=64)->Path:
     "Where the film's token store for a tokenizer lives: `willie_home()/'tokens'/'film_<size>_<tokenizer>'`"
     return willie_home()/'tokens'/f'film_{size}_{tokenizer}'
 
-def open_token_store(tokenizer:str='magvit_gan_64', # registry name of a causal tokenizer
+def open_token_store(tokenizer:str='causal_s4_64', # registry name of a causal tokenizer
                      variants=None, # the variants wanted; None: the store as it is (the default ones when building)
                      weights_dir=None, # the registry (default: the package's)
                      progress:bool=True, # progress bars when it has to build

@@ -120,7 +120,7 @@ class UnknownWeightsError(KeyError):
     "No bundled weights of that name"
     def __str__(self): return self.args[0]  # KeyError would quote the message
 
-NOT_BUNDLED = {'causal_64': 47, 'tubelet_fsq_64': 23, 'vq_vae_64': 29}  # recipes whose weights no longer ship -> minutes their run took on the course's 2-core CPU
+NOT_BUNDLED = {'causal_64': 47, 'tubelet_fsq_64': 23, 'vq_vae_64': 29, 'magvit_gan_64': 50, 'prior_64': 80, 'maskgit_64': 61}  # recipes whose weights no longer ship -> minutes their run took on the course's 2-core CPU
 
 def _mismatch(model:nn.Module, sd:dict)->str:
     mine = model.state_dict()
