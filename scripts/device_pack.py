@@ -3,9 +3,9 @@
     python scripts/device_pack.py            # the film's 64x64 store -> .device/film_64.mp4 (+ .json), wheels, size check
     python scripts/device_pack.py --check    # the size check alone
 
-The film store (39 MB of uint8 frames) travels as an H.264 file at CRF 4 (about 8 MB) that OpenCV decodes there: the
+The film store (39 MB of uint8 frames) travels as an H.264 file at CRF 6 (about 7 MB) that OpenCV decodes there: the
 GPU trains on frames within a grey level or two of the store's (the PSNR is measured here and written into the .json).
-The tree that travels must stay small: tracked files <= 50 MB, and tracked + untracked + .device <= 60 MiB.
+The tree that travels must stay small: tracked files <= 56 MB, and tracked + untracked + .device <= 60 MiB.
 """
 from __future__ import annotations
 import argparse, json, subprocess, sys
@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACK = ROOT/'.device'
 WHEELS = ('fastprogress==1.0.5',)          # pure Python; the GPU machine's image lacks it (torch, numpy, cv2 are there)
-TRACKED_MAX, TOTAL_MAX = 50_000_000, 60 * 2**20
+TRACKED_MAX, TOTAL_MAX = 56_000_000, 60 * 2**20   # the bundled chain is 38 MB of it; 60 MiB leaves 4 MiB under the tool's 64
 
 
 def git_files(root:Path, *args)->list:
@@ -64,7 +64,7 @@ def decode_gray(path:Path):
         out.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY))
     return np.stack(out)
 
-def pack_store(store, size:int=64, crf:int=4, dest:Path=PACK)->dict:
+def pack_store(store, size:int=64, crf:int=6, dest:Path=PACK)->dict:
     "A clip store as .device/film_<size>.mp4 + .json (its manifest, and how close the decoded frames are)"
     import numpy as np
     dest.mkdir(parents=True, exist_ok=True)
@@ -78,7 +78,7 @@ def pack_store(store, size:int=64, crf:int=4, dest:Path=PACK)->dict:
     mp4.with_suffix('.tmp.mp4').replace(mp4)
     js.write_text(json.dumps(dict(manifest=store.manifest, crf=crf, psnr_db=round(psnr, 2),
                                   max_abs_diff=int(np.abs(back.astype(int) - frames).max())), indent=1))
-    return dict(file=mp4.name, bytes=mp4.stat().st_size, psnr_db=round(psnr, 2))
+    return dict(file=mp4.name, bytes=mp4.stat().st_size, psnr_db=round(float(psnr), 2))
 
 def fetch_wheels(dest:Path=PACK/'wheels'):
     dest.mkdir(parents=True, exist_ok=True)
@@ -90,7 +90,7 @@ def fetch_wheels(dest:Path=PACK/'wheels'):
 def main(argv=None)->int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--check', action='store_true', help='only check what would travel')
-    ap.add_argument('--crf', type=int, default=4, help='H.264 quality of the packed film (default 4; lower is closer)')
+    ap.add_argument('--crf', type=int, default=6, help='H.264 quality of the packed film (default 6; lower is closer)')
     ap.add_argument('--no-wheels', action='store_true', help='do not download the wheels (they are needed on the H200)')
     a = ap.parse_args(argv)
     try:
