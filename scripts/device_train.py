@@ -62,19 +62,13 @@ def ship(out:Path, name:str, files:list):
 # --- unpacking the film: the training data on the GPU -------------------------------------------------------------
 def unpack_film(size:int=64)->Path:
     "Decode .device/film_<size>.mp4 into a clip store where `film_store(size)` finds it; the manifest is the original's"
-    import cv2, numpy as np
+    from device_pack import decode_gray    # the decoding the packer measured its PSNR with
     src, meta = PACK/f'film_{size}.mp4', json.loads((PACK/f'film_{size}.json').read_text())
-    cap, frames = cv2.VideoCapture(str(src)), []
-    while True:
-        ok, bgr = cap.read()
-        if not ok: break
-        frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY))
-    cap.release()
-    m = meta['manifest']
+    frames, m = decode_gray(src), meta['manifest']
     if len(frames) != m['n_frames']: raise SystemExit(f"{src.name}: decoded {len(frames)} frames, the manifest says {m['n_frames']}")
     dest = home()/'stores'/f'film_{size}'
     tmp = dest.with_name(f'.{dest.name}.tmp'); tmp.mkdir(parents=True, exist_ok=True)
-    np.save(tmp/'frames.npy', np.stack(frames))
+    np.save(tmp/'frames.npy', frames)
     (tmp/'manifest.json').write_text(json.dumps(m))
     if dest.exists(): import shutil; shutil.rmtree(dest)
     tmp.replace(dest)

@@ -459,6 +459,7 @@ def main(argv:list|None=None, # arguments (default: sys.argv[1:])
         )->int: # exit status: 0, 1 (an error the user can fix), 2 (usage), 128 + signal (interrupted)
     "The `willie` console script."
     args = parser().parse_args(argv)
+    if hasattr(args, 'quiet') and not sys.stdout.isatty() and not _in_ipython(): args.quiet = True  # no bars into a pipe or log
     try:
         with interruptible(): return args.func(args)
     except KeyboardInterrupt as e:   # Ctrl-C, or SIGTERM/SIGHUP through `interruptible`: clean-ups have run
