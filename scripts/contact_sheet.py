@@ -1,7 +1,7 @@
 """The README's contact sheet: 16 samples of the bundled chain side by side, each with the SSIM of its nearest training
 clip underneath (so a copy of the film would show: held-out film scores the `val` figure printed at the end).
 
-    python scripts/contact_sheet.py [--method ar|maskgit] [--seed 0] [--seconds 2] [--out docs/assets/contact_sheet.png]
+    python scripts/contact_sheet.py [--method ar|maskgit] [--seed 0] [--seconds 1.5] [--out docs/assets/contact_sheet.png]
 
 The 16 samples are drawn as one batch from `--seed` (sample i of the batch, not `willie generate --seed i`); each tile is
 the sample's frame at 1 s, the lookup uses the 17 frames around it. Needs the film's 64x64 store for the lookup.
@@ -18,7 +18,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--method', choices=['ar', 'maskgit'], default='ar')
     ap.add_argument('--seed', type=int, default=0)
-    ap.add_argument('--seconds', type=float, default=2.0)
+    ap.add_argument('--seconds', type=float, default=1.5)
     ap.add_argument('--priors', nargs=2, default=['prior_s4_64', 'maskgit_s4_64'], metavar=('AR', 'MASKGIT'))
     ap.add_argument('--out', type=Path, default=Path('docs/assets/contact_sheet.png'))
     a = ap.parse_args(argv)
