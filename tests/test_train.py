@@ -182,3 +182,20 @@ def test_fit_in_chunks_draws_one_plot(monkeypatch):
     t = trainer()
     for s in (7, 14, 20): t.fit(steps=s)
     assert len(figs) == 1 and sum(isinstance(o, Figure) for o in shown) == 3
+
+
+def test_time_budget_fits_the_schedule_and_resumes_with_its_plan(tmp_path):
+    "`minutes`: train until the budget is spent, the cosine schedule ending with it; a resumed run keeps its plan"
+    import time
+    from dataclasses import replace
+    batches = step_batches((xs, ys), 8, seed=1)
+    def slow(step): time.sleep(0.005); return batches(step)       # ~200 steps a second at most
+    cfg = replace(CFG, steps=10**6, minutes=0.02, eval_every=0, ckpt_every=0)   # 1.2 s
+    t0 = time.monotonic()
+    tr = Trainer(net(), loss_fn, slow, cfg, eval_fn=eval_fn, ckpt_dir=tmp_path)
+    tr.fit()
+    took = time.monotonic() - t0
+    assert 0.9 < took < 5 and 20 < tr.step == tr.planned == tr.cfg.steps < 10**6
+    assert tr.evals and tr.evals[-1]['step'] == tr.step                # evaluated once, at the end
+    again = Trainer(net(), loss_fn, slow, cfg, eval_fn=eval_fn, ckpt_dir=tmp_path).fit()
+    assert again.step == tr.step and again.cfg.steps == tr.planned      # done: no more steps, the same schedule

@@ -461,14 +461,14 @@ def _advance(self:Trainer, end:int, mb=None)->dict:
 def fit_budget(self:Trainer, most:int)->int:
     "Start a run with a time budget (`cfg.minutes`): train while timing the steps, then fit the schedule to the steps that fill it"
     self.deadline = time.monotonic() + 60 * self.cfg.minutes
-    if self.planned is not None: return self.planned       # a resumed budgeted run keeps the plan it made
-    probe_end, warm = time.monotonic() + min(30.0, 6 * self.cfg.minutes), None   # 10% of the budget, at most 30 s
-    while self.step < most and time.monotonic() < probe_end:
-        self._advance(most)
-        if warm is None and self.step >= min(3, most): warm = (time.monotonic(), self.step)  # allocation, autotuning
-    now = time.monotonic()
-    rate = (self.step - warm[1]) / max(now - warm[0], 1e-6) if warm and self.step > warm[1] else 0.0
-    self.planned = min(most, max(self.step, self.step + int(0.95 * rate * (self.deadline - now))))
+    if self.planned is None:                               # (a resumed budgeted run keeps the plan it made)
+        probe_end, warm = time.monotonic() + min(30.0, 6 * self.cfg.minutes), None   # 10% of the budget, at most 30 s
+        while self.step < most and time.monotonic() < probe_end:
+            self._advance(most)
+            if warm is None and self.step >= min(3, most): warm = (time.monotonic(), self.step)  # allocation, autotuning
+        now = time.monotonic()
+        rate = (self.step - warm[1]) / max(now - warm[0], 1e-6) if warm and self.step > warm[1] else 0.0
+        self.planned = min(most, max(self.step, self.step + int(0.95 * rate * (self.deadline - now))))
     self.cfg = replace(self.cfg, steps=self.planned)       # the cosine schedule now ends with the budget
     self.opt_cfgs = {n: replace(c, steps=self.planned) for n, c in self.opt_cfgs.items()}
     return self.planned
