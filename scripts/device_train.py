@@ -62,6 +62,7 @@ def ship(out:Path, name:str, files:list):
 # --- unpacking the film: the training data on the GPU -------------------------------------------------------------
 def unpack_film(size:int=64)->Path:
     "Decode .device/film_<size>.mp4 into a clip store where `film_store(size)` finds it; the manifest is the original's"
+    import numpy as np
     from device_pack import decode_gray    # the decoding the packer measured its PSNR with
     src, meta = PACK/f'film_{size}.mp4', json.loads((PACK/f'film_{size}.json').read_text())
     frames, m = decode_gray(src), meta['manifest']
