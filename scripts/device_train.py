@@ -55,7 +55,7 @@ def ship(out:Path, name:str, files:list):
     "Copy finished files into OUT as one tar, atomically (what comes back even if a later stage is killed)"
     tmp = out/f'.{name}.tar.tmp'
     with tarfile.open(tmp, 'w') as t:
-        for f in files: t.add(f, arcname=f.name if f.is_file() else f.name)
+        for f in files: t.add(f, arcname=f.name)   # a folder goes in whole, under its own name
     tmp.replace(out/f'{name}.tar')
 
 
