@@ -8,6 +8,7 @@ import argparse, os, sys, tempfile, time
 from pathlib import Path
 import numpy as np, torch, av
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from willie.core import to_float
 from willie.data import (ClipDataset, check_video, detect_bars, film_path, film_store, prepare, resize_frames,
                          sample_frames, square_box, synthetic_video)
 
@@ -22,7 +23,7 @@ def decode_clip(container, stream, start:int, clip_len:int, fps:float, crop, siz
         if f.time is None or f.time < t0 - 0.5 / fps: continue
         frames.append(f.to_ndarray(format='gray')[y0:y1, x0:x1])
         if len(frames) == clip_len: break
-    clip = torch.from_numpy(resize_frames(np.stack(frames), size)).float() / 127.5 - 1
+    clip = to_float(resize_frames(np.stack(frames), size))
     return clip[None]
 
 def main():

@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse, math, sys, time
 import numpy as np, torch
 
+from willie.core import to_float
 from willie.metrics import Footage, psnr, ssim, Tokenizer, evaluate_tokenizer, footage, score_footage
 from willie.judges import nal_units, h264_roundtrip, h264_footage  # noqa: F401 (nal_units, h264_roundtrip: this script's API since it began)
 
@@ -45,7 +46,7 @@ COLS = ('bpp', 'psnr', 'ssim', 'sharpness', 'motion', 'seams', 'seams_original')
 # H.264 (the codec itself lives in willie.judges: nal_units, h264_roundtrip, h264_at_rate, h264_footage)
 def to_clips(frames:np.ndarray)->torch.Tensor:
     "(n*16, H, W) uint8 -> (n, 1, 16, H, W) float in [-1, 1], the ClipDataset convention."
-    t = torch.from_numpy(np.ascontiguousarray(frames)).float() / 127.5 - 1
+    t = to_float(np.ascontiguousarray(frames))
     return t.view(-1, 1, CLIP_LEN, *t.shape[-2:])
 
 def h264_sweep(frames:np.ndarray, # (N, H, W) uint8, the whole store
@@ -96,7 +97,7 @@ def val_blocks(size:int, max_clips:int|None):
         if cs: blocks.append((int(a), min(int(b), cs[-1] + CLIP_LEN) if max_clips else int(b), cs))
     assert sum(len(cs) for *_, cs in blocks) == len(starts), "a val clip lies outside the val blocks"
     for i in (0, len(starts) - 1):  # the frames H.264 codes are the ones the tokenizers see
-        ref = torch.from_numpy(np.array(store.frames[starts[i]:starts[i] + CLIP_LEN])).float() / 127.5 - 1
+        ref = to_float(store.frames[starts[i]:starts[i] + CLIP_LEN])
         if not torch.equal(ds[i][0], ref): raise RuntimeError(f"val clip {i} does not match store frames {starts[i]}..")
     return ds, store.frames, blocks
 

@@ -2,7 +2,8 @@
 import math
 import numpy as np, pytest, torch, torch.nn.functional as F
 from willie.metrics import Distortion, Footage, evaluate_tokenizer, psnr, reconstruct_stretch, score_footage
-from willie.judges import (ClipCritic, h264_at_rate, h264_footage, h264_roundtrip, nal_units, to_uint8, two_sample_split,
+from willie.core import to_uint8
+from willie.judges import (ClipCritic, h264_at_rate, h264_footage, h264_roundtrip, nal_units, two_sample_split,
                            two_sample_test)
 
 
@@ -32,7 +33,7 @@ def test_nal_units():
 
 
 def test_h264_roundtrip_and_rate():
-    frames = to_uint8(drifting(t=24)[0, 0])
+    frames = to_uint8(drifting(t=24)[0, 0]).numpy()
     assert frames.dtype == np.uint8 and frames.shape == (24, 32, 32)
     dec, bits, raw = h264_roundtrip(frames, 20, preset='ultrafast')
     assert dec.shape == frames.shape and 0 < bits < raw

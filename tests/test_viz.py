@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 from willie.viz import (ClipScrubber, compose, encode_clip, error_clip, frame_strip, save_clip, show_clip,
-                        show_grid, tile, to_uint8)
+                        show_grid, tile, display_frames)
 
 
 def moving(T=8, H=16, W=16, seed=0):
@@ -31,17 +31,17 @@ def gif_frames(b):
     return np.stack(out)
 
 
-# ---- to_uint8
-def test_to_uint8_layouts_and_values():
+# ---- display_frames
+def test_display_frames_layouts_and_values():
     x = moving()
-    u = to_uint8(x)
+    u = display_frames(x)
     assert u.shape == (8, 16, 16) and u.dtype == np.uint8
-    assert np.array_equal(to_uint8(x[0].numpy()), u)
-    assert np.array_equal(to_uint8(u), u)
-    assert np.array_equal(to_uint8(torch.from_numpy(u)), u)
-    assert to_uint8(x.half()).shape == (8, 16, 16)
-    assert to_uint8(x.expand(3, -1, -1, -1)).shape == (8, 16, 16, 3)
-    assert to_uint8(torch.tensor([[[-1., 0., 1., 1.2, -1.3]]])).tolist() == [[[0, 128, 255, 255, 0]]]
+    assert np.array_equal(display_frames(x[0].numpy()), u)
+    assert np.array_equal(display_frames(u), u)
+    assert np.array_equal(display_frames(torch.from_numpy(u)), u)
+    assert display_frames(x.half()).shape == (8, 16, 16)
+    assert display_frames(x.expand(3, -1, -1, -1)).shape == (8, 16, 16, 3)
+    assert display_frames(torch.tensor([[[-1., 0., 1., 1.2, -1.3]]])).tolist() == [[[0, 128, 255, 255, 0]]]
 
 
 @pytest.mark.parametrize('bad, msg', [
@@ -49,18 +49,18 @@ def test_to_uint8_layouts_and_values():
     (torch.zeros(2, 8, 16, 16), '(2, 8, 16, 16)'),
     (torch.zeros(2, 1, 8, 16, 16), '(2, 1, 8, 16, 16)'),
     (torch.zeros(0, 16, 16), 'empty'),
-    (torch.full((2, 4, 4), 255.), 'x/127.5 - 1'),
+    (torch.full((2, 4, 4), 255.), 'use to_float'),
     (torch.full((2, 4, 4), float('nan')), 'NaN'),
     (np.zeros((2, 4, 4), np.int64), 'int64'),
 ])
-def test_to_uint8_errors(bad, msg):
-    with pytest.raises(ValueError) as e: to_uint8(bad)
+def test_display_frames_errors(bad, msg):
+    with pytest.raises(ValueError) as e: display_frames(bad)
     assert msg in str(e.value)
 
 
 # ---- tile / frame_strip / show_grid
 def test_tile_and_strip():
-    u = to_uint8(moving())
+    u = display_frames(moving())
     s = frame_strip(u, ncol=4, pad=1)
     assert s.shape == (2 * 16 + 1, 4 * 16 + 3)
     assert np.array_equal(s[17:, 17:33], u[5])
@@ -73,7 +73,7 @@ def test_show_grid_clips_rows_and_images():
     x = moving()
     ax = show_grid({'a': x, 'b': x.flip(1)})
     assert [t.get_text() for t in ax.get_yticklabels()] == ['a', 'b']
-    assert np.array_equal(np.asarray(ax.images[0].get_array())[:16, :16], to_uint8(x)[0])
+    assert np.array_equal(np.asarray(ax.images[0].get_array())[:16, :16], display_frames(x)[0])
     ax = show_grid(torch.rand(5, 3, 8, 8) * 2 - 1, ncol=3, titles=list('abcde'))
     assert np.asarray(ax.images[0].get_array()).shape[2] == 3
     assert [t.get_text() for t in ax.texts] == list('abcde')
@@ -88,7 +88,7 @@ def test_compose_side_by_side():
     x = moving()
     v = compose({'a': x, 'b': x}, scale=2, pad=2)
     assert v.shape == (8, 14 + 32, 2 * 32 + 2)
-    assert np.array_equal(v[3, 14::2, 34::2], to_uint8(x)[3])
+    assert np.array_equal(v[3, 14::2, 34::2], display_frames(x)[3])
     assert compose(x, scale=1).shape == (8, 16, 16)
     assert compose(x).shape == (8, 256, 256)  # default: about 256 px per panel
     with pytest.raises(ValueError, match=r"\{'a': 8, 'b': 4\}"): compose({'a': x, 'b': x[:, :4]})
@@ -97,7 +97,7 @@ def test_compose_side_by_side():
 def test_save_gif_roundtrip_and_atomic(tmp_path):
     x = moving()
     p = save_clip(x, tmp_path / 'sub' / 'x.gif', scale=1)
-    assert np.array_equal(gif_frames(p.read_bytes()), to_uint8(x))
+    assert np.array_equal(gif_frames(p.read_bytes()), display_frames(x))
     with pytest.raises(ValueError, match='different lengths'): save_clip([x, x[:, :4]], tmp_path / 'bad.gif')
     with pytest.raises(ValueError, match='.gif or .mp4'): save_clip(x, tmp_path / 'x.avi')
     assert sorted(q.name for q in tmp_path.rglob('*')) == ['sub', 'x.gif']
@@ -118,7 +118,7 @@ def test_show_clip_embeds_animation():
     x = moving()
     h = show_clip(x, scale=1)
     b = base64.b64decode(h.data.split('base64,')[1].split('"')[0])
-    assert np.array_equal(gif_frames(b), to_uint8(x))
+    assert np.array_equal(gif_frames(b), display_frames(x))
     assert show_clip(x, fmt='mp4').data.startswith('<video')
     with pytest.raises(ValueError, match='fmt'): encode_clip(x, 'webm')
 
@@ -138,12 +138,12 @@ def test_scrubber_slider_changes_image():
     x, y = moving(seed=0), moving(seed=1)
     sc = ClipScrubber({'orig': x, 'other': y}, scale=2)
     before = sc.images['orig'].value
-    assert png(before)[::2, ::2].tolist() == to_uint8(x)[0].tolist()
+    assert png(before)[::2, ::2].tolist() == display_frames(x)[0].tolist()
     sc.slider.value = 5
     assert sc.images['orig'].value != before
-    assert np.array_equal(png(sc.images['orig'].value)[::2, ::2], to_uint8(x)[5])
-    assert np.array_equal(png(sc.images['other'].value)[::2, ::2], to_uint8(y)[5])
-    assert np.array_equal(sc.current('orig'), to_uint8(x)[5])
+    assert np.array_equal(png(sc.images['orig'].value)[::2, ::2], display_frames(x)[5])
+    assert np.array_equal(png(sc.images['other'].value)[::2, ::2], display_frames(y)[5])
+    assert np.array_equal(sc.current('orig'), display_frames(x)[5])
     assert (sc.slider.max, sc.play.max, sc.play.interval) == (7, 7, 125)
 
 
@@ -154,8 +154,8 @@ def test_scrubber_compare_batch():
     assert list(sc.images) == ['original', 'reconstruction', '|error|']
     assert sc.clip_slider.max == 2 and sc.clip_slider in sc.children[0].children
     sc.slider.value, sc.clip_slider.value = 6, 2
-    assert np.array_equal(png(sc.images['original'].value), to_uint8(b[2])[6])
-    assert np.array_equal(png(sc.images['reconstruction'].value), to_uint8(r[2])[6])
+    assert np.array_equal(png(sc.images['original'].value), display_frames(b[2])[6])
+    assert np.array_equal(png(sc.images['reconstruction'].value), display_frames(r[2])[6])
     assert np.array_equal(png(sc.images['|error|'].value), error_clip(b[2], r[2])[:, 6].transpose(1, 2, 0))
     single = ClipScrubber({'a': b[0]})
     assert single.clip_slider not in single.children[0].children

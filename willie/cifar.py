@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import Callable
 import numpy as np, torch
 from torch import nn, Tensor
-from .core import atomic_dir, file_hash, find_data, locked, willie_home
+from .core import atomic_dir, cache_path, file_hash, find_data, locked, to_float
 from .train import Trainer, TrainConfig, step_batches
 from .weights import save_dir, save_weights
 
 # %% auto #0
 __all__ = ['CIFAR_URL', 'CIFAR_MD5', 'CIFAR_CLASSES', 'CIFAR_COUNTS', 'SHARED_CIFAR', 'cifar_cache_dir', 'download_cifar',
-           'cifar_path', 'read_cifar_archive', 'load_cifar', 'to_float', 'float_batches', 'cifar_tensors',
-           'hflip_augment', 'train_cifar_model']
+           'cifar_path', 'read_cifar_archive', 'load_cifar', 'float_batches', 'cifar_tensors', 'hflip_augment',
+           'train_cifar_model']
 
 # %% ../nbs/00_6_cifar.ipynb #8743c40a
 CIFAR_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz'
@@ -26,8 +26,8 @@ CIFAR_COUNTS = {'train': 50_000, 'test': 10_000}
 SHARED_CIFAR = 'cifar10/cifar10_jpeg_q75.tar.gz'  # under shared/data/
 
 def cifar_cache_dir()->Path:
-    "Where decoded arrays and downloads go: $WILLIE_HOME/cifar10, else ~/.cache/willie/cifar10."
-    return willie_home()/'cifar10'
+    "Where decoded arrays and downloads go: `cache_path('cifar10')`"
+    return cache_path('cifar10')
 
 # %% ../nbs/00_6_cifar.ipynb #027e7d7e
 def download_cifar(dest:Path|None=None, # where to save; default: the cache dir
@@ -138,11 +138,6 @@ def load_cifar(split:str='train', # 'train' or 'test'
 
 
 # %% ../nbs/00_6_cifar.ipynb #302108bd
-def to_float(x:Tensor # uint8 (N, 3, H, W) or (N, H, W, 3) with `channels_last_input`
-            )->Tensor: # float32 in [-1, 1]
-    "uint8 pixels [0, 255] -> float [-1, 1]."
-    return x.float()/127.5 - 1
-
 def float_batches(x:Tensor, # (N, 3, H, W) uint8 or float in [-1, 1]
                   bs:int=500, # images per batch
                   device=None, # move each batch there (e.g. the model's device); None: leave it where `x` is

@@ -4,15 +4,17 @@
 
 # %% ../nbs/00_0_core.ipynb #820fbf62
 from __future__ import annotations
-import glob, hashlib, os, shutil, signal, tempfile, threading
+import glob, hashlib, math, os, shutil, signal, tempfile, threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
+import numpy as np, torch
 from fastprogress.fastprogress import progress_bar
 
 # %% auto #0
-__all__ = ['willie_home', 'find_data', 'file_hash', 'pid_alive', 'sweep_leftovers', 'atomic_write', 'atomic_dir', 'Interrupted',
-           'interruptible', 'locked', 'CountBar']
+__all__ = ['CACHE', 'willie_home', 'find_data', 'cache_path', 'store_path', 'film_store_path', 'token_store_path', 'run_path',
+           'file_hash', 'pid_alive', 'sweep_leftovers', 'atomic_write', 'atomic_dir', 'Interrupted', 'interruptible',
+           'locked', 'to_float', 'to_uint8', 'CountBar']
 
 # %% ../nbs/00_0_core.ipynb #0d541980
 def willie_home()->Path:
@@ -36,6 +38,43 @@ def find_data(env:str, # environment variable that may name a local copy, e.g. '
     if got := sorted(willie_home().glob(cached)): return got[0]
     raise FileNotFoundError(f"{what} not found: set ${env} to a local copy, put it at ../shared/data/{shared}, "
                             f"or {get} (it goes to {willie_home()/Path(cached).parent})")
+
+# %% ../nbs/00_0_core.ipynb #2d28392b
+CACHE = {'film': 'the film, when downloaded (`willie prepare --download`)',
+         'stores': 'clip stores: decoded frames (`willie prepare`)',
+         'tokens': 'token stores: the film as tokens (`willie tokenize`)',
+         'runs': 'training checkpoints, resumed from (`willie train`)',
+         'weights': 'weights trained on this machine: a registry beside the bundled one',
+         'cifar10': 'CIFAR-10, decoded'}
+
+def cache_path(kind:str, # a key of `CACHE`
+               name:str|None=None, # an entry inside it (None: the folder itself)
+              )->Path:
+    "`willie_home()/kind/name`: where the cache keeps one kind of thing"
+    if kind not in CACHE: raise ValueError(f"cache_path: kind must be one of {', '.join(CACHE)}, got {kind!r}")
+    return willie_home()/kind/name if name else willie_home()/kind
+
+def store_path(video, # a video file (its stem names the store)
+               size:int=64, # frame side
+              )->Path:
+    "Default clip store folder for a video: `stores/<stem>_<size>`"
+    return cache_path('stores', f'{Path(video).stem}_{size}')
+
+def film_store_path(size:int=64)->Path:
+    "Where the film's clip store of a size lives: `stores/film_<size>`"
+    return store_path('film', size)
+
+def token_store_path(tokenizer:str='causal_s4_64', # the tokenizer's registry name
+                     size:int=64, # frame side of the film's clip store it coded
+                     store:str|None=None, # the clip store's folder name instead of the film's (`film_<size>`)
+                    )->Path:
+    "Where a clip store's tokens of a tokenizer live: `tokens/<clip store>_<tokenizer>`"
+    return cache_path('tokens', f"{store or film_store_path(size).name}_{tokenizer}")
+
+def run_path(name:str # a run's name (the registry name it will save under)
+            )->Path:
+    "Where a training run keeps its checkpoints: `runs/<name>`"
+    return cache_path('runs', name)
 
 # %% ../nbs/00_0_core.ipynb #3c73d08d
 def file_hash(path, # the file to digest
@@ -134,6 +173,36 @@ def locked(folder, # the folder to lock (created if missing)
     fd = os.open(folder, os.O_RDONLY)
     try: fcntl.flock(fd, fcntl.LOCK_EX); yield
     finally: os.close(fd)
+
+# %% ../nbs/00_0_core.ipynb #f3510bad
+def to_float(frames, # uint8 pixels, numpy (a memmap too) or torch, any shape
+            )->torch.Tensor: # float32 in [-1, 1], the same shape
+    "uint8 frames as the models' floats: k -> k/127.5 - 1"
+    if not isinstance(frames, torch.Tensor):
+        a = np.asarray(frames)
+        frames = torch.from_numpy(a if a.flags.writeable else np.array(a))   # a read-only memmap is copied, not shared
+    if frames.dtype != torch.uint8:
+        raise TypeError(f"to_float: expected uint8 pixels, got {frames.dtype} (floats in [-1, 1] need no conversion)")
+    return frames.float() / 127.5 - 1
+
+def to_uint8(x, # floats in [-1, 1], torch or numpy, any shape; uint8 passes through
+             tol:float=0.5, # values up to `tol` outside [-1, 1] are clamped (decoder overshoot); farther is an error
+            ): # uint8 of the same shape and kind: a tensor (on its device) for a tensor, an array otherwise
+    "The models' floats back to uint8 pixels (exact for frames that came from `to_float`)"
+    tensor = isinstance(x, torch.Tensor)
+    t = x.detach() if tensor else torch.from_numpy(np.asarray(x))
+    if t.dtype == torch.uint8: return t if tensor else t.numpy()
+    if not t.is_floating_point(): raise TypeError(f"to_uint8: expected floats in [-1, 1] or uint8, got {t.dtype}")
+    if t.dtype in (torch.float16, torch.bfloat16): t = t.float()
+    if t.numel():
+        lo, hi = t.min().item(), t.max().item()
+        shape = tuple(t.shape)
+        if not (math.isfinite(lo) and math.isfinite(hi)): raise ValueError(f"to_uint8: shape {shape} holds NaN or inf")
+        if lo < -1 - tol or hi > 1 + tol:
+            hint = '; uint8 values as floats? use to_float' if hi > 2 else ''
+            raise ValueError(f"to_uint8: expected floats in [-1, 1]; got [{lo:.3g}, {hi:.3g}] in shape {shape}{hint}")
+    u = ((t.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    return u if tensor else u.numpy()
 
 # %% ../nbs/00_0_core.ipynb #bce6c29c
 class CountBar:

@@ -10,14 +10,15 @@ from pathlib import Path
 from typing import Iterator
 import numpy as np, torch, torch.nn.functional as F
 from einops import rearrange
-from .core import CountBar, atomic_dir, file_hash, find_data, interruptible, locked, willie_home
+from .core import (CountBar, atomic_dir, cache_path, file_hash, film_store_path, find_data, interruptible, locked,
+                         store_path, to_float)
 
 # %% auto #0
 __all__ = ['FILM_NAME', 'ARCHIVE_ITEM', 'LOCAL_COPY', 'STORE_VERSION', 'BLOCK_SECONDS', 'film_path', 'choose_video_file',
            'DownloadError', 'ChecksumError', 'download', 'synthetic_video', 'VideoError', 'VideoInfo', 'check_video',
            'iter_gray', 'read_gray', 'sample_frames', 'detect_bars', 'square_box', 'resize_frames', 'cut_features',
-           'cut_scores', 'detect_cuts', 'shots_from_cuts', 'StoreError', 'ClipStore', 'store_path', 'prepare',
-           'film_store_path', 'film_store', 'ordinal', 'default_block_len', 'val_mask', 'ClipDataset']
+           'cut_scores', 'detect_cuts', 'shots_from_cuts', 'StoreError', 'ClipStore', 'prepare', 'film_store',
+           'ordinal', 'default_block_len', 'val_mask', 'ClipDataset']
 
 # %% ../nbs/03_film.ipynb #11a833ca
 FILM_NAME = 'steamboat_willie_000-400s.mp4'  # the course's local extract (title card to 400 s)
@@ -34,7 +35,7 @@ def film_path(allow_download:bool=False, # fetch it from archive.org when no loc
                           'download it with `willie prepare --download`')
     except FileNotFoundError:
         if not allow_download: raise
-    try: return download(willie_home()/'film', base_url=base_url, progress=progress)
+    try: return download(cache_path('film'), base_url=base_url, progress=progress)
     except (DownloadError, OSError) as e:
         raise DownloadError(f"the film could not be fetched from {base_url} ({e}). {LOCAL_COPY}") from None
 
@@ -69,7 +70,7 @@ def _fetch(url:str, part:Path, total:int, bar:CountBar, timeout:float):
                 f.write(b); got += len(b); bar.add(len(b))
     if expect and got < expect: raise http.client.IncompleteRead(b'', expect - got)
 
-def download(dest_dir=None, # folder for the film; default `willie_home()/'film'`
+def download(dest_dir=None, # folder for the film; default `cache_path('film')`
              item:str=ARCHIVE_ITEM, # archive.org item
              base_url:str='https://archive.org', # server; tests pass a local one
              name:str|None=None, # a file of the item; default: `choose_video_file(metadata)`
@@ -85,7 +86,7 @@ def download(dest_dir=None, # folder for the film; default `willie_home()/'film'
         raise DownloadError(f"no answer from {base} for the item {item} ({getattr(e, 'reason', e)})") from None
     f = choose_video_file(meta) if name is None else next((f for f in meta.get('files', []) if f.get('name') == name), None)
     if f is None: raise ValueError(f"{name} is not a file of the item {item}")
-    dest = Path(dest_dir) if dest_dir else willie_home()/'film'
+    dest = Path(dest_dir) if dest_dir else cache_path('film')
     dest.mkdir(parents=True, exist_ok=True)
     final, part = dest/Path(f['name']).name, dest/(Path(f['name']).name + '.part')
     algo = 'md5' if f.get('md5') else 'sha1' if f.get('sha1') else None
@@ -358,10 +359,6 @@ def _write_store(video:Path, # the source video
     return m
 
 # %% ../nbs/03_film.ipynb #b5edf8f3
-def store_path(video, size:int=64)->Path:
-    "Default store folder for a video: `willie_home()/'stores'/'<stem>_<size>'`."
-    return willie_home()/'stores'/f'{Path(video).stem}_{size}'
-
 def _matches(out:Path, sha:str, size:int)->bool:
     try: s = ClipStore(out)
     except (StoreError, KeyError): return False
@@ -386,10 +383,6 @@ def prepare(video, # a video file PyAV can open
     return ClipStore(out)
 
 # %% ../nbs/03_film.ipynb #fd6f4bf2
-def film_store_path(size:int=64)->Path:
-    "Where the film's store of a size lives: `willie_home()/'stores'/'film_<size>'`"
-    return willie_home()/'stores'/f'film_{size}'
-
 def film_store(size:int=64, # side of the square frames
                progress:bool=True, # progress bar if it has to prepare (or download)
                allow_download:bool=False, # fetch the film from archive.org if there is neither a local copy nor a store
@@ -466,8 +459,7 @@ class ClipDataset(torch.utils.data.Dataset):
     def frame_range(self, i:int)->range: return range(int(self.starts[i]), int(self.starts[i]) + self.clip_len)
     def __getitem__(self, i)->torch.Tensor: # float32 (1, T, H, W) in [-1, 1]
         s = int(self.starts[int(i)])
-        clip = torch.from_numpy(np.array(self.store.frames[s:s + self.clip_len]))
-        return rearrange(clip.float() / 127.5 - 1, 't h w -> 1 t h w')
+        return rearrange(to_float(self.store.frames[s:s + self.clip_len]), 't h w -> 1 t h w')
     def augment(self, batch:torch.Tensor, # (B, C, T, H, W) clips
                 g:torch.Generator, # all randomness comes from here
                )->torch.Tensor: # same shape: random square crop resized back + horizontal flip, per clip

@@ -10,12 +10,12 @@ import av
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
+from .core import to_float, to_uint8
 from .metrics import Footage, score_footage
 from .train import Trainer, TrainConfig, step_batches
 
 # %% auto #0
-__all__ = ['nal_units', 'h264_roundtrip', 'h264_at_rate', 'to_uint8', 'h264_footage', 'two_sample_split', 'ClipCritic',
-           'two_sample_test']
+__all__ = ['nal_units', 'h264_roundtrip', 'h264_at_rate', 'h264_footage', 'two_sample_split', 'ClipCritic', 'two_sample_test']
 
 # %% ../nbs/05a_judges.ipynb #54bc051f
 def nal_units(data:bytes, # an Annex-B byte stream (what libx264 emits)
@@ -97,11 +97,6 @@ def h264_at_rate(streams:np.ndarray|list, # (N, H, W) uint8 frames, or a list of
     return best | dict(tries=len(runs))
 
 # %% ../nbs/05a_judges.ipynb #9df73af6
-def to_uint8(x:Tensor, # (..., H, W) float in [-1, 1]
-            )->np.ndarray: # uint8 pixels, the clip store's
-    "Back from the course's [-1, 1] floats to uint8 pixels (exact for frames that came from the store)."
-    return ((x.detach().float().cpu() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).numpy()
-
 def h264_footage(footage:Footage, # stretches of film, each (1, 1, T, H, W) in [-1, 1]
                  bpp:float, # the target rate, e.g. a tokenizer's measured bpp
                  window:int|None=16, # cut each stretch to whole `window`-frame clips first (None: code it all)
@@ -111,8 +106,8 @@ def h264_footage(footage:Footage, # stretches of film, each (1, 1, T, H, W) in [
     if bad := [tuple(x.shape) for x in footage if x.shape[1] != 1]: raise ValueError(f"h264_footage: gray footage only (1 channel), got {bad[:3]}")
     cut = Footage(x[:, :, :x.shape[2] // window * window] if window else x for x in footage)
     if short := [x.shape[2] for x in cut if x.shape[2] == 0]: raise ValueError(f"h264_footage: a stretch is shorter than one {window}-frame window")
-    h = h264_at_rate([to_uint8(x[0, 0]) for x in cut], bpp, **kwargs)
-    recon = Footage(torch.from_numpy(d).float()[None, None] / 127.5 - 1 for d in h['decoded'])
+    h = h264_at_rate([to_uint8(x[0, 0], math.inf).numpy() for x in cut], bpp, **kwargs)
+    recon = Footage(to_float(d)[None, None] for d in h['decoded'])
     return cut, recon, {k: v for k, v in h.items() if k != 'decoded'}
 
 # %% ../nbs/05a_judges.ipynb #5b686e30

@@ -11,6 +11,7 @@ import torch, torch.nn.functional as F
 from torch import Tensor
 from einops import rearrange
 from fastprogress.fastprogress import progress_bar
+from .core import to_float, to_uint8
 
 # %% auto #0
 __all__ = ['psnr', 'gaussian_window', 'gaussian_filter', 'ssim_map', 'ssim', 'bits_per_token', 'bits_per_pixel', 'CodeUsage',
@@ -229,7 +230,7 @@ def footage(ds, # a clip dataset with `starts`, `clip_len` and `store.frames` (e
     a = b = starts[0]
     for s in starts[1:] + [None]:
         if s is not None and s <= b + L: b = s; continue
-        frames = torch.from_numpy(np.array(ds.store.frames[a:b + L])).float() / 127.5 - 1
+        frames = to_float(ds.store.frames[a:b + L])
         out.append(rearrange(frames, 't h w -> 1 1 t h w')); total += b + L - a
         if s is None or (max_frames is not None and total >= max_frames): break
         a = b = s
@@ -273,7 +274,7 @@ def jod(recon:Tensor, # (N, 1, T, H, W) gray clips in [-1, 1]
     if key not in _JOD: _JOD[key] = pycvvdp.cvvdp(display_name=display, quiet=True, device=recon.device)
     def rgb(v):  # (1, T, H, W) in [-1, 1] -> (1, 3, T, sH, sW) uint8, as a video file would show it
         v = F.interpolate(v.float().transpose(0, 1), scale_factor=scale, mode='bicubic', align_corners=False)
-        return ((v + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).transpose(0, 1)[None].expand(-1, 3, -1, -1, -1)
+        return to_uint8(v, math.inf).transpose(0, 1)[None].expand(-1, 3, -1, -1, -1)
     return torch.tensor([float(_JOD[key].predict(rgb(r), rgb(o), dim_order='BCFHW', frames_per_second=fps)[0])
                          for r, o in zip(recon, original)])
 

@@ -14,6 +14,7 @@ from torch import nn, Tensor
 import torch.nn.functional as F
 from einops import rearrange
 from fastprogress.fastprogress import progress_bar
+from .core import to_float
 from .data import ClipDataset, ClipStore, film_store, resize_frames
 from .metrics import Distortion, frame_differences, psnr
 from .train import Trainer, TrainConfig, step_batches
@@ -157,7 +158,7 @@ class PairedClips(torch.utils.data.Dataset):
     def __getitem__(self, i)->tuple: # ((1, T, h, w), (1, T or 1, s*h, s*w) for each larger store), float32 in [-1, 1]
         f = self.clips.frame_range(int(i))
         mid = f.start + len(f) // 2
-        return tuple(rearrange(torch.from_numpy(np.array(s.frames[a:b])).float() / 127.5 - 1, 't h w -> 1 t h w')
+        return tuple(rearrange(to_float(s.frames[a:b]), 't h w -> 1 t h w')
                      for s, (a, b) in zip(self.stores, [(f.start, f.stop)] + [(mid, mid + 1) if self.middle else (f.start, f.stop)] * len(self.scales)))
     def __repr__(self): return f"PairedClips({'/'.join(str(s.size) for s in self.stores)}: {self.clips!r})"
 
