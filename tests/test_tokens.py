@@ -136,11 +136,18 @@ def test_bad_arguments_fail_before_work(synth_store, reg, tmp_path):
 
 def test_open_token_store_opens_current_and_refuses_stale(synth_store, reg, tmp_path, monkeypatch):
     monkeypatch.setenv('WILLIE_HOME', str(tmp_path/'home'))
-    from willie.tokens import open_token_store, token_store_path
+    from willie.tokens import MissingTokensError, TokenStoreError, open_token_store, token_store_path
+    missing = r"make it with `willie tokenize --tokenizer tiny`.*prepare --download"
+    with pytest.raises(MissingTokensError, match=missing):
+        open_token_store('tiny', weights_dir=reg)                       # missing: an error, and nothing built
+    assert not (tmp_path/'home').exists()
     built = build(synth_store, reg, token_store_path('tiny'), variants=('p0', 'p2'))
     assert built.path == tmp_path/'home'/'tokens'/'film_64_tiny'
     got = open_token_store('tiny', weights_dir=reg)                                # there and current: opened, not rebuilt
     assert got.variants == ['p0', 'p2'] and (got.path/'tokens.npy').read_bytes() == (built.path/'tokens.npy').read_bytes()
     assert open_token_store('tiny', variants=('p2',), weights_dir=reg).variants == ['p0', 'p2']
+    with pytest.raises(TokenStoreError, match=r"lacks the variants \['p1'\]: rebuild it .*--variants p0,p2,p1 --force"):
+        open_token_store('tiny', variants=('p1',), weights_dir=reg)              # opening never rebuilds
+    assert (got.path/'tokens.npy').read_bytes() == (built.path/'tokens.npy').read_bytes()
     save_weights(tiny(seed=3), 'tiny', weights_dir=reg)
     with pytest.raises(StaleTokensError, match='--force'): open_token_store('tiny', weights_dir=reg)

@@ -308,6 +308,7 @@ def train_prior(recipe:dict, # from `prior_recipe` (e.g. `RECIPES['prior_64']`)
                 augment=None, # `augment(batch, g)`: a per-step transform of the windows with the step's generator (MaskGIT: masking)
                 loss_fn=prior_loss, # `(model, batch) -> (loss, logs)`: the objective (MaskGIT: masked tokens)
                 eval_fn=evaluate_prior, # `(model, windows, bs, max_windows) -> {'val_loss', 'val_bpt'}`
+                frames:dict|None=None, # what the tokens stand for (`TokenStore.frames`), saved with the weights
                ): # the fitted `Trainer`: `.model`, `.best_state` and `.best` (lowest val loss), `.evals`, `.history`
     "Train a prior by `recipe` on token arrays: random windows on frame boundaries, the best val-loss weights kept (and saved)."
     t, seed, cfg = recipe['train'], recipe['seed'], PriorConfig(**recipe['model'])
@@ -328,7 +329,8 @@ def train_prior(recipe:dict, # from `prior_recipe` (e.g. `RECIPES['prior_64']`)
         metrics = dict(steps=trainer.step, train_seconds=round(time.time() - t0), params=sum(p.numel() for p in best.parameters()),
                        best_step=trainer.best['step'], val_bpt=trainer.best['val_loss'] / math.log(2), val_unigram_bpt=h0, train_windows=len(train), val_windows=len(val))
         recipe = recipe | {'train': recipe['train'] | {'steps_taken': trainer.step}}
-        out = save_weights(best, name, metrics, dest, recipe=recipe, depends=[tok] if tok in read_registry(dest) else None)
+        depends = [tok] if tok in read_registry(dest) else None
+        out = save_weights(best, name, metrics, dest, recipe=recipe, depends=depends, frames=frames)
         history = dict(train=trainer.history, val=trainer.evals)  # the train-val gap over the run
         atomic_write(out.with_suffix('.history.json'), lambda f: f.write_text(json.dumps(history)))
         log(f"{name} saved: " + json.dumps(metrics))

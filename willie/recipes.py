@@ -7,11 +7,11 @@ from __future__ import annotations
 import copy, json, os
 from pathlib import Path
 import torch
-from .core import willie_home
+from .core import run_path
 from .data import ClipStore, film_store
 from .train import run_options
 from .weights import read_registry, resolve_arch, save_dir
-from .tokens import TokenStore, open_token_store
+from .tokens import DEFAULT_VARIANTS, MissingTokensError, TokenStore, open_token_store, tokenize_film
 from .causal import CausalTokenizerConfig
 from .gan import DiscriminatorConfig
 from . import vae, vq, vqvae2, video_vae, tubelets, magvit, prior, maskgit, upsample
@@ -142,7 +142,12 @@ def recipe_data(recipe:dict, # a recipe with an `arch`
         s = store if isinstance(store, ClipStore) else ClipStore(store) if store is not None else film_store(d['size'], progress=progress)
         if s.size != d['size']: raise RecipeError(f"{recipe['arch']} recipe: it trains on {d['size']}x{d['size']} frames, {s.path.name} has {s.size}x{s.size}")
         return s
-    s = store if isinstance(store, TokenStore) else TokenStore(store, check=False) if store is not None else open_token_store(d['tokenizer'], progress=progress)
+    if store is not None: s = store if isinstance(store, TokenStore) else TokenStore(store, check=False)
+    else:
+        try: s = open_token_store(d['tokenizer'])
+        except MissingTokensError:   # training builds the film's token store it needs, as `willie tokenize` would
+            variants = list(dict.fromkeys([*DEFAULT_VARIANTS, *d['variants']]))
+            s = tokenize_film(d['tokenizer'], variants=variants, progress=progress)
     prior.prior_data(recipe, s)   # refuses another tokenizer's tokens, codebook or grid
     return s
 
@@ -178,7 +183,7 @@ def train_recipe(spec:str|dict, # a recipe name (`all_recipes()`), a .json recip
     name = name or (rname if steps is None and not isinstance(spec, dict) else None)
     main = int(os.environ.get('RANK', 0)) == 0          # under torchrun: rank 0 alone logs and saves
     log = log if main else (lambda s: None)
-    ckpt_dir = Path(ckpt_dir) if ckpt_dir is not None else willie_home()/'runs'/(name or rname)
+    ckpt_dir = Path(ckpt_dir) if ckpt_dir is not None else run_path(name or rname)
     if ckpt_dir.exists() and not ckpt_dir.is_dir(): raise RecipeError(f"checkpoint folder {ckpt_dir} is a file")
     with run_options(device=device, bf16=(gpu or {}).get('bf16')):
         if 'arch' not in recipe:                          # a CIFAR warm-up, trained by its notebook's function
@@ -190,4 +195,5 @@ def train_recipe(spec:str|dict, # a recipe name (`all_recipes()`), a .json recip
         data = recipe_data(recipe, store, progress)
         args = (video_vae.tokenizer_data(recipe, data) if kind == 'clips' else upsample.upsampler_data(recipe, data) if kind == 'paired'
                 else prior.prior_data(recipe, data))
-        return fn(recipe, *args, name if main else None, save_to=save_to, ckpt_dir=ckpt_dir, log=log)
+        facts = dict(frames=data.frames) if kind == 'tokens' else {}   # what the tokens stand for, kept with the prior
+        return fn(recipe, *args, name if main else None, save_to=save_to, ckpt_dir=ckpt_dir, log=log, **facts)

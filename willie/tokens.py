@@ -7,14 +7,14 @@ from __future__ import annotations
 import hashlib, json, re, shutil
 from pathlib import Path
 import numpy as np, torch, torch.nn.functional as F
-from .core import CountBar, atomic_dir, atomic_write, interruptible, locked, willie_home
-from .data import ClipDataset, ClipStore, film_store
-from .weights import load_weights, read_registry
+from .core import CountBar, atomic_dir, atomic_write, film_store_path, interruptible, locked, to_float, token_store_path
+from .data import ClipDataset, ClipStore, default_block_len, film_store
+from .weights import UnknownWeightsError, load_weights, read_registry
 
 # %% auto #0
 __all__ = ['DEFAULT_VARIANTS', 'TOKENS_VERSION', 'STREAM_COLUMNS', 'segments', 'parse_variant', 'variant_name', 'variant_frames',
-           'TokenStoreError', 'StaleTokensError', 'check_tokenizer', 'TokenStore', 'encode_variant', 'tokenize_film',
-           'token_store_path', 'open_token_store']
+           'TokenStoreError', 'StaleTokensError', 'MissingTokensError', 'check_tokenizer', 'TokenStore',
+           'encode_variant', 'tokenize_film', 'open_token_store']
 
 # %% ../nbs/09_tokens.ipynb #6980ab81
 def segments(store:ClipStore, # the clip store
@@ -57,7 +57,7 @@ def variant_frames(frames:np.ndarray, # (T, H, W) uint8 frames of one stretch
                    v:dict, # from `parse_variant`
                   )->torch.Tensor: # (1, 1, T - phase, H, W) float32 in [-1, 1]
     "A stretch of frames as the tokenizer's input, phase-shifted, mirrored and zoomed as the variant says."
-    x = torch.from_numpy(np.array(frames[v['phase']:])).float() / 127.5 - 1
+    x = to_float(frames[v['phase']:])
     if v['crop'] < 100:
         H, W = x.shape[-2:]
         s = round(min(H, W) * v['crop'] / 100); y0, x0 = (H - s) // 2, (W - s) // 2
@@ -71,6 +71,7 @@ STREAM_COLUMNS = ('start', 'length', 'split', 'variant', 'frame_start', 'frame_e
 
 class TokenStoreError(ValueError): "A token store is missing, incomplete, or does not match its manifest."
 class StaleTokensError(TokenStoreError): "The store's tokenizer weights are not the registry's any more (or are another tokenizer's)."
+class MissingTokensError(TokenStoreError): "No token store there yet: `willie tokenize` (or `tokenize_film`) makes it."
 
 def _rebuild(name:str)->str: return f"rebuild it with `willie tokenize --tokenizer {name} --force` (or tokenize_film(..., force=True))"
 
@@ -88,6 +89,7 @@ def check_tokenizer(m:dict, # a token store's manifest
 
 # %% ../nbs/09_tokens.ipynb #70276c7e
 _TOKEN_KEYS = ('tokenizer', 'grid', 'dtype', 'shape', 'source', 'split', 'variants', 'streams')
+_TOKENIZER_KEYS = ('name', 'sha256', 'codebook_size', 'time_factor', 'space_factor')
 
 class TokenStore:
     "A built token store: `.tokens` int16 memmap (N, h, w), `.manifest`, `.table` (one dict per stream), `.streams(split, variant)`."
@@ -105,7 +107,8 @@ class TokenStore:
         if not isinstance(m, dict) or m.get('format') != 'willie-tokens' or m.get('version') != TOKENS_VERSION:
             m = m if isinstance(m, dict) else {}
             raise TokenStoreError(f"{self.path}: format {m.get('format')} v{m.get('version')}, expected willie-tokens v{TOKENS_VERSION}; rebuild it")
-        if missing := [k for k in _TOKEN_KEYS if k not in m] + [f'tokenizer.{k}' for k in ('name', 'sha256', 'codebook_size') if k not in m.get('tokenizer', {})]:
+        if missing := ([k for k in _TOKEN_KEYS if k not in m]
+                       + [f'tokenizer.{k}' for k in _TOKENIZER_KEYS if k not in m.get('tokenizer', {})]):
             raise TokenStoreError(f"{mf} lacks {', '.join(missing)}; the store is damaged, rebuild it")
         if tokenizer is not None and m['tokenizer']['name'] != tokenizer:
             raise StaleTokensError(f"{self.path} holds tokens of {m['tokenizer']['name']!r}, not {tokenizer!r}; tokens of "
@@ -122,6 +125,16 @@ class TokenStore:
     vocab_size = property(lambda self: self.manifest['tokenizer']['codebook_size'])
     grid = property(lambda self: tuple(self.manifest['grid']))
     variants = property(lambda self: [v['name'] for v in self.manifest['variants']])
+    fps = property(lambda self: self.manifest['source']['fps'])   # frame rate of the footage the tokens stand for
+    time_factor = property(lambda self: self.manifest['tokenizer']['time_factor'])   # frames per latent frame
+    space_factor = property(lambda self: self.manifest['tokenizer']['space_factor'])   # pixels per token side
+    frame_size = property(lambda self: self.manifest['source']['size'])   # side of the square frames that were coded
+
+    @property
+    def frames(self)->dict:
+        "What the tokens stand for, as a prior trained on them records it: tokenizer, fps, factors, frame side, grid"
+        return dict(tokenizer=self.tokenizer, fps=self.fps, time_factor=self.time_factor,
+                    space_factor=self.space_factor, size=self.frame_size, grid=list(self.grid))
 
     def streams(self, split:str='train', # 'train' or 'val'
                 variant:str|None=None, # one variant's streams; None: all of them (val has only 'p0')
@@ -169,7 +182,9 @@ def _save_part(path:Path, part:dict):
 
 def _tokenizer_entry(name:str, weights_dir=None)->dict:
     reg = read_registry(weights_dir)
-    if name not in reg: raise KeyError(f"no tokenizer named {name!r} in the weights registry; known: {', '.join(sorted(reg)) or 'none'}")
+    if name not in reg:
+        known = ', '.join(sorted(reg)) or 'none'
+        raise UnknownWeightsError(f"no tokenizer named {name!r} in the weights registry; known: {known}")
     return reg[name]
 
 def _manifest(model, name, entry, store, split, variants, parts, segs)->dict:
@@ -195,11 +210,11 @@ def _manifest(model, name, entry, store, split, variants, parts, segs)->dict:
 def tokenize_film(tokenizer:str='causal_s4_64', # registry name of a causal tokenizer (one with `tokenize_stream`)
                   store:ClipStore|str|Path|None=None, # the clip store; None: the film's store at the tokenizer's frame size
                   variants=DEFAULT_VARIANTS, # train variants (names, see `parse_variant`); val is always 'p0' only
-                  out=None, # the store's folder; default `willie_home()/'tokens'/'<clip store>_<tokenizer>'`
+                  out=None, # the store's folder; default `token_store_path(tokenizer, store=<clip store folder>)`
                   *,
                   block_len:int|None=None, # split blocks in frames (None: 20 s, as `ClipDataset`)
                   val_every:int=10, # every val_every-th block is val
-                  min_frames:int=9, # shorter stretches are dropped
+                  min_frames:int|None=None, # shorter stretches are dropped (None: 3 latent frames, 1 + 2 time factors)
                   weights_dir=None, # the registry (default: the package's)
                   force:bool=False, # replace a store of another tokenizer, or of older weights of this one
                   chunk:int=32, # latent frames per pass of `tokenize_stream`
@@ -220,11 +235,12 @@ def tokenize_film(tokenizer:str='causal_s4_64', # registry name of a causal toke
         raise ValueError(f"{tokenizer} ({entry['arch']}) cannot code a whole shot as one stream (no tokenize_stream); use a causal tokenizer")
     if bad := [n for n in names if parse_variant(n)['phase'] >= model.time_factor]:
         raise ValueError(f"variants {bad}: the phase must be below the tokenizer's time factor {model.time_factor}")
+    min_frames = min_frames or 1 + 2 * model.time_factor
     if min_frames <= model.time_factor: raise ValueError(f"min_frames must exceed the time factor {model.time_factor}, got {min_frames}")
     if store.size % model.space_factor: raise ValueError(f"{store.size}x{store.size} frames are not a multiple of {model.space_factor}")
-    split = dict(block_len=block_len or max(1, round(20 * store.fps)), val_every=val_every, min_frames=min_frames)
+    split = dict(block_len=block_len or default_block_len(store.fps), val_every=val_every, min_frames=min_frames)
     segs = {sp: segments(store, sp, **split) for sp in ('train', 'val')}
-    out = Path(out) if out is not None else willie_home()/'tokens'/f'{store.path.name}_{tokenizer}'
+    out = Path(out) if out is not None else token_store_path(tokenizer, store=store.path.name)
     key = hashlib.sha256(json.dumps([TOKENS_VERSION, tokenizer, entry['sha256'], store.manifest['source']['sha256'], store.size,
                                      store.manifest['n_frames'], split, names]).encode()).hexdigest()[:16]
     with locked(out.parent), interruptible():
@@ -266,20 +282,22 @@ def tokenize_film(tokenizer:str='causal_s4_64', # registry name of a causal toke
     return TokenStore(out, tokenizer, weights_dir)
 
 # %% ../nbs/09_tokens.ipynb #7121f935
-def token_store_path(tokenizer:str='causal_s4_64', size:int=64)->Path:
-    "Where the film's token store for a tokenizer lives: `willie_home()/'tokens'/'film_<size>_<tokenizer>'`"
-    return willie_home()/'tokens'/f'film_{size}_{tokenizer}'
-
 def open_token_store(tokenizer:str='causal_s4_64', # registry name of a causal tokenizer
-                     variants=None, # the variants wanted; None: the store as it is (the default ones when building)
+                     variants=None, # variants the caller needs (a store that lacks one is refused); None: any
                      weights_dir=None, # the registry (default: the package's)
-                     progress:bool=True, # progress bars when it has to build
                     )->TokenStore:
-    "The film's token store for `tokenizer`: opened when current, built (once) when absent, refused when stale."
+    "The film's token store of `tokenizer`, opened only (`willie tokenize` builds it); refused when missing or stale"
     size = _tokenizer_entry(tokenizer, weights_dir).get('recipe', {}).get('data', {}).get('size') or 64
     out = token_store_path(tokenizer, size)
-    if (out/'manifest.json').exists():
-        s = TokenStore(out, tokenizer, weights_dir)
-        if variants is None or set(s.variants) == {'p0', *(variant_name(parse_variant(v)) for v in variants)}: return s
-    return tokenize_film(tokenizer, film_store(size, progress=progress), variants or DEFAULT_VARIANTS, out,
-                         weights_dir=weights_dir, progress=progress)
+    make = f"`willie tokenize --tokenizer {tokenizer}`" + (f" --weights-dir {weights_dir}" if weights_dir else '')
+    if not (out/'manifest.json').exists():
+        film = '' if (film_store_path(size)/'manifest.json').exists() else (
+            f" (it prepares the film's {size}x{size} clip store first; without the film on this machine, run "
+            f"`willie prepare --download --size {size}` before it)")
+        raise MissingTokensError(f"no token store of {tokenizer} at {out}: make it with {make}{film}")
+    s = TokenStore(out, tokenizer, weights_dir)
+    missing = [n for n in (variant_name(parse_variant(v)) for v in variants or ()) if n not in s.variants]
+    if missing:
+        raise TokenStoreError(f"{out} lacks the variants {missing}: rebuild it with {make} "
+                              f"--variants {','.join(s.variants + missing)} --force")
+    return s

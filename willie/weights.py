@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from safetensors import SafetensorError
 from safetensors.torch import save_file, load_file
-from .core import atomic_write, file_hash, locked, willie_home
+from .core import atomic_write, cache_path, file_hash, locked
 
 # %% ../nbs/00_4_weights.ipynb #0b808525
 WEIGHTS_DIR = Path(str(importlib.resources.files('willie')))/'weights'
@@ -80,6 +80,7 @@ def save_weights(model:nn.Module, # a model with a dataclass `cfg`, constructibl
                  recipe:dict|None=None, # everything that trained it: model config, training settings, data, seed
                  depends:list[str]|None=None, # registry names it was trained on top of (their sha256 is recorded)
                  commit:str|None=None, # the commit it was trained at (default: `git_commit()`)
+                 frames:dict|None=None, # what its data's frames are (a prior: the token store's fps, factors, grid)
                 )->Path:
     "Save `model`'s weights as `<name>.safetensors` and record it in the registry, atomically and under a lock"
     if not is_dataclass(getattr(model, 'cfg', None)):
@@ -99,13 +100,14 @@ def save_weights(model:nn.Module, # a model with a dataclass `cfg`, constructibl
                      'params': sum(p.numel() for p in model.parameters()), 'dtype': str(dtype).replace('torch.', ''),
                      'recipe': recipe or {}, 'commit': commit or git_commit(), 'depends': {n: reg[n]['sha256'] for n in depends or []},
                      'metrics': metrics or {}, 'saved': datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}
+        if frames: reg[name]['frames'] = frames
         atomic_write(d/'registry.json', lambda p: p.write_text(json.dumps(reg, indent=1, sort_keys=True) + '\n'))
     return path
 
 # %% ../nbs/00_4_weights.ipynb #bfef7d79
 def cache_dir()->Path:
-    "The registry in the cache, `willie_home()/'weights'`: where training runs save, and where `load_weights` looks second"
-    return willie_home()/'weights'
+    "The registry in the cache, `cache_path('weights')`: where training runs save, where `load_weights` looks second"
+    return cache_path('weights')
 
 def save_dir()->Path:
     "Where training runs save weights: the package's `weights/` only with `$WILLIE_SAVE_WEIGHTS=1`, else `cache_dir()`"
