@@ -132,6 +132,11 @@ class CausalTokenizer(nn.Module):
         self.space_factor = cfg.patch * 2 ** (len(cfg.ch) - 1)
         self._context = None
 
+    @property
+    def last_layer(self)->Tensor: # the weight of the decoder's output convolution
+        "The weight the adaptive GAN weight balances gradients at (VQGAN's 'last layer')."
+        return self.decoder.net[-1].conv.weight
+
     def token_shape(self, clip_shape:tuple # (T, H, W) of a clip
                    )->tuple: # (t, h, w) of its tokens: 1 + ceil((T-1)/4) latent frames of H/8 x W/8
         T, H, W = clip_shape

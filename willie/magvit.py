@@ -114,7 +114,7 @@ def gan_step(gcfg:GANConfig, # loss weights and schedule
             logs['fm'] = feature_matching(f_real, f_fake); g_loss = g_loss + gcfg.fm * logs['fm']
         if rand_feat is not None:
             logs['rand_feat'] = rand_feat(x, xh); g_loss = g_loss + gcfg.rand_feat * logs['rand_feat']
-        if g_turn and tr.step % 50 == 0: logs['adaptive_w'] = adaptive_weight(mse, adv, G.decoder.net[-1].conv.weight)
+        if g_turn and tr.step % 50 == 0: logs['adaptive_w'] = adaptive_weight(mse, adv, G.last_layer)
         g_norm = tr.optimizer_step('generator', g_loss) if g_turn else 0.0
         D.requires_grad_(True)
         logs = {'loss': g_loss, 'mse': mse, 'psnr': psnr(x, xh.detach()), 'g_adv': adv,
