@@ -170,3 +170,11 @@ def test_registry_writes_are_locked(tmp_path):
     for t in ts: t.start()
     for t in ts: t.join()
     assert sorted(read_registry(tmp_path)) == [f'run{i}' for i in range(6)]
+
+
+def test_a_recipe_file_needs_its_parts(tmp_path):
+    "A recipe file with an arch but no model, data or seed is a `RecipeError` (a user's mistake), not a KeyError later"
+    from willie.recipes import RecipeError, load_recipe
+    (tmp_path/'half.json').write_text(json.dumps({'arch': 'Prior', 'model': {}}))
+    with pytest.raises(RecipeError, match="half.json: a recipe file needs 'data', 'seed'"):
+        load_recipe(str(tmp_path/'half.json'))

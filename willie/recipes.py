@@ -124,6 +124,9 @@ def load_recipe(spec:str|dict, # a recipe name, a path to a .json recipe, or a r
     except (json.JSONDecodeError, UnicodeDecodeError) as e: raise RecipeError(f"{p.name} is not valid JSON ({e})") from None
     if not isinstance(r, dict) or r.get('arch') not in TRAINERS:
         raise RecipeError(f"{p.name}: a recipe file needs an 'arch' among {', '.join(TRAINERS)} (CIFAR recipes train by name)")
+    if missing := [k for k in ('model', 'data', 'seed') if k not in r]:
+        raise RecipeError(f"{p.name}: a recipe file needs {', '.join(map(repr, missing))}, as the recipes of "
+                          "`all_recipes()` have them")
     return p.stem, r
 
 def _cifar_module(name:str)->str|None:
