@@ -14,17 +14,18 @@ from __future__ import annotations
 import argparse, time
 import torch
 
-from willie.generate import FPS, METHODS, Generator, drift, generate, trend
+from willie.generate import SAMPLERS, Generator, drift, generate, trend
 
 KEYS = ('brightness', 'contrast', 'sharpness', 'motion')
 
 
-def real_levels(window:float)->dict|None:
-    "Mean drift statistics of the val footage's windows, or None without the film."
+def real_levels(window:float, size:int)->dict|None:
+    "Mean drift statistics of the val footage's windows (the film at `size`), or None without the film."
     try:
         from willie.data import ClipDataset, film_store
         from willie.metrics import footage
-        rows = [r for x in footage(ClipDataset(film_store(64, progress=False), 16, split='val', stride=16)) for r in drift(x, window)]
+        store = film_store(size, progress=False)
+        rows = [r for x in footage(ClipDataset(store, 16, split='val', stride=16)) for r in drift(x, store.fps, window)]
     except Exception as e:  # no film here: the samples' own trends still say whether they drift
         print(f"(no real footage for comparison: {e})")
         return None
@@ -34,7 +35,7 @@ def real_levels(window:float)->dict|None:
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--seconds', type=float, default=60.)
-    p.add_argument('--methods', nargs='+', default=list(METHODS), choices=METHODS)
+    p.add_argument('--methods', nargs='+', default=list(SAMPLERS), choices=list(SAMPLERS))
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--window', type=float, default=5.)
     p.add_argument('--temperature', type=float, default=1.0)
@@ -46,15 +47,16 @@ def main():
     trends = {}
     for m in a.methods:
         t0 = time.time()
-        video, tokens = generate(gen, a.seconds, a.seed, m, temperature=a.temperature, progress=True)
-        rows = drift(video, a.window)
-        print(f"\n{m}: {video.shape[2]} frames ({video.shape[2] / FPS:.1f} s), {tokens.shape[1]} latent frames, {time.time() - t0:.0f} s")
+        video, tokens = generate(gen, a.seconds, a.seed, method=m, temperature=a.temperature, progress=True)
+        rows = drift(video, gen.fps, a.window)
+        print(f"\n{m}: {video.shape[2]} frames ({video.shape[2] / gen.fps:.1f} s), {tokens.shape[1]} latent frames, "
+              f"{time.time() - t0:.0f} s")
         print(f"{'start s':>8} " + ' '.join(f'{k:>10}' for k in KEYS))
         for r in rows: print(f"{r['start_s']:>8.0f} " + ' '.join(f'{r[k]:>10.4f}' for k in KEYS))
         trends[m] = {k: trend(rows, k) for k in KEYS}
     print(f"\n{'trend per minute (fraction of mean)':>36} " + ' '.join(f'{k:>10}' for k in KEYS))
     for m, t in trends.items(): print(f"{m:>36} " + ' '.join(f'{t[k]:>+10.3f}' for k in KEYS))
-    if (lv := real_levels(a.window)) is not None:
+    if (lv := real_levels(a.window, gen.size)) is not None:
         print(f"{'film val footage, mean of ' + str(lv['windows']) + ' windows':>36} " + ' '.join(f'{lv[k]:>10.4f}' for k in KEYS))
 
 

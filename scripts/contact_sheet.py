@@ -12,11 +12,12 @@ import numpy as np, torch
 from PIL import Image, ImageDraw
 from willie.data import ClipDataset, film_store
 from willie.gallery import NearestClips
-from willie.generate import Generator, latent_frames_for, sample_ar, sample_masked
+from willie.core import to_uint8
+from willie.generate import SAMPLERS, Generator, sample
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--method', choices=['ar', 'maskgit'], default='ar')
+    ap.add_argument('--method', choices=list(SAMPLERS), default='ar')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--seconds', type=float, default=1.5)
     ap.add_argument('--priors', nargs=2, default=['prior_s4_64', 'maskgit_s4_64'], metavar=('AR', 'MASKGIT'))
@@ -24,25 +25,21 @@ def main(argv=None):
     a = ap.parse_args(argv)
     torch.set_num_threads(2)
     gen, g = Generator.load(*a.priors), torch.Generator().manual_seed(a.seed)
-    n, t0 = latent_frames_for(a.seconds, gen.tokenizer.time_factor), time.time()
-    if a.method == 'ar': tok = sample_ar(gen.ar, n, batch=16, g=g, progress=True)
-    else:
-        c = gen.maskgit.cfg
-        tok = sample_masked(gen.maskgit, torch.full((16, n, *c.grid), c.vocab_size, dtype=torch.long), g=g, progress=True)
-    with torch.no_grad(): video = torch.stack([gen.decode(t[None])[0] for t in tok])      # (16, 1, T, 64, 64)
+    n, t0 = gen.latent_frames_for(a.seconds), time.time()
+    tok = sample(gen.prior(a.method), a.method, n, batch=16, g=g, progress=True)
+    with torch.no_grad(): video = torch.stack([gen.decode(t[None])[0] for t in tok])      # (16, 1, T, S, S)
     print(f"16 samples of {video.shape[2]} frames in {time.time() - t0:.0f} s")
-    store = film_store(64, progress=False)
-    index, mid = NearestClips(store, 17), min(24, video.shape[2] - 9)
+    store = film_store(gen.size, progress=False)
+    index, mid = NearestClips(store, 17), min(round(gen.fps), video.shape[2] - 9)   # the frame at 1 s
     ssim_train, _ = index.nearest(video[:, :, mid - 8:mid + 9])
     val = ClipDataset(store, 17, split='val', stride=17)
     real = torch.stack([val[int(i)] for i in np.linspace(0, len(val) - 1, 16).round()])
     ssim_val, _ = index.nearest(real)
-    u8 = lambda v: ((v.clamp(-1, 1) + 1) * 127.5).round().byte().numpy()
-    s, pad = 3 * 64, 16
+    s, pad = 3 * gen.size, 16
     sheet = Image.new('L', (4 * s, 4 * (s + pad)), 255); d = ImageDraw.Draw(sheet)
     for i in range(16):
         x, y = (i % 4) * s, (i // 4) * (s + pad)
-        sheet.paste(Image.fromarray(u8(video[i, 0, mid])).resize((s, s), Image.NEAREST), (x, y))
+        sheet.paste(Image.fromarray(to_uint8(video[i, 0, mid]).numpy()).resize((s, s), Image.NEAREST), (x, y))
         d.text((x + 4, y + s + 2), f"#{i}  nearest train SSIM {ssim_train[i]:.2f}", fill=0)
     a.out.parent.mkdir(parents=True, exist_ok=True); sheet.save(a.out, optimize=True)
     print(f"{a.out}: nearest-train SSIM of the samples median {ssim_train.median():.2f} (max {ssim_train.max():.2f}); "

@@ -45,6 +45,6 @@ def test_sample_shapes_and_cache_agrees_within_the_window():
     m = tiny_models()
     g = lambda: torch.Generator().manual_seed(3)
     for kw in (dict(method='ar'), dict(method='ar', use_cache=False), dict(method='maskgit', steps=4)):
-        assert G.sample(m, latent=3, batch=2, g=g(), **kw).shape == (2, 3, 2, 2)
+        assert G.sample_tokens(m, latent=3, batch=2, g=g(), **kw).shape == (2, 3, 2, 2)
     # 2 latent frames + 2 of burn-in = 16 tokens: inside the 16-token window the cache must not change the samples
-    assert torch.equal(G.sample(m, 'ar', 2, 2, g()), G.sample(m, 'ar', 2, 2, g(), use_cache=False))
+    assert torch.equal(G.sample_tokens(m, 'ar', 2, 2, g()), G.sample_tokens(m, 'ar', 2, 2, g(), use_cache=False))

@@ -176,3 +176,23 @@ def test_tokenize_bad_arguments(capsys, stream_registry, offline, argv, msg):
     rc, out, err = run(capsys, 'tokenize', *argv, '--weights-dir', stream_registry, '--quiet')
     assert rc == 1 and msg in err and err.count('\n') == 1, err
     assert not (offline/'home').exists()
+
+
+def test_only_errors_a_user_can_fix_become_one_line(capsys, monkeypatch):
+    "`main` turns the errors a user can fix into one line and status 1; a bug (a plain KeyError) keeps its traceback"
+    import willie.cli as cli
+    from willie.weights import UnknownWeightsError
+    def missing(args): raise UnknownWeightsError("no bundled weights named 'x'")
+    monkeypatch.setattr(cli, 'cmd_info', missing)
+    rc, out, err = run(capsys, 'info', 'somewhere')
+    assert rc == 1 and err == "willie: error: no bundled weights named 'x'\n"
+    def bug(args): return {}['no such key']
+    monkeypatch.setattr(cli, 'cmd_info', bug)
+    with pytest.raises(KeyError, match='no such key'): main(['info', 'somewhere'])
+
+
+def test_eval_prior_without_a_token_store_says_how_to_make_one(capsys, offline):
+    "Reading the film's tokens never builds them: eval-prior names `willie tokenize` (and `willie prepare`)"
+    rc, out, err = run(capsys, 'eval-prior', 'prior_s4_64', '--quiet')
+    assert rc == 1 and 'make it with `willie tokenize --tokenizer causal_s4_64`' in err and 'willie prepare' in err
+    assert err.count('\n') == 1 and not (offline/'home'/'tokens').exists()

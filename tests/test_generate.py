@@ -1,5 +1,6 @@
-"""`willie generate` on the bundled weights: no film, no network; the same seed gives the same file; every bad argument
-is refused in one line before any model loads, and leaves no file behind."""
+"""`willie generate` on the bundled weights: no film, no network; the same seed gives the same file, and a shorter video
+is the start of a longer one; the closing line says what the file holds; every bad argument is refused in one line
+(the arguments and the prompt before any model loads, every input before the output file), and leaves no file behind."""
 import subprocess, sys, time
 from pathlib import Path
 import numpy as np
@@ -7,7 +8,7 @@ import pytest, torch
 from PIL import Image
 
 from willie.cli import main
-from willie.generate import FPS, Generator, frames_for, generate, latent_frames_for
+from willie.generate import SAMPLERS, Generator, generate
 from willie.weights import read_registry
 
 pytestmark = pytest.mark.skipif(not {'prior_s4_64', 'maskgit_s4_64'} <= set(read_registry()),
@@ -18,24 +19,60 @@ def gif_frames(path:Path)->int:
     with Image.open(path) as im: return im.n_frames
 
 
-@pytest.mark.parametrize('method', ['ar', 'maskgit'])
-def test_generate_writes_a_reproducible_clip(tmp_path, method, monkeypatch):
+def read_gif(path:Path)->tuple: # (frames (T, H, W) uint8, total delay in ms)
+    with Image.open(path) as im:
+        frames, ms = [], 0
+        for i in range(im.n_frames): im.seek(i); frames.append(np.asarray(im.convert('L'))); ms += im.info['duration']
+    return np.stack(frames), ms
+
+
+@pytest.mark.parametrize('method', list(SAMPLERS))
+def test_generate_writes_a_reproducible_clip(tmp_path, method, monkeypatch, capsys):
     monkeypatch.setenv('WILLIE_FILM', str(tmp_path/'no-film-here.mp4'))   # needs no film
     a, b = tmp_path/'a.gif', tmp_path/'b.gif'
     for out in (a, b):
         assert main(['generate', '--seconds', '0.5', '--seed', '7', '--method', method, '--out', str(out), '--quiet']) == 0
-    assert gif_frames(a) == frames_for(latent_frames_for(0.5)) == 13
+    gen = Generator.load()
+    assert gif_frames(a) == gen.frames_for(gen.latent_frames_for(0.5)) == 13
     assert a.read_bytes() == b.read_bytes()                                      # same seed, same video
     c = tmp_path/'c.gif'
     assert main(['generate', '--seconds', '0.5', '--seed', '8', '--method', method, '--out', str(c), '--quiet']) == 0
     assert c.read_bytes() != a.read_bytes()                                      # another seed, another video
+    frames, ms = read_gif(a)                                                   # the closing line says what was written
+    line = capsys.readouterr().out.strip().splitlines()[0]
+    assert line.startswith(f"{a}: {len(frames)} frames of {frames.shape[2]}x{frames.shape[1]} (64x64 generated, "
+                           f"enlarged 4x), plays {ms / 1000:.2f} s at {len(frames) * 1000 / ms:.5g} fps "
+                           "(made at 23.976 fps"), line
+    assert (len(frames), frames.shape[1:], ms) == (13, (256, 256), 13 * 40)
+
+
+@pytest.mark.parametrize('method', list(SAMPLERS))
+def test_a_shorter_video_is_the_start_of_a_longer_one(tmp_path, method):
+    "The seed promise across lengths: the same tokens, frames equal to float rounding (a GIF: within one grey level)"
+    gen = Generator.load()
+    short, t_short = generate(gen, 0.5, seed=3, method=method)
+    long, t_long = generate(gen, 1.0, seed=3, method=method)
+    assert t_long.shape[1] > t_short.shape[1] and torch.equal(t_long[:, :t_short.shape[1]], t_short)
+    torch.testing.assert_close(long[:, :, :short.shape[2]], short, atol=1e-4, rtol=0)
+    for s in ('0.5', '1'):
+        assert main(['generate', '--seconds', s, '--seed', '3', '--method', method, '--out', str(tmp_path/f'{s}.gif'),
+                     '--quiet']) == 0
+    a, b = read_gif(tmp_path/'0.5.gif')[0], read_gif(tmp_path/'1.gif')[0]
+    assert np.abs(a.astype(int) - b[:len(a)].astype(int)).max() <= 1
+
+
+def test_the_closing_line_of_an_mp4(tmp_path, capsys):
+    out = tmp_path/'v.mp4'
+    assert main(['generate', '--seconds', '0.5', '--out', str(out), '--quiet']) == 0
+    assert capsys.readouterr().out.startswith(f"{out}: 13 frames of 256x256 (64x64 generated, enlarged 4x), "
+                                              "plays 0.54 s at 23.976 fps; ar, seed 0, 4 latent frames, ")
 
 
 def test_continuation_keeps_the_prompt_in_front(tmp_path):
     gen = Generator.load()
     img = torch.zeros(1, 1, 1, 64, 64); img[..., 16:48, 16:48] = 1.0            # a white square on black
     video, tokens = generate(gen, seconds=0.5, seed=0, method='maskgit', prompt=img)
-    assert tokens.shape[1] == 1 + latent_frames_for(0.5) and video.shape[2] == frames_for(tokens.shape[1])
+    assert tokens.shape[1] == 1 + gen.latent_frames_for(0.5) and video.shape[2] == gen.frames_for(tokens.shape[1])
     first = gen.decode(gen.tokenizer.tokenize_stream(img)[None])[0, 0, 0]
     assert torch.allclose(video[0, 0, 0], first, atol=1e-5)                                  # the prompt's own reconstruction comes first
     assert video[0, 0, 0, 24:40, 24:40].mean() > video[0, 0, 0, :8, :8].mean() + 0.3     # the square survives the tokenizer
@@ -67,6 +104,16 @@ def test_bad_arguments_fail_fast_in_one_line(tmp_path, monkeypatch, capsys, args
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1, err
     assert time.time() - t0 < 5 and not (tmp_path/'clip.gif').exists()
+
+
+@pytest.mark.parametrize('prompt,message', [('missing.mp4', 'prompt not found'), ('notes.txt', 'not a video PyAV')])
+def test_input_errors_come_before_output_errors(tmp_path, monkeypatch, capsys, prompt, message):
+    "A bad prompt is reported even when the output exists (and would need --overwrite)"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path/'notes.txt').write_text('not a video'); (tmp_path/'willie.gif').write_bytes(b'keep me')
+    assert main(['generate', '--prompt', prompt, '--quiet']) == 1
+    err = capsys.readouterr().err
+    assert message in err and 'exists' not in err and (tmp_path/'willie.gif').read_bytes() == b'keep me'
 
 
 def test_existing_output_needs_overwrite(tmp_path, capsys):

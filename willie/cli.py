@@ -15,21 +15,22 @@ from .data import (ClipDataset, ClipStore, DownloadError, StoreError, VideoError
                          film_path, film_store, film_store_path, ordinal, prepare, val_mask)
 from .judges import h264_footage
 from .metrics import Footage, evaluate_tokenizer, footage, jod, reconstruct_stretch, score_footage
-from .viz import error_clip, save_clip
+from .viz import clip_info, error_clip, save_clip
 from .tokens import DEFAULT_VARIANTS, TokenStore, TokenStoreError, open_token_store, parse_variant, tokenize_film, variant_name
-from .weights import NOT_BUNDLED, cache_dir, load_weights, read_registry, resolve_arch
+from .weights import NOT_BUNDLED, UnknownWeightsError, cache_dir, load_weights, read_registry, resolve_arch
 from .magvit import GANFailure
 from .recipes import all_recipes, train_recipe
 from .train import rank_world
 from .prior import TokenWindows, evaluate_prior, nll_quarters, prior_data, unigram_cross_entropy, unigram_entropy
 from .maskgit import evaluate_maskgit
-from .generate import FPS, METHODS, Generator, generate, read_prompt
-from .upsample import upsample
+from .generate import SAMPLERS, Generator, check_prompt, generate, read_prompt
+from .upsample import SIZES, upsample
 
 # %% auto #0
-__all__ = ['TOKENIZER', 'UsageError', 'check_number', 'check_out_path', 'bundled', 'check_bundled', 'check_size',
-           'check_clip_len', 'check_video_arg', 'cmd_prepare', 'cmd_info', 'cmd_reconstruct', 'cmd_eval_tokenizer',
-           'cmd_tokenize', 'cmd_train', 'cmd_generate', 'cmd_eval_prior', 'parser', 'main']
+__all__ = ['TOKENIZER', 'PROMPT_SECONDS', 'UsageError', 'check_number', 'check_out_path', 'bundled', 'check_bundled',
+           'check_size', 'check_clip_len', 'check_video_arg', 'cmd_prepare', 'cmd_info', 'cmd_reconstruct',
+           'cmd_eval_tokenizer', 'cmd_tokenize', 'cmd_train', 'written', 'cmd_generate', 'cmd_eval_prior', 'parser',
+           'main']
 
 # %% ../nbs/99_cli.ipynb #4d6d78bb
 class UsageError(ValueError): "An argument that cannot work, found before any slow work; the message names the flag and what would."
@@ -270,9 +271,10 @@ def cmd_tokenize(args)->int:
                           args.weights_dir)
     variants, tf = _variants(args.variants), load_weights(args.tokenizer, args.weights_dir).time_factor
     if bad := [v for v in variants if parse_variant(v)['phase'] >= tf]: raise UsageError(f"--variants {','.join(bad)}: {args.tokenizer} has only the phases p0..p{tf - 1}")
-    check_number('--block-len', args.block_len, at_least=9); check_number('--val-every', args.val_every, at_least=2)
+    least = 1 + 2 * tf   # the shortest stretch `tokenize_film` keeps: 3 latent frames
+    check_number('--block-len', args.block_len, at_least=least); check_number('--val-every', args.val_every, at_least=2)
     if args.out is not None: _check_token_out(Path(args.out), args.tokenizer, args.force)
-    check_video_arg(args.video, 'val', 9, args.block_len, args.val_every, fix='choose shorter blocks (--block-len)')
+    check_video_arg(args.video, 'val', least, args.block_len, args.val_every, fix='choose shorter blocks (--block-len)')
     store = _store_for(args, check_size(None, entry, args.tokenizer))
     t0 = time.time()
     ts = tokenize_film(args.tokenizer, store, variants, args.out, block_len=args.block_len, val_every=args.val_every,
@@ -299,6 +301,23 @@ def cmd_train(args)->int:
     return 0
 
 # %% ../nbs/99_cli.ipynb #550f71e0
+PROMPT_SECONDS = 4.0  # of a longer prompt video the last 4 s are kept: the continuation follows on from its end
+
+def written(path:Path, # the file written
+            side:int, # frame side generated (`Generator.size`)
+            size:int, # frame side asked for: larger is through the upsampler
+            fps:float, # the frame rate the frames stand for (`Generator.fps`)
+           )->str:
+    "What was written, read back from the file as a player will show it, and how it came to be that"
+    info, how = clip_info(path), [f"{side}x{side} generated"]
+    if size != side: how.append(f"upsampled to {size}x{size}")
+    if info['width'] != size: how.append(f"enlarged {info['width'] // size}x")
+    rate = f"plays {info['seconds']:.2f} s at {info['fps']:.5g} fps"
+    if abs(info['fps'] - fps) > 1e-3 * fps:
+        why = '; GIF delays are whole 10 ms steps' if Path(path).suffix.lower() == '.gif' else ''
+        rate += f" (made at {fps:.5g} fps{why})"
+    return f"{path}: {info['frames']} frames of {info['width']}x{info['height']} ({', '.join(how)}), {rate}"
+
 def cmd_generate(args)->int:
     "Generate new video with the bundled priors (no film, no network) and write it as GIF or MP4."
     check_number('--seconds', args.seconds, positive=True, at_most=600)
@@ -307,16 +326,22 @@ def cmd_generate(args)->int:
     check_number('--top-k', args.top_k, at_least=1)
     if args.top_p is not None and not 0 < args.top_p <= 1: raise UsageError(f"--top-p must be in (0, 1], got {args.top_p}")
     check_number('--steps', args.steps, at_least=1, at_most=64)
+    if args.prompt: check_prompt(args.prompt)            # missing, or neither image nor video: before any model loads
+    gen = Generator.load(weights_dir=args.weights_dir)   # what goes in is checked before what comes out
+    size = args.size or gen.size
+    if size != gen.size and gen.size != SIZES[0]:
+        raise UsageError(f"--size {size}: the upsampler takes {SIZES[0]}x{SIZES[0]} frames and these priors make "
+                         f"{gen.size}x{gen.size}; leave --size out")
+    keep = gen.frames_for(gen.latent_frames_for(PROMPT_SECONDS))
+    prompt = read_prompt(args.prompt, gen.size, keep) if args.prompt else None
     out = check_out_path(args.out, overwrite=args.overwrite)
-    prompt = read_prompt(args.prompt) if args.prompt else None     # a missing or unreadable prompt fails here
     t0 = time.time()
-    gen = Generator.load(weights_dir=args.weights_dir)
-    video, tokens = generate(gen, args.seconds, args.seed, args.method, prompt, args.temperature, args.top_k, args.top_p,
-                             args.steps, progress=not args.quiet)
-    if args.size != video.shape[-1]: video = upsample(video, args.size)   # the learned upsampler of notebook 12
-    save_clip(video, out, fps=FPS)
-    print(f"{out}: {video.shape[2]} frames ({video.shape[2] / FPS:.2f} s at {FPS} fps) of {video.shape[-1]}x{video.shape[-2]}, "
-          f"{args.method}, seed {args.seed}, {tokens.shape[1]} latent frames, {time.time() - t0:.1f} s")
+    video, tokens = generate(gen, args.seconds, args.seed, method=args.method, prompt=prompt, steps=args.steps,
+                             temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, progress=not args.quiet)
+    if size != gen.size: video = upsample(video, size)   # the learned upsampler of notebook 12
+    save_clip(video, out, fps=gen.fps)
+    print(f"{written(out, gen.size, size, gen.fps)}; {args.method}, seed {args.seed}, {tokens.shape[1]} latent frames, "
+          f"{time.time() - t0:.1f} s")
     return 0
 
 # %% ../nbs/99_cli.ipynb #b4a80266
@@ -324,7 +349,7 @@ def cmd_eval_prior(args)->int:
     "Score a bundled prior on its token store's val split: bits per token, yardsticks, implied bpp, loss past the context."
     e = check_bundled(args.name, need=('new_cache',), what='prior', weights_dir=args.weights_dir)
     model, recipe = load_weights(args.name, args.weights_dir), e['recipe']
-    store = open_token_store(recipe['data']['tokenizer'], weights_dir=args.weights_dir, progress=not args.quiet)
+    store = open_token_store(recipe['data']['tokenizer'], weights_dir=args.weights_dir)
     _, val = prior_data(recipe, store)
     c = model.cfg; windows = TokenWindows(val, c.context, c.grid, stride=c.context // c.frame_tokens)
     val_flat, train_flat = np.concatenate([s.ravel() for s in val]), np.concatenate([s.ravel() for s in store.streams('train', 'p0')])
@@ -433,14 +458,18 @@ def parser()->argparse.ArgumentParser:
 
     q = sub.add_parser('generate', help='new Steamboat Willie footage from the bundled priors: no film, no network')
     q.add_argument('--seconds', type=float, default=4, help='length of the new video (default 4)')
-    q.add_argument('--seed', type=int, default=0, help='the same seed gives the same video (default 0)')
-    q.add_argument('--method', choices=METHODS, default='ar', help='ar: token by token with a rolling KV cache (default); maskgit: parallel rounds per window')
+    q.add_argument('--seed', type=int, default=0, help='the same seed and settings give the same video; with a shorter '
+                   '--seconds, its start (default 0)')
+    q.add_argument('--method', choices=list(SAMPLERS), default='ar',
+                   help='; '.join(f'{n}: {s.help}' for n, s in SAMPLERS.items()) + ' (default ar)')
     q.add_argument('--prompt', type=Path, default=None, help='a video or image to continue (its reconstruction comes first)')
     q.add_argument('--temperature', type=float, default=1.0, help='sampling temperature (default 1.0; 0 takes the most likely token)')
     q.add_argument('--top-k', type=int, default=None, help='sample among the k most likely tokens')
     q.add_argument('--top-p', type=float, default=None, help='nucleus sampling: the smallest set of tokens with this much probability')
     q.add_argument('--steps', type=int, default=10, help='MaskGIT rounds per window (default 10)')
-    q.add_argument('--size', type=int, choices=[64, 128, 256], default=64, help='frame side: 64 as generated, 128 or 256 through the learned upsampler (default 64)')
+    q.add_argument('--size', type=int, choices=list(SIZES), default=None,
+                   help=f'frame side: {SIZES[0]} as generated, {" or ".join(map(str, SIZES[1:]))} through the learned '
+                        'upsampler (default: as generated)')
     q.add_argument('--out', type=Path, default=Path('willie.gif'), help='output .gif or .mp4 (default willie.gif)')
     q.add_argument('--overwrite', action='store_true', help='replace --out if it exists')
     q.add_argument('--weights-dir', type=Path, default=None, help=argparse.SUPPRESS)
@@ -466,7 +495,8 @@ def main(argv:list|None=None, # arguments (default: sys.argv[1:])
         sig = e.signal if isinstance(e, Interrupted) else 'SIGINT'
         print(f"willie: interrupted ({'Ctrl-C' if sig == 'SIGINT' else sig}); no output was left half-written", file=sys.stderr)
         return 128 + signal.Signals[sig].value
-    except (VideoError, StoreError, DownloadError, ValueError, KeyError, OSError, FloatingPointError, GANFailure) as e:
+    except (VideoError, StoreError, DownloadError, ValueError, UnknownWeightsError, OSError, FloatingPointError,
+            GANFailure) as e:   # what a user can fix; any other error is a bug, and keeps its traceback
         print(f"willie: error: {' '.join(str(e).split())}", file=sys.stderr)
         return 1
 

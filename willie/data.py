@@ -14,15 +14,16 @@ from .core import (CountBar, atomic_dir, cache_path, file_hash, film_store_path,
                          store_path, to_float)
 
 # %% auto #0
-__all__ = ['FILM_NAME', 'ARCHIVE_ITEM', 'LOCAL_COPY', 'STORE_VERSION', 'BLOCK_SECONDS', 'film_path', 'choose_video_file',
-           'DownloadError', 'ChecksumError', 'download', 'synthetic_video', 'VideoError', 'VideoInfo', 'check_video',
-           'iter_gray', 'read_gray', 'sample_frames', 'detect_bars', 'square_box', 'resize_frames', 'cut_features',
-           'cut_scores', 'detect_cuts', 'shots_from_cuts', 'StoreError', 'ClipStore', 'prepare', 'film_store',
-           'ordinal', 'default_block_len', 'val_mask', 'ClipDataset']
+__all__ = ['FILM_NAME', 'ARCHIVE_ITEM', 'FILM_FPS', 'LOCAL_COPY', 'STORE_VERSION', 'BLOCK_SECONDS', 'film_path',
+           'choose_video_file', 'DownloadError', 'ChecksumError', 'download', 'synthetic_video', 'VideoError',
+           'VideoInfo', 'check_video', 'iter_gray', 'read_gray', 'sample_frames', 'detect_bars', 'square_box',
+           'resize_frames', 'cut_features', 'cut_scores', 'detect_cuts', 'shots_from_cuts', 'StoreError', 'ClipStore',
+           'prepare', 'film_store', 'ordinal', 'default_block_len', 'val_mask', 'ClipDataset']
 
 # %% ../nbs/03_film.ipynb #11a833ca
 FILM_NAME = 'steamboat_willie_000-400s.mp4'  # the course's local extract (title card to 400 s)
 ARCHIVE_ITEM = 'steamboat-willie-mickey'     # the film's archive.org item
+FILM_FPS = 24000 / 1001  # the film's frame rate (23.976, NTSC film speed): what its clip store measures
 LOCAL_COPY = ("To use a local copy instead: export WILLIE_FILM=/path/to/steamboat_willie.mp4, put it at "
               f"../shared/data/willie/{FILM_NAME}, or run `willie prepare --video /path/to/film.mp4`")
 

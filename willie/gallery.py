@@ -11,10 +11,11 @@ import torch, torch.nn.functional as F
 from torch import Tensor
 import ipywidgets as widgets
 from fastprogress.fastprogress import progress_bar
+from .core import to_float
 from .data import ClipDataset, ClipStore
 from .metrics import ssim
-from .viz import ClipScrubber, compose, save_clip, to_uint8, _png
-from .generate import FPS, METHODS, Generator, generate
+from .viz import ClipScrubber, compose, display_frames, save_clip, _png
+from .generate import SAMPLERS, Generator, generate
 from .upsample import SIZES, upsample
 
 # %% auto #0
@@ -28,7 +29,7 @@ class NearestClips:
                  split:str='train', # 'train', 'val' or 'all', as `ClipDataset` splits it
                 ):
         self.store, self.clip_len = store, clip_len
-        self.frames = torch.from_numpy(np.array(store.frames)).float() / 127.5 - 1         # (F, H, W)
+        self.frames = to_float(store.frames)                                               # (F, H, W)
         self.feats = F.avg_pool2d(self.frames[:, None], 2).flatten(1)                       # (F, H/2 * W/2)
         self.starts = torch.as_tensor(ClipDataset(store, clip_len, split=split, stride=1).starts)
         self.idx = self.starts[:, None] + torch.arange(clip_len)                           # (S, T) frame numbers
@@ -84,7 +85,7 @@ def generate_many(gen:Generator, # from `Generator.load()`
                   progress:bool=True, # a progress bar over videos
                   on_video=None, # called as on_video(i) after each video (the gallery's progress)
                   **kwargs, # passed to `generate`: seconds, method, prompt, temperature, top_k, top_p, steps
-                 )->Tensor: # (n, 1, T, 64, 64) in [-1, 1]
+                 )->Tensor: # (n, 1, T, S, S) in [-1, 1], S = `gen.size`
     "`n` videos from `generate`, video i from `seed + i`: each one is what `willie generate --seed seed+i` makes."
     if not (isinstance(n, int) and n >= 1): raise ValueError(f"generate_many: n must be an integer >= 1, got {n!r}")
     out = []
@@ -102,25 +103,28 @@ class SampleGallery(widgets.VBox):
                  seed:int=0, # clip i uses seed + i
                  method:str='ar', # 'ar' or 'maskgit'
                  temperature:float=1.0, # token sampling temperature
-                 size:int=64, # side of each clip on screen: 64, or 128 / 256 through the upsampler
-                 store:ClipStore|None=None, # the 64² store the priors were trained on: enables the nearest clip and continuation
+                 size:int|None=None, # side of each clip on screen: the generator's (None), or larger (the upsampler)
+                 store:ClipStore|None=None, # the clip store the priors' tokens came from: nearest clip, continuation
                  ncol:int|None=None, # clips per row (default: up to 4)
-                 fps:float=FPS, # Play speed
+                 fps:float|None=None, # Play speed (None: the generator's frame rate)
                  steps:int=10, # MaskGIT rounds per window
                 ):
-        if method not in METHODS: raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-        if size not in SIZES: raise ValueError(f"size must be one of {SIZES}, got {size!r}")
-        if store is not None and store.size != 64: raise ValueError(f"store must hold 64x64 frames (what the priors see), got {store.size}")
+        sizes = [gen.size] + (list(SIZES[1:]) if gen.size == SIZES[0] else [])   # the upsampler works from SIZES[0]
+        size, fps = size or gen.size, fps or gen.fps
+        if method not in SAMPLERS: raise ValueError(f"method must be one of {tuple(SAMPLERS)}, got {method!r}")
+        if size not in sizes: raise ValueError(f"size must be one of {sizes}, got {size!r}")
+        if store is not None and store.size != gen.size:
+            raise ValueError(f"store must hold {gen.size}x{gen.size} frames (what the priors see), got {store.size}")
         self.gen, self.n, self.store, self.ncol, self.steps, self.fps = gen, n, store, ncol or min(n, 4), steps, fps
         self.samples, self.shown, self.grid_frames, self.prompt_frame, self.sample_seeds = None, None, None, None, []
         self._nearest = {}
         w = lambda width: widgets.Layout(width=width)
-        self.method = widgets.Dropdown(options=list(METHODS), value=method, description='method', layout=w('170px'))
+        self.method = widgets.Dropdown(options=list(SAMPLERS), value=method, description='method', layout=w('170px'))
         self.temperature = widgets.FloatSlider(value=temperature, min=0, max=1.5, step=0.05, description='temperature',
                                                style={'description_width': 'initial'})
         self.seed = widgets.IntText(value=seed, description='seed', layout=w('160px'))
         self.seconds = widgets.BoundedFloatText(value=seconds, min=0.1, max=30, step=0.5, description='seconds', layout=w('170px'))
-        self.size = widgets.Dropdown(options=list(SIZES), value=size, description='size', layout=w('150px'))
+        self.size = widgets.Dropdown(options=sizes, value=size, description='size', layout=w('150px'))
         self.generate_button = widgets.Button(description='Generate', button_style='primary')
         self.next_button = widgets.Button(description='Next seeds')
         self.progress = widgets.IntProgress(value=0, min=0, max=n, layout=w('160px'))
@@ -142,8 +146,10 @@ class SampleGallery(widgets.VBox):
                 widgets.HBox([self.pick, self.nearest_button]),
                 widgets.HBox([self.save_what, self.path, self.overwrite, self.save_button])]
         if store is None:
-            rows.append(widgets.HTML("<i>Nearest training clip and continuing a real frame need the film's 64² clip store: "
-                                     "pass <code>store=film_store(64)</code> (made by <code>willie prepare</code>).</i>"))
+            side = f"{gen.size}x{gen.size}"
+            rows.append(widgets.HTML(f"<i>Nearest training clip and continuing a real frame need the film's {side} "
+                                     f"clip store: pass <code>store=film_store({gen.size})</code> (made by "
+                                     "<code>willie prepare</code>).</i>"))
             self.nearest_button.disabled = True
         else:
             try: self.real = ClipDataset(store, 1, split='val', stride=1)
@@ -175,7 +181,7 @@ class SampleGallery(widgets.VBox):
     def seeds(self)->list: # the seeds the knobs ask for now (`sample_seeds`: those of the clips on show)
         return [self.seed.value + i for i in range(self.n)]
 
-    def regenerate(self, prompt:Tensor|None=None, # (1, 1, T, 64, 64): continue it (None: from nothing)
+    def regenerate(self, prompt:Tensor|None=None, # (1, 1, T, S, S): continue it (None: from nothing)
                   ):
         "Generate the row again with the knobs as set."
         self.progress.value, t0 = 0, time.time()
@@ -201,7 +207,7 @@ class SampleGallery(widgets.VBox):
     def _render(self):
         "Upsample to the size on screen and compose the grid video."
         if self.samples is None: return
-        self.shown = upsample(self.samples, self.size.value)
+        self.shown = self.samples if self.size.value == self.gen.size else upsample(self.samples, self.size.value)
         clips = {f"seed {s}": c for s, c in zip(self.sample_seeds, self.shown)}
         self.grid_frames = compose(clips, scale=max(1, 128 // self.size.value), ncol=self.ncol)
         T = len(self.grid_frames)
@@ -217,15 +223,16 @@ class SampleGallery(widgets.VBox):
         return f"{self.real.split} frame {f} ({f / self.store.fps:.1f} s into {self.store.manifest['source']['name']})"
 
     def _show_real(self, change=None):
-        self.real_image.value = _png(to_uint8(self.real[self.real_frame.value])[0].repeat(2, 0).repeat(2, 1))
+        self.real_image.value = _png(display_frames(self.real[self.real_frame.value])[0].repeat(2, 0).repeat(2, 1))
 
     def continue_frame(self):
         "Generate the row again, each clip continuing the chosen real frame (a val frame when the store has a val split)."
-        self.regenerate(prompt=self.real[self.real_frame.value][None])   # (1, 1, 1, 64, 64): one frame
+        self.regenerate(prompt=self.real[self.real_frame.value][None])   # (1, 1, 1, S, S): one frame
 
     def show_nearest(self):
-        "The chosen clip beside the training window most like it (SSIM at 64²)."
-        if self.store is None: raise ValueError("no clip store: pass store=film_store(64) to look up training clips")
+        "The chosen clip beside the training window most like it (SSIM at the generator's size)."
+        if self.store is None:
+            raise ValueError(f"no clip store: pass store=film_store({self.gen.size}) to look up training clips")
         i = self.pick.value; T = self.samples.shape[2]
         if T not in self._nearest:
             self._say(f"indexing every {T}-frame training window..."); self._nearest[T] = NearestClips(self.store, T)

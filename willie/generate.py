@@ -5,22 +5,25 @@
 # %% ../nbs/11_generate.ipynb #779243cc
 from __future__ import annotations
 import math, time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Callable
 import numpy as np
 import torch
 from torch import Tensor
 from fastprogress.fastprogress import progress_bar
 from pathlib import Path
 from PIL import Image
+from .core import to_float
 from .metrics import spatial_gradient, frame_differences
-from .data import VideoError, iter_gray, detect_bars, square_box, resize_frames
+from .data import FILM_FPS, VideoError, check_video, iter_gray, detect_bars, square_box, resize_frames
 from .weights import load_weights, read_registry
 from .prior import Prior, PriorConfig
 from .maskgit import maskgit_fill, sample_logits
 
 # %% auto #0
-__all__ = ['FPS', 'IMAGE_SUFFIXES', 'METHODS', 'sample_ar', 'sample_masked', 'hide', 'latent_frames_for', 'frames_for',
-           'encode_prompt', 'read_prompt', 'Generator', 'generate', 'drift', 'trend']
+__all__ = ['SAMPLERS', 'IMAGE_SUFFIXES', 'sample_ar', 'sample_masked', 'hide', 'Sampler', 'register_sampler', 'aligned_frames',
+           'sample', 'latent_frames_for', 'frames_for', 'encode_prompt', 'check_prompt', 'read_prompt', 'Generator',
+           'generate', 'drift', 'trend']
 
 # %% ../nbs/11_generate.ipynb #c4a06fed
 @torch.no_grad()
@@ -95,17 +98,93 @@ def hide(tokens:Tensor, # (B, t, h, w) long
     "Mark the places MaskGIT should regenerate."
     return tokens.masked_fill(where, mask_id)
 
-# %% ../nbs/11_generate.ipynb #88699ba0
-FPS = 24  # the film's frame rate: what generated videos play at
+# %% ../nbs/11_generate.ipynb #a41729e2
+@dataclass(frozen=True)
+class Sampler:
+    "A way to make new latent frames with a prior: what it needs, its defaults, how it fills them."
+    name:str # the method's name (`willie generate --method NAME`)
+    fill:Callable # `fill(model, prompt, frames, batch=, g=, temperature=, top_k=, top_p=, progress=, **options)`
+    masked:bool # its prior has a [MASK] token (a MaskGIT prior) rather than being causal
+    prior:str # the bundled prior it uses by default
+    options:dict # its own settings (beyond temperature, top_k, top_p) and their defaults
+    help:str # one line for `--help`
 
+SAMPLERS = {}  # method name -> Sampler, in the order they were registered
+
+def register_sampler(s:Sampler # the sampler
+                    )->Sampler:
+    "Make `s` a method of `sample` and `generate` (and of `--method`, the gallery and the benches)."
+    SAMPLERS[s.name] = s
+    return s
+
+# %% ../nbs/11_generate.ipynb #83b6a6c1
+def aligned_frames(t:int, # latent frames wanted
+                   window:int, # latent frames per window
+                   stride:int, # latent frames a window moves by
+                  )->int: # latent frames to fill: one window, then whole strides
+    "The latent frames MaskGIT fills for `t`: every window whole, and a shorter video's windows first"
+    return window if t <= window else window + math.ceil((t - window) / stride) * stride
+
+# %% ../nbs/11_generate.ipynb #0dc4a3cc
+def _fill_ar(model, prompt, frames, *, batch=1, g=None, temperature=1.0, top_k=None, top_p=None, progress=False,
+             use_cache=True, burn_in=2):
+    return sample_ar(model, frames, prompt, batch=batch, temperature=temperature, top_k=top_k, top_p=top_p, g=g,
+                     burn_in=burn_in, use_cache=use_cache, progress=progress)
+
+def _fill_maskgit(model, prompt, frames, *, batch=1, g=None, temperature=1.0, top_k=None, top_p=None, progress=False,
+                  steps=10, choice_temperature=4.5):
+    cfg, t0 = model.cfg, 0 if prompt is None else prompt.shape[1]
+    window = cfg.context // cfg.frame_tokens; stride = max(1, window // 2)
+    n = aligned_frames(t0 + frames, window, stride)
+    grid = torch.full((batch if prompt is None else len(prompt), n, *cfg.grid), cfg.vocab_size, dtype=torch.long)
+    if prompt is not None: grid[:, :t0] = prompt
+    out = sample_masked(model, grid, window, stride, steps=steps, temperature=temperature, top_k=top_k, top_p=top_p,
+                        choice_temperature=choice_temperature, g=g, progress=progress)
+    return out[:, :t0 + frames]
+
+register_sampler(Sampler('ar', _fill_ar, masked=False, prior='prior_s4_64', options=dict(use_cache=True, burn_in=2),
+                         help='token by token with a rolling KV cache'))
+register_sampler(Sampler('maskgit', _fill_maskgit, masked=True, prior='maskgit_s4_64',
+                         options=dict(steps=10, choice_temperature=4.5), help='parallel rounds per window'))
+
+# %% ../nbs/11_generate.ipynb #9688ce23
+def sample(model:Prior, # a prior of the kind the method needs (`SAMPLERS[method].masked`), in eval mode
+           method:str, # a key of `SAMPLERS`: 'ar', 'maskgit'
+           frames:int, # new latent frames
+           *,
+           prompt:Tensor|None=None, # (B, t0, h, w) long tokens to continue; None: start from nothing
+           batch:int=1, # videos at once (without a prompt)
+           g:torch.Generator|None=None, # the same generator state gives the same tokens
+           temperature:float=1.0, # token sampling temperature; 0 takes the most likely token
+           top_k:int|None=None, # sample among the k most likely tokens
+           top_p:float|None=None, # nucleus sampling
+           progress:bool=False, # a progress bar
+           **options, # the method's own settings (`SAMPLERS[method].options`): ar's use_cache, burn_in; maskgit's steps
+          )->Tensor: # (B, t0 + frames, h, w) long: the prompt, then the new latent frames
+    "New latent frames from `model` by a registered method: the one dispatch of generation."
+    if method not in SAMPLERS: raise ValueError(f"method must be one of {tuple(SAMPLERS)}, got {method!r}")
+    s = SAMPLERS[method]
+    if bad := sorted(set(options) - set(s.options)):
+        raise ValueError(f"sample: {method} takes no {', '.join(bad)}; its own settings are {', '.join(s.options)}")
+    if model.cfg.mask_token != s.masked:
+        kind = 'MaskGIT prior (with a [MASK] token)' if s.masked else 'causal prior'
+        raise ValueError(f"sample: {method} needs a {kind}, e.g. {s.prior!r}")
+    if frames < 0: raise ValueError(f"sample: frames must be >= 0, got {frames}")
+    return s.fill(model, prompt, frames, batch=batch, g=g, temperature=temperature, top_k=top_k, top_p=top_p,
+                  progress=progress, **(s.options | options))
+
+# %% ../nbs/11_generate.ipynb #88699ba0
 def latent_frames_for(seconds:float, # video length
-                      time_factor:int=4, # video frames per latent frame (after the first)
+                      time_factor:int, # video frames per latent frame after the first (the tokenizer's)
+                      fps:float, # frames per second of the footage the tokens stand for
                      )->int: # latent frames that decode to at least that long
     "Latent frames needed for `seconds` of video."
     if not seconds > 0: raise ValueError(f"seconds must be > 0, got {seconds}")
-    return 1 + math.ceil((round(seconds * FPS) - 1) / time_factor)
+    return 1 + math.ceil((round(seconds * fps) - 1) / time_factor)
 
-def frames_for(latent_frames:int, time_factor:int=4)->int: # video frames they decode to
+def frames_for(latent_frames:int, # latent frames of one stream
+               time_factor:int, # video frames per latent frame after the first (the tokenizer's)
+              )->int: # video frames they decode to
     "Video frames that `latent_frames` decode to: the first alone, then `time_factor` each."
     return 1 + time_factor * (latent_frames - 1)
 
@@ -120,90 +199,133 @@ def encode_prompt(tokenizer, # a causal tokenizer (`tokenize_stream`)
 # %% ../nbs/11_generate.ipynb #d8ebad3e
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.webp')
 
-def read_prompt(path, # a video PyAV reads, or an image (.png, .jpg, ...)
-                size:int=64, # frame side the tokenizer takes
-                max_frames:int=97, # keep at most the last this many frames (97 = 4 s, 25 latent frames)
-               )->Tensor: # (1, 1, T, size, size) in [-1, 1]
-    "A prompt video or image, gray, square-cropped inside black bars, resized: what `generate` continues."
+def check_prompt(path, # a video PyAV reads, or an image (.png, .jpg, ...)
+                )->Path:
+    "Refuse a prompt that is missing, or is neither an image PIL opens nor a video PyAV opens (fast: headers only)."
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"prompt not found: {path}")
-    if path.suffix.lower() in IMAGE_SUFFIXES:
-        try: frames = np.asarray(Image.open(path).convert('L'))[None]
+    if path.suffix.lower() not in IMAGE_SUFFIXES: check_video(path)
+    else:
+        try:
+            with Image.open(path) as im: im.verify()
         except Exception as e: raise VideoError(f"{path.name} is not an image PIL can read ({e})") from None
+    return path
+
+def read_prompt(path, # a video PyAV reads, or an image (.png, .jpg, ...)
+                size:int, # frame side the tokenizer takes (`Generator.size`)
+                max_frames:int, # keep at most the last this many frames of a video
+               )->Tensor: # (1, 1, T, size, size) in [-1, 1]
+    "A prompt video or image, gray, square-cropped inside black bars, resized: what `generate` continues."
+    path = check_prompt(path)
+    if path.suffix.lower() in IMAGE_SUFFIXES: frames = np.asarray(Image.open(path).convert('L'))[None]
     else:
         frames = []
-        for f in iter_gray(path): frames = (frames + [f])[-max_frames:]   # checks the file first, with a clear error
+        for f in iter_gray(path): frames = (frames + [f])[-max_frames:]
         if not frames: raise VideoError(f"{path.name} has no frames")
         frames = np.stack(frames)
     x0, y0, x1, y1 = square_box(detect_bars(frames))
-    frames = resize_frames(frames[:, y0:y1, x0:x1], size)
-    return torch.from_numpy(frames).float().div(127.5).sub(1)[None, None]
+    return to_float(resize_frames(frames[:, y0:y1, x0:x1], size))[None, None]
 
 # %% ../nbs/11_generate.ipynb #ab9bb662
 @dataclass
 class Generator:
-    "The models a video needs: a tokenizer and the priors trained on its tokens."
-    tokenizer: torch.nn.Module # causal tokenizer: tokens <-> frames
-    ar: Prior|None = None # autoregressive prior
-    maskgit: Prior|None = None # MaskGIT prior
+    "The models a video needs: a tokenizer, the priors trained on its tokens (one per method), and their frame rate."
+    tokenizer:torch.nn.Module # causal tokenizer: tokens <-> frames (`time_factor`, `space_factor`)
+    priors:dict = field(default_factory=dict) # method (a key of `SAMPLERS`) -> Prior
+    fps:float = FILM_FPS # frames per second of the footage the tokens stand for
 
-    @classmethod
-    def load(cls, ar:str|None='prior_s4_64', # registry name of the autoregressive prior (None: without)
-             maskgit:str|None='maskgit_s4_64', # registry name of the MaskGIT prior (None: without)
-             weights_dir=None, # registry folder (default: the package's)
-            )->Generator:
-        "The bundled priors and the tokenizer both were trained on (from their registry entries)."
-        reg = read_registry(weights_dir)
-        names = [n for n in (ar, maskgit) if n]
-        if not names: raise ValueError("Generator.load: name at least one prior")
-        if missing := [n for n in names if n not in reg]:
-            raise ValueError(f"no bundled prior named {missing}; known priors: {sorted(n for n, e in reg.items() if e['arch'] == 'Prior')}")
-        toks = {n: reg[n]['recipe']['data']['tokenizer'] for n in names}
-        if len(set(toks.values())) != 1: raise ValueError(f"the priors were trained on different tokenizers' tokens: {toks}")
-        load = lambda n: load_weights(n, weights_dir) if n else None
-        return cls(load(next(iter(toks.values()))), load(ar), load(maskgit))
+    def __post_init__(self):
+        if not self.priors: raise ValueError("Generator: give at least one prior, as {method: prior}")
+        if bad := [m for m in self.priors if m not in SAMPLERS]:
+            raise ValueError(f"Generator: no sampler named {bad}; methods: {', '.join(SAMPLERS)}")
+        if len({tuple(p.cfg.grid) for p in self.priors.values()}) > 1:
+            grids = {m: p.cfg.grid for m, p in self.priors.items()}
+            raise ValueError(f"Generator: the priors' token grids differ: {grids}")
+
+    def __getattr__(self, name): # `gen.ar`, `gen.maskgit`: the prior of a method (None without one)
+        if name in SAMPLERS: return self.__dict__.get('priors', {}).get(name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    time_factor = property(lambda self: self.tokenizer.time_factor)   # video frames per latent frame after the first
+    space_factor = property(lambda self: self.tokenizer.space_factor)   # pixels per token side
+    grid = property(lambda self: tuple(next(iter(self.priors.values())).cfg.grid))   # (h, w) tokens per latent frame
+    size = property(lambda self: self.grid[0] * self.space_factor)   # frame side of the videos it makes
+
+    def latent_frames_for(self, seconds:float)->int: return latent_frames_for(seconds, self.time_factor, self.fps)
+    def frames_for(self, latent_frames:int)->int: return frames_for(latent_frames, self.time_factor)
+
+    def prior(self, method:str # a key of `SAMPLERS`
+             )->Prior:
+        "The prior a method samples from."
+        if method not in SAMPLERS: raise ValueError(f"method must be one of {tuple(SAMPLERS)}, got {method!r}")
+        if method not in self.priors: raise ValueError(f"this Generator has no {method!r} prior")
+        return self.priors[method]
 
     def decode(self, tokens:Tensor, # (1, t, h, w) long
-              )->Tensor: # (1, 1, 1 + 4(t-1), H, W) in [-1, 1]
+              )->Tensor: # (1, 1, frames_for(t), H, W) in [-1, 1]
         return self.tokenizer.detokenize_stream(tokens[0])
 
-METHODS = ('ar', 'maskgit')
+    @classmethod
+    def load(cls, *names:str|None, # registry names of priors (None: skipped); default: every method's bundled prior
+             weights_dir=None, # registry folder (default: the package's)
+            )->Generator:
+        "Priors from the registry and the tokenizer they were trained on; each prior serves the methods of its kind."
+        reg = read_registry(weights_dir)
+        names = [n for n in (names or dict.fromkeys(s.prior for s in SAMPLERS.values())) if n]
+        if not names: raise ValueError("Generator.load: name at least one prior")
+        if missing := [n for n in names if n not in reg]:
+            known = sorted(n for n, e in reg.items() if e['arch'] == 'Prior')
+            raise ValueError(f"no bundled prior named {missing}; known priors: {known}")
+        toks = {n: reg[n]['recipe']['data']['tokenizer'] for n in names}
+        if len(set(toks.values())) != 1:
+            raise ValueError(f"the priors were trained on different tokenizers' tokens: {toks}")
+        rates = {n: reg[n]['frames']['fps'] for n in names if 'fps' in reg[n].get('frames', {})}
+        if len(set(rates.values())) > 1:
+            raise ValueError(f"the priors were trained on footage of different frame rates: {rates}")
+        models, priors = {n: load_weights(n, weights_dir) for n in names}, {}
+        for m, s in SAMPLERS.items():
+            fit = [n for n, p in models.items() if p.cfg.mask_token == s.masked]
+            if len(fit) > 1: raise ValueError(f"Generator.load: {fit} are all priors for {m!r}; load one of them")
+            if fit: priors[m] = models[fit[0]]
+        tokenizer = load_weights(next(iter(toks.values())), weights_dir)
+        for n, f in ((n, reg[n].get('frames', {})) for n in names):
+            if f and (f['time_factor'], f['space_factor']) != (tokenizer.time_factor, tokenizer.space_factor):
+                raise ValueError(f"{n} was trained on tokens of time x{f['time_factor']}, space x{f['space_factor']}, "
+                                 f"but {toks[n]} codes time x{tokenizer.time_factor}, space x{tokenizer.space_factor}: "
+                                 f"retrain {n}")
+        return cls(tokenizer, priors, next(iter(rates.values()), FILM_FPS))
 
+# %% ../nbs/11_generate.ipynb #853560fb
 def generate(gen:Generator, # from `Generator.load()`
              seconds:float=2.0, # length of new video
-             seed:int=0, # the same seed gives the same video
-             method:str='ar', # 'ar' (token by token) or 'maskgit' (parallel rounds per window)
+             seed:int=0, # the same seed and settings give the same video; a shorter video is the start of a longer one
+             *,
+             method:str='ar', # a key of `SAMPLERS`: 'ar' (token by token), 'maskgit' (parallel rounds per window)
              prompt:Tensor|None=None, # (1, 1, T, H, W) in [-1, 1]: a clip or image to continue
              temperature:float=1.0, # token sampling temperature
              top_k:int|None=None, # sample among the k most likely tokens
              top_p:float|None=None, # nucleus sampling
-             steps:int=10, # MaskGIT rounds per window
+             steps:int=10, # rounds per window, for the methods that take them (MaskGIT)
              progress:bool=False, # progress bars
-            )->tuple: # (video (1, 1, T, H, W) in [-1, 1]: the prompt's reconstruction then the new frames, tokens (1, t, h, w))
-    "Sample `seconds` of new video with a bundled prior, optionally continuing a prompt, and decode it."
-    if method not in METHODS: raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    model = gen.ar if method == 'ar' else gen.maskgit
-    if model is None: raise ValueError(f"this Generator has no {method!r} prior")
-    n = latent_frames_for(seconds, gen.tokenizer.time_factor)
-    g = torch.Generator().manual_seed(seed)
+            )->tuple: # (video (1, 1, T, H, W) in [-1, 1]: the prompt's reconstruction, then the new frames; tokens)
+    "Sample `seconds` of new video with a prior of `gen`, optionally continuing a prompt, and decode it."
+    model, n = gen.prior(method), gen.latent_frames_for(seconds)
     pre = encode_prompt(gen.tokenizer, prompt) if prompt is not None else None
-    if method == 'ar': tokens = sample_ar(model, n, pre, temperature=temperature, top_k=top_k, top_p=top_p, g=g, progress=progress)
-    else:
-        t0 = 0 if pre is None else pre.shape[1]
-        grid = torch.full((1, t0 + n, *model.cfg.grid), model.cfg.vocab_size, dtype=torch.long)
-        if pre is not None: grid[:, :t0] = pre
-        tokens = sample_masked(model, grid, steps=steps, temperature=temperature, top_k=top_k, top_p=top_p, g=g, progress=progress)
+    own = {'steps': steps} if 'steps' in SAMPLERS[method].options else {}
+    tokens = sample(model, method, n, prompt=pre, g=torch.Generator().manual_seed(seed), temperature=temperature,
+                    top_k=top_k, top_p=top_p, progress=progress, **own)
     return gen.decode(tokens), tokens
 
 # %% ../nbs/11_generate.ipynb #f41ed775
 def drift(video:Tensor, # (1, 1, T, H, W) in [-1, 1]
+          fps:float, # its frame rate (`Generator.fps`)
           seconds:float=5.0, # window length
          )->list: # one dict per window: start_s, brightness (0 black .. 1 white), contrast, sharpness, motion
     "Picture statistics of a long video in consecutive windows."
-    n = round(seconds * FPS); rows = []
+    n = round(seconds * fps); rows = []
     for a in range(0, video.shape[2] - n + 1, n):
         w = video[:, :, a:a + n].float()
-        rows.append(dict(start_s=a / FPS, brightness=(w.mean().item() + 1) / 2, contrast=w.std().item(),
+        rows.append(dict(start_s=a / fps, brightness=(w.mean().item() + 1) / 2, contrast=w.std().item(),
                          sharpness=spatial_gradient(w).item(), motion=frame_differences(w).mean().item()))
     return rows
 

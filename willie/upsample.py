@@ -343,22 +343,24 @@ def without_neighbours(model:Upsampler, # a video upsampler
     return upscale
 
 # %% ../nbs/12_upsample.ipynb #6b1ede5d
-SIZES = (64, 128, 256)
+SIZES = tuple(RECIPES['upsample_64_256']['data']['sizes'])  # the bundled upsampler's input side, then its outputs
 
 @functools.cache
 def _bundled(name:str)->Upsampler: return load_weights(name)
 
-def upsample(video:Tensor, # (B, 1, T, 64, 64) in [-1, 1], e.g. a generator's clips
-             size:int, # output side: 64 (returned as is), 128 or 256
+def upsample(video:Tensor, # (B, 1, T, 64, 64) in [-1, 1] (the upsampler's input side, `SIZES[0]`), e.g. generated clips
+             size:int, # output side: one of `SIZES`: 64 (returned as is), 128 or 256
              name:str='upsample_64_256', # bundled weights to use
             )->Tensor: # (B, 1, T, size, size) in [-1, 1]
     "Show 64×64 clips bigger: the bundled video upsampler, ×2 for 128 and ×4 for 256"
-    if size not in SIZES: raise ValueError(f"upsample: size must be one of {SIZES} (the upsampler works ×2 and ×4 from 64), got {size}")
-    if not (isinstance(video, Tensor) and video.ndim == 5 and video.shape[1] == 1 and tuple(video.shape[-2:]) == (64, 64)):
-        raise ValueError(f"upsample: expected a (B, 1, T, 64, 64) tensor, got {tuple(video.shape) if isinstance(video, Tensor) else type(video).__name__}")
-    if size == 64: return video
-    model = _bundled(name)
-    return model.upscale(video.float(), (size // 64,))[size // 64].to(video.dtype)
+    side = SIZES[0]
+    if size not in SIZES:
+        raise ValueError(f"upsample: size must be one of {SIZES} (the upsampler works from {side}), got {size}")
+    if not (isinstance(video, Tensor) and video.ndim == 5 and video.shape[1] == 1 and video.shape[-2:] == (side, side)):
+        got = tuple(video.shape) if isinstance(video, Tensor) else type(video).__name__
+        raise ValueError(f"upsample: expected a (B, 1, T, {side}, {side}) tensor, got {got}")
+    if size == side: return video
+    return _bundled(name).upscale(video.float(), (size // side,))[size // side].to(video.dtype)
 
 # %% ../nbs/12_upsample.ipynb #846c2881
 def time_per_frame(upscaler:Callable, # `f(video, scales) -> {scale: video}`
