@@ -298,7 +298,7 @@ class Generator:
 # %% ../nbs/11_generate.ipynb #853560fb
 def generate(gen:Generator, # from `Generator.load()`
              seconds:float=2.0, # length of new video
-             seed:int=0, # the same seed and settings give the same video; a shorter video is the start of a longer one
+             seed:int=0, # same seed and settings, same video; a shorter one is the start of a longer one (same tokens)
              *,
              method:str='ar', # a key of `SAMPLERS`: 'ar' (token by token), 'maskgit' (parallel rounds per window)
              prompt:Tensor|None=None, # (1, 1, T, H, W) in [-1, 1]: a clip or image to continue
