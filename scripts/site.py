@@ -2,6 +2,7 @@
 tables) and nothing executed again.
 
     python scripts/site.py [--engine auto|quarto|nbconvert] [--out _docs]     # then open _docs/index.html
+    python scripts/site.py --shots docs/assets      # and screenshot two pages in headless Chromium (network off)
 
 Both engines start from nbdev's processed notebooks (`_proc/`: hidden cells dropped, `#| export` lines removed, API
 docs added with `show_doc`), so what they show is the same:
@@ -9,9 +10,9 @@ docs added with `show_doc`), so what they show is the same:
   program on PATH, which cannot be installed offline: PyPI's `quarto-cli` downloads its binary from GitHub while it
   installs, and neither Debian nor npm has it.
 - `nbconvert` (the fallback; `auto` picks it when there is no `quarto`): Jupyter's nbconvert, installed with the dev
-  extras, renders each processed notebook to one self-contained HTML page (figures embedded), with a sidebar of the
-  course in order. It reads and writes local files only; a browser viewing the pages offline misses only MathJax
-  (formulas stay as TeX source).
+  extras, renders each processed notebook to one HTML page (figures embedded), with a sidebar of the course in
+  order, and copies MathJax beside the pages (from `jupyter-server-mathjax`, a dev extra), so that the site shows its
+  formulas offline. It reads and writes local files only. (Quarto's pages load MathJax from a CDN.)
 README.md is hand-written and never rewritten: settings.ini names no readme notebook that exists, so `nbdev_docs`
 skips `nbdev_readme`, and this script checks that README.md is byte-identical afterwards.
 """
@@ -61,6 +62,12 @@ nav.course .file { font-size: 11px; color: #888; }
 .course-title h1 { margin: 0; } .course-title p { color: #555; font-size: 1.1rem; }
 .course-pager { display: flex; justify-content: space-between; padding: 2rem 0; font: 15px system-ui, sans-serif; }
 </style>"""
+
+
+# jupyter-server-mathjax ships the STIX-Web web fonts only: say so, or MathJax asks for its TeX fonts first
+MATHJAX_FONTS = """<script type="text/x-mathjax-config">
+MathJax.Hub.Config({"HTML-CSS": {availableFonts: [], preferredFont: null, webFont: "STIX-Web", imageFont: null}});
+</script>"""
 
 
 def _directives(src:str) -> dict:
@@ -124,7 +131,18 @@ def _nav(pages:list[tuple[str, str]], here:str, site_title:str) -> str:
     links = '\n'.join(f'<a href="{html.escape(f)}" class="{"here" if f == here else ""}">{html.escape(t)}'
                       f'<div class="file">{html.escape(Path(f).stem)}</div></a>' for f, t in pages)
     return (f'<nav class="course"><div class="site"><a href="index.html">{html.escape(site_title)}</a></div>\n'
-            f'{links}</nav>')
+            f'{links}</nav>\n<script>document.querySelector("nav.course a.here")'
+            f'?.scrollIntoView({{block: "center"}});</script>')
+
+
+def _local_mathjax(out:Path) -> str|None:
+    "Copy MathJax 2.7 (the `jupyter-server-mathjax` package's) into `out/mathjax`; its URL for the pages, or None."
+    try: import jupyter_server_mathjax
+    except ImportError: return None
+    src = Path(jupyter_server_mathjax.__file__).parent/'static'
+    if not (src/'MathJax.js').exists(): return None
+    shutil.copytree(src, out/'mathjax', ignore=shutil.ignore_patterns('localization'))
+    return 'mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe'
 
 
 def build_nbconvert(out:Path, n_workers:int):
@@ -143,9 +161,11 @@ def build_nbconvert(out:Path, n_workers:int):
         title = fm.get('title') or p.stem
         loaded[p] = (nb, fm, title); pages.append((page_name(p), title))
     ex = HTMLExporter(template_name='lab', embed_images=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    shutil.rmtree(out, ignore_errors=True); out.mkdir(parents=True)
+    if mathjax := _local_mathjax(out): ex.mathjax_url = mathjax
+    else: print('no jupyter-server-mathjax: the pages load MathJax from its CDN (formulas show as TeX offline)')
     ex.register_preprocessor(TagRemovePreprocessor(remove_input_tags={'remove_input'},
                                                    remove_all_outputs_tags={'remove_output'}, enabled=True), True)
-    shutil.rmtree(out, ignore_errors=True); out.mkdir(parents=True)
     for i, p in enumerate(nbs):
         nb, fm, title = loaded[p]
         _prepare(nb, site_url)
@@ -155,7 +175,8 @@ def build_nbconvert(out:Path, n_workers:int):
                (f'<p>{html.escape(str(fm["description"]))}</p>' if fm.get('description') else '') + '</div>'
         prev_ = f'<a href="{pages[i-1][0]}">&larr; {html.escape(pages[i-1][1])}</a>' if i else '<span></span>'
         next_ = f'<a href="{pages[i+1][0]}">{html.escape(pages[i+1][1])} &rarr;</a>' if i+1 < len(pages) else ''
-        body = body.replace('</head>', STYLE + '\n</head>', 1)
+        body = re.sub(r'<script src="https://[^"]*require[^"]*"></script>', '', body)   # only widgets need it
+        body = body.replace('</head>', STYLE + (MATHJAX_FONTS if mathjax else '') + '\n</head>', 1)
         body = re.sub(r'(<body[^>]*>)', lambda m: m[1] + '\n' + _nav(pages, page_name(p), cfg.title), body, count=1)
         body = re.sub(r'(<main[^>]*>)', lambda m: m[1] + head, body, count=1)
         body = body.replace('</main>', f'<div class="course-pager">{prev_}{next_}</div></main>', 1)
@@ -173,16 +194,41 @@ def build(engine:str='auto', out:Path|str=ROOT/'_docs', n_workers:int=min(2, os.
     return engine
 
 
+def screenshots(site:Path, dest:Path, pages=(('index', None), ('00_2_viz', 1))) -> list[Path]:
+    """PNGs of `pages` in headless Chromium (tests/browser.py), network off: (name, figure to scroll to or None for
+    the top). By default the index and the second figure of 00_2_viz. 256 colours, to stay small in git."""
+    sys.path.insert(0, str(ROOT/'tests'))
+    from browser import Chromium
+    from PIL import Image
+    shots = []
+    with Chromium(viewport=(1280, 800)) as b:
+        b.context.route('**/*', lambda r: r.continue_() if r.request.url.startswith(('file:', 'data:')) else r.abort())
+        for name, fig in pages:
+            pg = b.new_page()
+            pg.goto((site/f'{name}.html').resolve().as_uri(), wait_until='load')
+            pg.wait_for_function('!window.MathJax || !MathJax.Hub || MathJax.Hub.queue.pending === 0')
+            if fig is not None:
+                pg.evaluate("i => { const ims = [...document.querySelectorAll('main img')], im = ims.at(i); "
+                            "if (im) window.scrollTo(0, im.getBoundingClientRect().top + scrollY - 200); }", fig)
+            out = dest/f'site_{name}.png'
+            pg.screenshot(path=str(out))
+            Image.open(out).convert('RGB').quantize(256).save(out, optimize=True)
+            shots.append(out)
+    return shots
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--engine', choices=['auto', 'quarto', 'nbconvert'], default='auto')
     p.add_argument('--out', type=Path, default=ROOT/'_docs', help='the folder to write (default: _docs)')
     p.add_argument('--workers', type=int, default=min(2, os.cpu_count() or 1), help="nbdev's processing workers")
+    p.add_argument('--shots', type=Path, metavar='DIR', help='then screenshot two pages into DIR (docs/assets)')
     a = p.parse_args()
     t0 = time.perf_counter()
     engine = build(a.engine, a.out, a.workers)
     print(f'{engine}: {len(notebooks())} pages in {a.out} ({time.perf_counter() - t0:.0f} s); '
           f'open {a.out/"index.html"}')
+    if a.shots: print('screenshots:', *screenshots(a.out, a.shots))
 
 
 if __name__ == '__main__': main()

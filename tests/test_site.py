@@ -57,6 +57,9 @@ def test_site_nbconvert(tmp_path):
     index = (site/'index.html').read_text(encoding='utf-8')
     assert all(f'href="{nb.stem}.html"' in index for nb in NBS), 'the sidebar does not list every notebook'
     assert '#| ' not in index and 'willie.github.io' not in index
+    for page in site.glob('*.html'):   # everything a page loads is in the site: it reads offline, formulas included
+        assert not re.search(r'<(script|link)[^>]+(src|href)="(https?:)?//', page.read_text(encoding='utf-8')), page
+    assert (site/'mathjax'/'MathJax.js').exists() or importlib.util.find_spec('jupyter_server_mathjax') is None
 
 
 @pytest.mark.skipif(shutil.which('quarto') is None,
