@@ -4,8 +4,8 @@ tables) and nothing executed again.
     python scripts/site.py [--engine auto|quarto|nbconvert] [--out _docs]     # then open _docs/index.html
     python scripts/site.py --shots docs/assets      # and screenshot two pages in headless Chromium (network off)
 
-Both engines start from nbdev's processed notebooks (`_proc/`: hidden cells dropped, `#| export` lines removed, API
-docs added with `show_doc`), so what they show is the same:
+Both engines start from nbdev's processed notebooks (`_proc/`: hidden cells dropped, `#| export` lines removed; no
+generated API docs, see skip_procs in settings.ini), so what they show is the same:
 - `quarto`: nbdev's own site, `nbdev_docs` (Quarto renders `_proc/` without executing it). It needs the `quarto`
   program on PATH, which cannot be installed offline: PyPI's `quarto-cli` downloads its binary from GitHub while it
   installs, and neither Debian nor npm has it.
@@ -17,7 +17,7 @@ README.md is hand-written and never rewritten: settings.ini names no readme note
 skips `nbdev_readme`, and this script checks that README.md is byte-identical afterwards.
 """
 from __future__ import annotations
-import argparse, hashlib, html, json, os, re, shutil, subprocess, sys, time
+import argparse, hashlib, html, os, re, shutil, subprocess, sys, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
