@@ -9,6 +9,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 from fastprogress.fastprogress import progress_bar
+import sys as _sys
+
+# From the folder that holds a clone named `willie`, `import willie` finds the clone's root (no __init__.py there) as
+# a namespace package, and an installed willie's modules then load under it and fail later, misleadingly: stop here.
+if globals().get('__package__') and getattr(_sys.modules.get(__package__), '__file__', '') is None:
+    raise ImportError(f"`import willie` found {next(iter(_sys.modules[__package__].__path__))}, the root of a clone, "
+                      "not the package inside it: run Python from inside the clone (cd willie), or from another "
+                      "folder once it is installed (pip install -e willie)")
 
 # %% auto #0
 __all__ = ['willie_home', 'find_data', 'file_hash', 'pid_alive', 'sweep_leftovers', 'atomic_write', 'atomic_dir', 'Interrupted',
