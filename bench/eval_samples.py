@@ -4,10 +4,11 @@
     python bench/eval_samples.py --quick                                 # a smoke test: N=8, a few minutes
     python bench/eval_samples.py --methods maskgit --steps 12 --temperature 0.9 --top-k 200
 
-Needs the film's 64x64 clip store (`willie prepare`), its `magvit_gan_64` token store (`willie tokenize`) and the
-bundled priors `prior_64` (autoregressive) and `maskgit_64` (MaskGIT); it stops with one line when any is missing.
+Needs the film's 64x64 clip store (`willie prepare`), the token store of the priors' tokenizer (`willie tokenize`) and the
+bundled priors `prior_s4_64` (autoregressive) and `maskgit_s4_64` (MaskGIT), or the two named by `--priors`; it stops
+with one line when any is missing.
 
-The sets (every clip is 17 frames of 64x64 = 5 latent frames of the causal tokenizer):
+The sets (every clip is 17 frames of 64x64: 5 latent frames of a causal tokenizer that downsamples time by 4):
 - real val A, the reference every other row is compared with, and real val B, a second held-out set whose frames are
   disjoint from A's: the val frames are cut into 80-frame periods, A's windows (start every 4 frames) lie in the first
   40 frames of each period, B's in the last 40; so A and B show the same scenes but share no frame. The film has only
@@ -15,7 +16,10 @@ The sets (every clip is 17 frames of 64x64 = 5 latent frames of the causal token
 - val B through the tokenizer (`tokenize` then `detokenize`): the ceiling a prior over these tokens can reach.
 - train clips through the tokenizer: what an exact copy of training tokens would score (its nearest-train SSIM is the
   memorisation end of the scale).
-- unigram: every token drawn i.i.d. from the train tokens' histogram (`magvit_gan_64` store, split train, variant p0).
+- unigram: every token drawn i.i.d. from the train tokens' histogram (the tokenizer's store, split train, variant p0).
+- patch NN: the no-learning yardstick (`willie.patch_nn.patch_nn_samples`, after VGPNN): each clip made by space-time
+  patch nearest neighbours, coarse to fine, from a random 64-frame window of one training shot (not decoded: its
+  patches are the film's own pixels). `--no-patch-nn` leaves it out.
 - ar / maskgit: N clips sampled with `willie.generate.sample_ar` (batch of 16 per seed, 2 latent frames of burn-in
   dropped, as `generate` does) / `sample_masked` on an all-[MASK] grid of 5 latent frames, decoded with `detokenize`.
   Batch i of a method is drawn with `torch.Generator().manual_seed(seed + i)`.
@@ -40,8 +44,8 @@ The columns:
 - C2ST vs A through the tokenizer: the same test against real val A tokenized and decoded, for the decoded sets only:
   whatever the critic still finds is the prior's doing, not the decoder's (val B through the tokenizer is the floor).
 - FD (tokenizer-encoder features): a Frechet distance between real val A and the set in the feature space of the
-  tokenizer's encoder (`tokenizer.encode`, the continuous latents before quantisation, (5 channels, 5, 8, 8) per
-  clip), pooled to 20 numbers per clip: for each of the 5 latent channels its mean, its standard deviation, its mean
+  tokenizer's encoder (`tokenizer.encode`, the continuous latents before quantisation, (channels, latent frames, h, w)
+  per clip), pooled to 4 numbers per latent channel: its mean, its standard deviation, its mean
   |difference between consecutive latent frames| (motion) and its mean |difference between neighbouring positions|
   (detail). It is NOT FVD (no pretrained I3D network can be had here) and is not comparable with published numbers;
   with ~70 clips it is biased upwards, which is what the real-vs-real row (val B) measures: read it as the floor.
@@ -49,7 +53,8 @@ The columns:
   (`willie.metrics.spatial_gradient`) of the set, divided by real val A's.
 """
 from __future__ import annotations
-import argparse, contextlib, io, math, time
+import argparse, contextlib, io, json, math, time
+from pathlib import Path
 import numpy as np
 import torch
 from scipy import linalg, stats
@@ -58,13 +63,15 @@ from willie.data import ClipDataset, film_store
 from willie.gallery import NearestClips
 from willie.generate import Generator, sample_ar, sample_masked
 from willie.judges import two_sample_test
+from willie.patch_nn import patch_nn_samples
 from willie.metrics import frame_differences, spatial_gradient
 from willie.tokens import TokenStore, token_store_path
 from willie.weights import read_registry
 
-CLIP_LEN, LATENT = 17, 5   # 17 frames = 1 + 4x4: 5 latent frames of the causal tokenizer
-PRIORS = {'ar': 'prior_64', 'maskgit': 'maskgit_64'}
+CLIP_LEN = 17   # frames of every judged clip; its latent frames come from the tokenizer (`latent_frames`)
+PRIORS = {'ar': 'prior_s4_64', 'maskgit': 'maskgit_s4_64'}
 REAL_B = 'real val B (held out, disjoint from A)'
+PATCH_NN = 'patch NN from one train shot (no learning)'
 
 
 @contextlib.contextmanager
@@ -110,21 +117,27 @@ def through_tokenizer(tokenizer, clips:torch.Tensor, bs:int=16)->torch.Tensor:
     return decode(tokenizer, torch.cat([tokenizer.tokenize(clips[a:a + bs]) for a in range(0, len(clips), bs)]), bs)
 
 
+def latent_frames(tokenizer)->int:
+    "Latent frames of a `CLIP_LEN`-frame clip, by the tokenizer's own geometry."
+    return tokenizer.token_shape((CLIP_LEN, 64, 64))[0]
+
+
 def unigram_clips(tokenizer, p:torch.Tensor, n:int, seed:int, grid:tuple)->torch.Tensor:
     "Clips decoded from tokens drawn i.i.d. from `p`."
-    tok = torch.multinomial(p.float(), n * LATENT * grid[0] * grid[1], replacement=True, generator=torch.Generator().manual_seed(seed))
-    return decode(tokenizer, tok.view(n, LATENT, *grid))
+    t = latent_frames(tokenizer)
+    tok = torch.multinomial(p.float(), n * t * grid[0] * grid[1], replacement=True, generator=torch.Generator().manual_seed(seed))
+    return decode(tokenizer, tok.view(n, t, *grid))
 
 
 def sample_clips(gen:Generator, method:str, n:int, seed:int, bs:int=16, steps:int=10, **kw)->tuple:
     "(N, 1, 17, 64, 64) clips sampled by `method` in batches, batch i from seed + i; and the seeds used."
-    out, seeds = [], []
+    out, seeds, t = [], [], latent_frames(gen.tokenizer)
     for i, a in enumerate(range(0, n, bs)):
         b, g = min(bs, n - a), torch.Generator().manual_seed(seed + i)
-        if method == 'ar': tok = sample_ar(gen.ar, LATENT, batch=b, g=g, **kw)
+        if method == 'ar': tok = sample_ar(gen.ar, t, batch=b, g=g, **kw)
         else:
             cfg = gen.maskgit.cfg
-            tok = sample_masked(gen.maskgit, torch.full((b, LATENT, *cfg.grid), cfg.vocab_size, dtype=torch.long), steps=steps, g=g, **kw)
+            tok = sample_masked(gen.maskgit, torch.full((b, t, *cfg.grid), cfg.vocab_size, dtype=torch.long), steps=steps, g=g, **kw)
         out.append(decode(gen.tokenizer, tok)); seeds.append(seed + i)
     return torch.cat(out), seeds
 
@@ -146,7 +159,7 @@ def encoder_features(tokenizer, clips:torch.Tensor, bs:int=16)->np.ndarray:
     "(N, 20): per latent channel, mean, std, mean |latent-frame difference|, mean |neighbour difference| of `encode`."
     out = []
     for a in range(0, len(clips), bs):
-        z = tokenizer.encode(clips[a:a + bs]).double()                                          # (b, 5, 5, 8, 8)
+        z = tokenizer.encode(clips[a:a + bs]).double()                                          # (b, c, t, h, w)
         dt = (z[:, :, 1:] - z[:, :, :-1]).abs().mean((2, 3, 4))
         dxy = ((z[..., 1:, :] - z[..., :-1, :]).abs().mean((2, 3, 4)) + (z[..., 1:] - z[..., :-1]).abs().mean((2, 3, 4))) / 2
         out.append(torch.cat([z.mean((2, 3, 4)), z.std((2, 3, 4)), dt, dxy], 1))
@@ -226,6 +239,8 @@ def main(argv=None):
     p.add_argument('--critic-steps', type=int, default=300, help='training steps of the two-sample critic')
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--quick', action='store_true', help='a smoke test: N=8, 4 candidates, 30 critic steps, every 4th real clip')
+    p.add_argument('--no-patch-nn', action='store_true', help='leave out the patch nearest-neighbour yardstick')
+    p.add_argument('--json', default=None, help='also write the table to this JSON file')
     a = p.parse_args(argv)
     if not a.methods: fail("--methods: name at least one of ar, maskgit")
     if a.priors: PRIORS.update(ar=a.priors[0], maskgit=a.priors[1])
@@ -249,6 +264,10 @@ def main(argv=None):
     sets['train clips through the tokenizer (a copy)'] = through_tokenizer(gen.tokenizer, train_clips(store, a.n, a.seed))
     sets['unigram tokens (trivial baseline)'] = unigram_clips(gen.tokenizer, unigram(tokens), a.n, a.seed, tuple(tokens.grid))
     print(f"baselines coded [{time.time() - t0:.0f}s]", flush=True)
+    if not a.no_patch_nn:
+        t0 = time.time()
+        sets[PATCH_NN] = patch_nn_samples(store, a.n, CLIP_LEN, seed=a.seed)
+        print(f"{PATCH_NN}: {a.n} clips [{time.time() - t0:.0f}s]", flush=True)
     gen_secs = {}
     for m in a.methods:
         t0 = time.time()
@@ -260,7 +279,12 @@ def main(argv=None):
     print("scoring:", flush=True)
     ref = score('real val A (reference)', val_a, {}, gen.tokenizer, index, a)
     ref |= dict(clips=val_a, tok_clips=through_tokenizer(gen.tokenizer, val_a), feats=encoder_features(gen.tokenizer, val_a), motion=frame_differences(val_a).mean(), sharp=spatial_gradient(val_a))
-    rows = [ref] + [score(name, x, ref, gen.tokenizer, index, a, decoded=name != REAL_B) for name, x in sets.items()]
+    undecoded = (REAL_B, PATCH_NN)
+    rows = [ref] + [score(name, x, ref, gen.tokenizer, index, a, decoded=name not in undecoded) for name, x in sets.items()]
+    if a.json:
+        keep = lambda r: {k: (np.percentile(v, [25, 50, 75]).tolist() if k == 'near' else v) for k, v in r.items()}
+        Path(a.json).write_text(json.dumps(dict(args=vars(a), seeds=seeds, gen_secs=gen_secs, rows=[keep(r) for r in rows]),
+                                           indent=1, default=str))
 
     print(f"\nSamples vs held-out film: 17-frame clips at 64x64; N={a.n} per method; temperature {a.temperature}, top-k {a.top_k}, "
           f"top-p {a.top_p}, MaskGIT {a.steps} steps; sampling seeds {seeds} (one per batch of {a.bs}); train-clip and unigram draws, "

@@ -5,6 +5,9 @@
 # ../shared/data/cifar10/, or a download in $WILLIE_HOME) and are skipped, with a message, when not.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# One torch thread per process: two notebook workers x 1 thread ran a set of six notebooks in 26 s where 1 worker x 2
+# threads took 142 s and 2 x 2 took 197 s, on 2 cores shared with a training run (bench/notebook_workers.py).
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 flags=""
 if where=$(python -c "from willie.data import film_path; print(film_path())" 2>/dev/null); then
   flags="film"; echo "film found at $where: running the notebooks' film cells"

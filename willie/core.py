@@ -10,6 +10,14 @@ from pathlib import Path
 from typing import Callable, Iterator
 import numpy as np, torch
 from fastprogress.fastprogress import progress_bar
+import sys as _sys
+
+# From the folder that holds a clone named `willie`, `import willie` finds the clone's root (no __init__.py there) as
+# a namespace package, and an installed willie's modules then load under it and fail later, misleadingly: stop here.
+if globals().get('__package__') and getattr(_sys.modules.get(__package__), '__file__', '') is None:
+    raise ImportError(f"`import willie` found {next(iter(_sys.modules[__package__].__path__))}, the root of a clone, "
+                      "not the package inside it: run Python from inside the clone (cd willie), or from another "
+                      "folder once it is installed (pip install -e willie)")
 
 # %% auto #0
 __all__ = ['CACHE', 'willie_home', 'find_data', 'cache_path', 'store_path', 'film_store_path', 'token_store_path', 'run_path',

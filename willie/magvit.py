@@ -155,8 +155,7 @@ def clip_fidelity(model:nn.Module, # a video tokenizer
 def _phase_cfg(p:dict, seed:int, **kw)->TrainConfig:
     return TrainConfig(steps=p['steps'], lr=p['lr'], min_lr=p.get('min_lr', 1.0), warmup=p.get('warmup', 0),
                        weight_decay=p.get('weight_decay', 0.0), betas=tuple(p.get('betas', (0.9, 0.99))), ema=p['ema'],
-                       seed=seed, eval_every=p['eval_every'], ckpt_every=p['eval_every'], minutes=p.get('minutes', 0.0),
-                       clock=p.get('clock', 'wall'), **kw)
+                       seed=seed, eval_every=p['eval_every'], ckpt_every=p['eval_every'], minutes=p.get('minutes', 0.0), **kw)
 
 def train_magvit(recipe:dict, # from `magvit_recipe` (e.g. `RECIPES['magvit_gan_64']`)
                  train_ds:ClipDataset, # training clips (its `augment` does the crops and flips)

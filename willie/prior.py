@@ -315,8 +315,7 @@ def train_prior(recipe:dict, # from `prior_recipe` (e.g. `RECIPES['prior_64']`)
     train = TokenWindows(train_tokens, cfg.context, cfg.grid)
     val = TokenWindows(val_tokens, cfg.context, cfg.grid, stride=max(1, cfg.context // cfg.frame_tokens))
     tcfg = TrainConfig(steps=t['steps'], lr=t['lr'], warmup=t['warmup'], weight_decay=t['weight_decay'], ema=t['ema'],
-                       seed=seed, eval_every=t['eval_every'], ckpt_every=t['eval_every'], minutes=t.get('minutes', 0.0),
-                       clock=t.get('clock', 'wall'))
+                       seed=seed, eval_every=t['eval_every'], ckpt_every=t['eval_every'], minutes=t.get('minutes', 0.0))
     torch.manual_seed(seed)
     t0, model = time.time(), Prior(cfg)
     trainer = Trainer(model, loss_fn, step_batches(train, t['bs'], seed=seed, augment=augment), tcfg,

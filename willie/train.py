@@ -6,7 +6,7 @@
 __all__ = ['TrainConfig', 'lr_at', 'step_batches', 'prefetched', 'to_channels_last', 'ema_update', 'run_options', 'train_device',
            'rank_world', 'init_distributed', 'shard', 'average_gradients', 'broadcast_state', 'average_logs',
            'gather_objects', 'Trainer', 'NonFiniteLossError', 'optimizer_step', 'train_step', 'CheckpointError',
-           'save_checkpoint', 'load_checkpoint', 'evaluate', 'plot', 'clock', 'fit_budget', 'fit', 'train_requested']
+           'save_checkpoint', 'load_checkpoint', 'evaluate', 'plot', 'fit_budget', 'fit', 'train_requested']
 
 # %% ../nbs/00_3_train.ipynb #39465a3c
 import copy, io, json, math, os, pickle, random, sys, time
@@ -42,7 +42,6 @@ class TrainConfig:
     ckpt_every:int=0 # steps between checkpoints (when a checkpoint directory is given); 0: only at the end
     log_every:int=10 # steps between entries in `Trainer.history`
     minutes:float=0.0 # a time budget: train until it is spent (at most `steps`), the schedule fitted to it; 0: no budget
-    clock:str='wall' # what `minutes` counts: 'wall' time, or 'cpu': this process's CPU time / torch threads (fair under load)
 
 # %% ../nbs/00_3_train.ipynb #e325e27b
 def lr_at(cfg:TrainConfig, # the run's configuration
@@ -339,7 +338,7 @@ def _set_rng_state(s):
     np.random.set_state((s['numpy'][0], s['numpy'][1].numpy(), *s['numpy'][2:]))
     if 'cuda' in s and torch.cuda.is_available(): torch.cuda.set_rng_state(s['cuda'])
 
-_RUN_ONLY = ('steps', 'eval_every', 'ckpt_every', 'log_every', 'compile', 'minutes', 'clock')  # may change between a run and its resume
+_RUN_ONLY = ('steps', 'eval_every', 'ckpt_every', 'log_every', 'compile', 'minutes')  # may change between a run and its resume
 
 def _plain(v): return tuple(_plain(x) for x in v) if isinstance(v, (list, tuple)) else {k: _plain(x) for k, x in v.items()} if isinstance(v, dict) else v
 
@@ -459,20 +458,15 @@ def _advance(self:Trainer, end:int, mb=None)->dict:
         self.save_checkpoint()
     return logs
 
-def clock(self:Trainer)->float:
-    "Seconds on the budget's clock (`cfg.clock`): wall time, or CPU time per torch thread, which other load does not spend"
-    if self.cfg.clock == 'cpu': return time.process_time() / torch.get_num_threads()
-    return time.monotonic()
-
 def fit_budget(self:Trainer, most:int)->int:
     "Start a run with a time budget (`cfg.minutes`): train while timing the steps, then fit the schedule to the steps that fill it"
-    self.deadline = self.clock() + 60 * self.cfg.minutes
+    self.deadline = time.monotonic() + 60 * self.cfg.minutes
     if self.planned is None:                               # (a resumed budgeted run keeps the plan it made)
-        probe_end, warm = self.clock() + min(30.0, 6 * self.cfg.minutes), None   # 10% of the budget, at most 30 s
-        while self.step < most and self.clock() < probe_end:
+        probe_end, warm = time.monotonic() + min(30.0, 6 * self.cfg.minutes), None   # 10% of the budget, at most 30 s
+        while self.step < most and time.monotonic() < probe_end:
             self._advance(most)
-            if warm is None and self.step >= min(3, most): warm = (self.clock(), self.step)  # allocation, autotuning
-        now = self.clock()
+            if warm is None and self.step >= min(3, most): warm = (time.monotonic(), self.step)  # allocation, autotuning
+        now = time.monotonic()
         rate = (self.step - warm[1]) / max(now - warm[0], 1e-6) if warm and self.step > warm[1] else 0.0
         self.planned = min(most, max(self.step, self.step + int(0.95 * rate * (self.deadline - now))))
     self.cfg = replace(self.cfg, steps=self.planned)       # the cosine schedule now ends with the budget
@@ -494,17 +488,16 @@ def fit(self:Trainer, steps:int|None=None)->Trainer:
     for a, b in mb:
         steps = range(max(a, self.step), b)
         for _ in (progress_bar(steps, parent=mb) if bars else steps):
-            if self.deadline is not None and self.clock() > self.deadline: break   # out of time: evaluate, save, stop
+            if self.deadline is not None and time.monotonic() > self.deadline: break   # out of time: evaluate, save, stop
             self._advance(end, mb if bars else None)
         res = self.evaluate()
         if res and self.is_main: log(f"step {self.step}: " + ', '.join(f'{k} {v:.4f}' for k, v in res.items()))
         self.plot()
-        if self.deadline is not None and self.clock() > self.deadline: break
+        if self.deadline is not None and time.monotonic() > self.deadline: break
     if self.ckpt_dir is not None: self.save_checkpoint()
     return self
 
-Trainer._advance, Trainer.clock, Trainer.fit_budget, Trainer.evaluate, Trainer.plot, Trainer.fit = (
-    _advance, clock, fit_budget, evaluate, plot, fit)
+Trainer._advance, Trainer.fit_budget, Trainer.evaluate, Trainer.plot, Trainer.fit = _advance, fit_budget, evaluate, plot, fit
 
 # %% ../nbs/00_3_train.ipynb #e4dd40cd
 def train_requested(switch:bool, # the notebook's `TRAIN` switch

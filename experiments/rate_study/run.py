@@ -17,23 +17,29 @@ import argparse, json, math, sys, time
 from pathlib import Path
 import torch
 
-from willie.causal import CausalTokenizerConfig
 from willie.magvit import magvit_recipe
+from willie.rates import RATE_CANDIDATES
 
 HERE = Path(__file__).parent
 RESULTS = HERE/'results.json'
-FSQ_12, FSQ_16 = (7, 5, 5, 5, 5), (8, 8, 8, 5, 5, 5)   # 4,375 codes (12.1 bits) and 64,000 (16.0 bits)
-CANDIDATES = {   # name: (what it is, config); all have ch (32, 64, 128): two 2x downsamplings after a `patch` unshuffle
-    't4s8_12': ('time x4, space x8, 2^12 codes (the old causal_64)', CausalTokenizerConfig(patch=2, levels=FSQ_12)),
-    't4s8_16': ('time x4, space x8, 2^16 codes', CausalTokenizerConfig(patch=2, levels=FSQ_16)),
-    't2s8_12': ('time x2, space x8, 2^12 codes', CausalTokenizerConfig(patch=2, time_down=(True, False), levels=FSQ_12)),
-    't4s4_12': ('time x4, space x4, 2^12 codes (the shipped causal_s4_64)', CausalTokenizerConfig(patch=1, levels=FSQ_12)),
-}
+CANDIDATES = RATE_CANDIDATES   # the grids, from notebook 08a
 
-def candidate_recipe(cfg:CausalTokenizerConfig, minutes:float)->dict:
-    "Phase 1 of the course's tokenizer recipe under a CPU-time budget; batch 8, the rest as 08 trains it"
-    r = magvit_recipe(recon_steps=100_000, gan_steps=0, model=cfg)
-    r['recon'].update(bs=8, warmup=100, eval_every=150, minutes=minutes, clock='cpu')
+BS, CLIP = 8, 17
+BUDGET = 384 * 189_508_091_904   # floating-point operations of training: t4s8_16's 384 steps (what it did in 8 min of CPU a thread)
+
+def step_flops(cfg)->float:
+    "Floating-point operations of one training step (forward and backward, batch `BS`), counted by PyTorch"
+    from torch.utils.flop_counter import FlopCounterMode
+    from willie.causal import CausalTokenizer
+    from willie.video_vae import recon_loss
+    model, x = CausalTokenizer(cfg), torch.zeros(BS, 1, CLIP, 64, 64)
+    with FlopCounterMode(display=False) as fc: recon_loss(model, x)[0].backward()
+    return fc.get_total_flops()
+
+def candidate_recipe(cfg, steps:int)->dict:
+    "Phase 1 of the course's tokenizer recipe for `steps` steps of batch 8; the rest as 08 trains it"
+    r = magvit_recipe(recon_steps=steps, gan_steps=0, model=cfg)
+    r['recon'].update(bs=BS, warmup=min(100, steps // 10), eval_every=150)
     return r
 
 def cmd_train(a):
@@ -41,9 +47,11 @@ def cmd_train(a):
     torch.set_num_threads(a.threads)
     for name in a.only or CANDIDATES:
         what, cfg = CANDIDATES[name]
-        print(f"== rate_{name}: {what}; {a.minutes} min of CPU per thread ({a.threads} threads)", flush=True)
+        flops = step_flops(cfg); steps = round(BUDGET / flops)
+        print(f"== rate_{name}: {what}; {flops / 1e9:.0f} GFLOP a step: {steps} steps of {BS} for {BUDGET / 1e12:.0f} TFLOP",
+              flush=True)
         t0 = time.time()
-        train_recipe(candidate_recipe(cfg, a.minutes), name=f'rate_{name}', progress=False)
+        train_recipe(candidate_recipe(cfg, steps), name=f'rate_{name}', progress=False)
         print(f"== rate_{name} done in {time.time() - t0:.0f} s wall", flush=True)
 
 def val_footage():
@@ -73,7 +81,7 @@ def cmd_eval(a):
         r = evaluate_tokenizer(m, fp, progress=False, with_jod=True)
         e = reg[name]
         row = {k: r[k] for k in KEYS if k in r} | dict(
-            grid=list(m.token_shape((1, 1, 17, 64, 64))), codebook_size=m.codebook_size, trained_on=e.get('trained', {}).get('device', 'CPU (2 cores)'),
+            grid=list(m.token_shape((17, 64, 64))), codebook_size=m.codebook_size, trained_on=e.get('trained', {}).get('device', 'CPU (2 cores)'),
             steps=e['metrics'].get('steps'), train_seconds=e['metrics'].get('train_seconds'), params=e['metrics'].get('params'))
         res.setdefault('tokenizers', {})[name] = row
         print(f"{name}: " + ', '.join(f'{k} {v:.3f}' if isinstance(v, float) else f'{k} {v}' for k, v in row.items()),
@@ -117,7 +125,7 @@ def cmd_prior_cost(a):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     sub = p.add_subparsers(dest='cmd', required=True)
-    q = sub.add_parser('train'); q.add_argument('--minutes', type=float, default=20.0)
+    q = sub.add_parser('train')
     q.add_argument('--only', nargs='*', choices=list(CANDIDATES)); q.add_argument('--threads', type=int, default=2)
     q.set_defaults(func=cmd_train)
     q = sub.add_parser('eval'); q.add_argument('--threads', type=int, default=2)

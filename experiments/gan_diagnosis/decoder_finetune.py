@@ -1,19 +1,22 @@
 """Fine-tune only the decoder of `magvit_gan_64` against fresh discriminators, and judge the checkpoints.
 
-    python bench/decoder_finetune.py train shipped                                     # the shipped GAN settings, 900 steps
-    python bench/decoder_finetune.py train no_clip '{"d_grad_clip": 0}'               # discriminators' gradients not clipped
-    python bench/decoder_finetune.py train d_lr '{"d_grad_clip": 0, "d_lr": 0.001}'  # ... and a 5x higher learning rate
-    python bench/decoder_finetune.py train hs600_shift '{"head_start": 600, "ramp": 1, "d_steps": 2, "r1": 1.0, "lr": 1e-5, "d_shift": 2, "steps": 1000}'
-    python bench/decoder_finetune.py eval no_clip base 100 600                        # full val split + two-sample test
+    python experiments/gan_diagnosis/decoder_finetune.py train shipped    # the shipped GAN settings, 900 steps
+    python experiments/gan_diagnosis/decoder_finetune.py train no_clip '{"d_grad_clip": 0}'  # D's gradients not clipped
+    python experiments/gan_diagnosis/decoder_finetune.py train d_lr '{"d_grad_clip": 0, "d_lr": 0.001}'  # and 5x its lr
+    python experiments/gan_diagnosis/decoder_finetune.py train hs600_shift '{"head_start": 600, "ramp": 1, "d_steps": 2,
+        "r1": 1.0, "lr": 1e-5, "d_shift": 2, "steps": 1000}'
+    python experiments/gan_diagnosis/decoder_finetune.py eval no_clip base 100 600   # full val split + two-sample test
 
 The encoder and the quantizer are frozen and copied, so the tokens, the token store and the priors stay valid: only
 how tokens are drawn changes. ~12 min per 900-step run on 2 threads (needs the film's 64² store). Checkpoints (the
 decoder's EMA weights every 100 steps) and the training log go to ~/.cache/willie/runs/decoder_finetune/RUN.
 `eval` scores each checkpoint on the whole val split as `willie eval-tokenizer` does (PSNR, SSIM, sharpness, motion,
 seams) and runs the classifier two-sample test of `bench/two_sample.py` (50% = indistinguishable from film).
+`magvit_gan_64` is no longer bundled: `willie train magvit_gan_64` makes it first (about 50 min on a CPU).
 After each checkpoint the log prints the game's last 100 steps in 50-step means: the discriminators' hinge loss (2 =
 chance), their real and fake logits (equal: they learned nothing), the GAN weight and the batches' sharpness ratio.
-The runs of `bench/results/decoder_finetune.txt` (head start, more discriminator steps, random shifts) came from here.
+The runs of `decoder_finetune.txt`, beside this script (head start, more discriminator steps, random shifts), came from
+here, when it lived in `bench/`.
 """
 import importlib.util, json, sys, time
 from pathlib import Path
@@ -29,9 +32,10 @@ from willie.magvit import GANConfig, _phase_cfg, clip_fidelity, gan_step
 from willie.metrics import evaluate_tokenizer, footage
 from willie.train import Trainer, step_batches
 from willie.video_vae import fixed_clips, tokenizer_augment, tokenizer_data
-from willie.weights import load_weights, read_registry
+from willie.weights import known_weights, load_weights
 
 BASE = 'magvit_gan_64'
+TWO_SAMPLE = Path(__file__).resolve().parents[2]/'bench'/'two_sample.py'   # the repository's bench/
 
 
 def run_dir(run:str)->Path: return willie_home()/'runs'/'decoder_finetune'/run
@@ -41,12 +45,12 @@ def train(run:str, changes:dict, threads:int=2):
     "900 GAN steps on the decoder only (the shipped GAN phase's settings, lr 5e-5, ramp 200), `changes` applied."
     torch.set_num_threads(threads)
     out = run_dir(run); out.mkdir(parents=True, exist_ok=True)
-    recipe = read_registry()[BASE]['recipe']
+    G = load_weights(BASE).train()   # says how to train it when it is not there
+    recipe = known_weights()[BASE]['recipe']   # the package's registry or the cache's
     a = recipe['data']['augment']
     train_ds, val_ds = tokenizer_data(recipe, film_store(64, progress=False))
     val = fixed_clips(val_ds, recipe['data']['n_eval'])
     augment = tokenizer_augment(train_ds, reverse=a['reverse'], gain=tuple(a['gain']), offset=a['offset'])
-    G = load_weights(BASE).train()
     G.encoder.requires_grad_(False); G.quantizer.requires_grad_(False)   # optimizers skip parameters without gradients
     seed = 7
     torch.manual_seed(seed)
@@ -76,7 +80,7 @@ def train(run:str, changes:dict, threads:int=2):
 def evaluate(run:str, steps:list, threads:int=2):
     "Each checkpoint ('base' = the shipped decoder) on the whole val split, and its two-sample test."
     torch.set_num_threads(threads)
-    spec = importlib.util.spec_from_file_location('two_sample', Path(__file__).parent/'two_sample.py')
+    spec = importlib.util.spec_from_file_location('two_sample', TWO_SAMPLE)
     ts = importlib.util.module_from_spec(spec); spec.loader.exec_module(ts)
     fp = ts.val_footage(64, None)
     full = ClipDataset(film_store(64, progress=False), 16, split='val', stride=16)

@@ -1,10 +1,14 @@
 """How much of the codebook the film's tokens use, and how much a sample of val's size could show.
 
-    python bench/code_use.py [TOKENIZER]        # default magvit_gan_64; needs its token store (`willie tokenize`)
+    python experiments/code_use/code_use.py [TOKENIZER]   # default magvit_gan_64; needs its token store
+    python experiments/code_use/code_use.py causal_s4_64  # the shipped tokenizer (`willie tokenize` builds its store)
 
 Code use measured on a short stretch understates the codebook's use, because codes are used unevenly (Zipf-like).
 The last rows draw samples of val's size from the training stream's own code frequencies: the coverage such a sample
 reaches is what val could show even if val were distributed exactly like train.
+
+`code_use.txt`, beside this script, is the run on `magvit_gan_64`, which is no longer bundled: its token store needs
+`willie train magvit_gan_64` (about 50 min on a CPU) and `willie tokenize --tokenizer magvit_gan_64` first.
 """
 import sys
 import numpy as np

@@ -1,12 +1,15 @@
 """Can the GAN's discriminators learn to tell `magvit_gan_64`'s reconstructions from the film at all? (issue 8)
 
-    python bench/disc_probe.py [--steps 200] [--threads 2]
+    python experiments/gan_diagnosis/disc_probe.py [--steps 200] [--threads 2]
 
 The generator is frozen: each row trains fresh `willie.gan.Discriminators` alone (hinge loss, Adam (0.5, 0.9), lazy R1
 every 4 steps as in `gan_step`) on train clips against their reconstructions, and reports the hinge loss and the
 real - fake logit gap over the last 50 steps, then the accuracy of the sign of the mean logit on held-out val clips
 and their reconstructions (50% = chance). If even this, the easiest possible job, stays at chance, the generator in
 the GAN phase was never judged. Needs the film's 64² store; ~1-2 min per row on 2 threads.
+
+`magvit_gan_64` is no longer bundled: `willie train magvit_gan_64` makes it first (about 50 min on a CPU), in the
+cache, where `known_weights` finds its recipe. The run recorded in `disc_probe.txt` is from 2026-11-23.
 """
 import argparse, time
 import numpy as np
@@ -15,7 +18,7 @@ from willie.data import film_store
 from willie.gan import Discriminators, DiscriminatorConfig, hinge_d_loss, r1_penalty
 from willie.train import step_batches
 from willie.video_vae import fixed_clips, tokenizer_data
-from willie.weights import load_weights, read_registry
+from willie.weights import known_weights, load_weights
 
 ROWS = [dict(lr=2e-4, r1=10.0, bs=4, name='as in the GAN phase (lr 2e-4, R1 10, batch 4)'),
         dict(lr=2e-4, r1=0.0, bs=4, name='no R1'),
@@ -52,7 +55,7 @@ def main():
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     tok = load_weights('magvit_gan_64')
-    recipe = read_registry()['magvit_gan_64']['recipe']
+    recipe = known_weights()['magvit_gan_64']['recipe']   # the package's registry or the cache's
     train_ds, val_ds = tokenizer_data(recipe, film_store(64, progress=False))
     disc_cfg = DiscriminatorConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in recipe['disc'].items()})
     val_real = fixed_clips(val_ds, a.n_val)

@@ -1,6 +1,6 @@
 """Does the causal tokenizer's phase 1 still have room? Continue `causal_64`'s reconstruction training for more steps.
 
-    python bench/phase1_longer.py 2500          # 2,500 more steps, lr 3e-4 with a 100-step warm-up, cosine to 3e-5
+    python experiments/phase1_longer/phase1_longer.py 2500   # 2,500 more steps, lr 3e-4, 100 warm-up, cosine to 3e-5
 
 Starts from the `causal_64` weights (phase 1's final EMA), same data, augmentation, batch and weight decay as its
 recipe; a fresh optimizer. They are no longer bundled: `willie train causal_64` makes them first (about 47 min on a
@@ -8,7 +8,7 @@ CPU). Prints the tracked val clips' PSNR, sharpness and motion every 500 steps, 
 `willie eval-tokenizer` scores it, for the starting weights and the continued ones. The continued weights
 (EMA) go to ~/.cache/willie/runs/phase1_longer/causal_64_more.safetensors; nothing in the package changes, because
 new encoder weights would make the token store and the priors stale. ~0.6 s per step on 2 threads (needs the 64² store);
-`bench/results/phase1_longer.txt` is the 2,500-step run.
+`phase1_longer.txt`, beside this script, is the 2,500-step run.
 """
 import sys, time
 import torch

@@ -1,6 +1,6 @@
 """Drift of long generated videos: picture statistics per 5-second window over a minute or more, per method.
 
-    python bench/drift.py [--seconds 60] [--methods ar maskgit] [--seed 0] [--window 5] [--threads 2]
+    python experiments/drift/drift.py [--seconds 60] [--methods ar maskgit] [--seed 0] [--window 5] [--threads 2]
 
 Each method generates one video of `--seconds` from nothing with the bundled priors (`willie.generate`), decoded by
 the bundled tokenizer. `willie.generate.drift` measures every consecutive `--window`-second window: brightness (mean
@@ -9,6 +9,10 @@ pixel), contrast (pixel std), sharpness (mean spatial gradient) and motion (mean
 that fades, freezes or dissolves into noise shows a steady trend; a healthy one wanders around a level. The last
 rows give the same statistics for the film's val footage (whole stretches, when the film is on this machine), the
 level the samples should hover around.
+
+`drift.txt`, beside this script, was measured on the first chain (`prior_64` and `maskgit_64` through
+`magvit_gan_64`), which no longer ships; run today, the script measures the bundled chain (`prior_s4_64`,
+`maskgit_s4_64`, `causal_s4_64`).
 """
 from __future__ import annotations
 import argparse, time
