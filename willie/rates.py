@@ -22,11 +22,13 @@ def token_rate(tokenizer, # a video tokenizer with `time_factor`, `space_factor`
 
 # %% ../nbs/08a_token_rate.ipynb #06dce803
 FSQ_12, FSQ_16 = (7, 5, 5, 5, 5), (8, 8, 8, 5, 5, 5)   # 4,375 codes (12.1 bits) and 64,000 (16.0 bits)
-RATE_CANDIDATES = {  # name: (what it is, config); channels (32, 64, 128): two 2x downsamplings after a `patch` unshuffle
+RATE_CANDIDATES = {  # name: (what it is, config); channels (32, 64, 128), two 2x downsamplings after a `patch`
     't4s8_12': ('time ÷4, space ÷8, 2^12 codes (the old causal_64)', CausalTokenizerConfig(patch=2, levels=FSQ_12)),
     't4s8_16': ('time ÷4, space ÷8, 2^16 codes', CausalTokenizerConfig(patch=2, levels=FSQ_16)),
-    't2s8_12': ('time ÷2, space ÷8, 2^12 codes', CausalTokenizerConfig(patch=2, time_down=(True, False), levels=FSQ_12)),
-    't4s4_12': ('time ÷4, space ÷4, 2^12 codes (the shipped causal_s4_64)', CausalTokenizerConfig(patch=1, levels=FSQ_12))}
+    't2s8_12': ('time ÷2, space ÷8, 2^12 codes',
+                CausalTokenizerConfig(patch=2, time_down=(True, False), levels=FSQ_12)),
+    't4s4_12': ('time ÷4, space ÷4, 2^12 codes (the shipped causal_s4_64)',
+                CausalTokenizerConfig(patch=1, levels=FSQ_12))}
 
 # %% ../nbs/08a_token_rate.ipynb #e94dad13
 def at_rate(curve:list, # [(bpp, value)] a codec's curve, e.g. H.264's JOD over a CRF sweep

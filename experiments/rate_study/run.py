@@ -25,7 +25,8 @@ RESULTS = HERE/'results.json'
 CANDIDATES = RATE_CANDIDATES   # the grids, from notebook 08a
 
 BS, CLIP = 8, 17
-BUDGET = 384 * 189_508_091_904   # floating-point operations of training: t4s8_16's 384 steps (what it did in 8 min of CPU a thread)
+# floating-point operations of training each: t4s8_16's 384 steps (what it did in 8 minutes of CPU a thread)
+BUDGET = 384 * 189_508_091_904
 
 def step_flops(cfg)->float:
     "Floating-point operations of one training step (forward and backward, batch `BS`), counted by PyTorch"
@@ -48,7 +49,8 @@ def cmd_train(a):
     for name in a.only or CANDIDATES:
         what, cfg = CANDIDATES[name]
         flops = step_flops(cfg); steps = round(BUDGET / flops)
-        print(f"== rate_{name}: {what}; {flops / 1e9:.0f} GFLOP a step: {steps} steps of {BS} for {BUDGET / 1e12:.0f} TFLOP",
+        print(f"== rate_{name}: {what}; {flops / 1e9:.0f} GFLOP a step: {steps} steps of {BS} "
+              f"for {BUDGET / 1e12:.0f} TFLOP",
               flush=True)
         t0 = time.time()
         train_recipe(candidate_recipe(cfg, steps), name=f'rate_{name}', progress=False)
@@ -60,7 +62,8 @@ def val_footage():
     from willie.data import ClipDataset, film_store
     from willie.metrics import Footage, footage
     fp = footage(ClipDataset(film_store(64), 16, split='val', stride=16))
-    clips = Footage(w[None] for x in fp for w in rearrange(x[:, :, :x.shape[2] // 16 * 16], '1 c (n t) h w -> n c t h w', t=16))
+    whole = lambda x: x[:, :, :x.shape[2] // 16 * 16]
+    clips = Footage(w[None] for x in fp for w in rearrange(whole(x), '1 c (n t) h w -> n c t h w', t=16))
     return fp, clips
 
 KEYS = ('bpp', 'psnr', 'ssim', 'jod', 'sharpness', 'motion', 'seams', 'code_use', 'n_clips')
@@ -81,8 +84,9 @@ def cmd_eval(a):
         r = evaluate_tokenizer(m, fp, progress=False, with_jod=True)
         e = reg[name]
         row = {k: r[k] for k in KEYS if k in r} | dict(
-            grid=list(m.token_shape((17, 64, 64))), codebook_size=m.codebook_size, trained_on=e.get('trained', {}).get('device', 'CPU (2 cores)'),
-            steps=e['metrics'].get('steps'), train_seconds=e['metrics'].get('train_seconds'), params=e['metrics'].get('params'))
+            grid=list(m.token_shape((17, 64, 64))), codebook_size=m.codebook_size,
+            trained_on=e.get('trained', {}).get('device', 'CPU (2 cores)'),
+            **{k: e['metrics'].get(k) for k in ('steps', 'train_seconds', 'params')})
         res.setdefault('tokenizers', {})[name] = row
         print(f"{name}: " + ', '.join(f'{k} {v:.3f}' if isinstance(v, float) else f'{k} {v}' for k, v in row.items()),
               f"[{time.time() - t0:.0f} s]", flush=True)
@@ -94,13 +98,15 @@ def cmd_eval(a):
             t0 = time.time()
             orig, rec, info = h264_footage(data, bpp, window=window)
             r = score_footage(orig, rec, 16, bits=info['bits'], with_jod=True)
-            res.setdefault('h264', {})[key] = {k: r[k] for k in KEYS if k in r} | dict(mode=mode, target=bpp, crf=info['crf'])
-            print(f"H.264 {key}: bpp {r['bpp']:.4f}, PSNR {r['psnr']:.2f}, JOD {r['jod']:.2f} [{time.time() - t0:.0f} s]", flush=True)
+            res.setdefault('h264', {})[key] = {k: r[k] for k in KEYS if k in r} | dict(mode=mode, target=bpp,
+                                                                                     crf=info['crf'])
+            print(f"H.264 {key}: bpp {r['bpp']:.4f}, PSNR {r['psnr']:.2f}, JOD {r['jod']:.2f} "
+                  f"[{time.time() - t0:.0f} s]", flush=True)
             RESULTS.write_text(json.dumps(res, indent=1))
 
 def cmd_prior_cost(a):
-    """What the prior pays at each grid: tokens a second of video, and AR sampling speed (the shipped prior's size, random
-    weights: speed does not depend on their values) through the KV cache, 1 video, `--threads` threads"""
+    """What the prior pays at each grid: tokens a second of video, and AR sampling speed (the shipped prior's size,
+    random weights: speed does not depend on their values) through the KV cache, 1 video, `--threads` threads"""
     from willie.generate import sample_ar
     from willie.prior import Prior, PriorConfig
     torch.set_num_threads(a.threads)
@@ -116,7 +122,8 @@ def cmd_prior_cost(a):
         sample_ar(model, frames, g=torch.Generator().manual_seed(0), burn_in=0)
         wall, cpu = time.time() - t0, time.process_time() - c0
         video = 1 + tf * (frames - 1)
-        res.setdefault('prior_cost', {})[name] = dict(time_factor=tf, grid=[h, w], tokens_per_second=round(24 / tf * h * w),
+        res.setdefault('prior_cost', {})[name] = dict(time_factor=tf, grid=[h, w],
+                                                      tokens_per_second=round(24 / tf * h * w),
                                                       frames_per_second=video / wall, cpu_seconds_per_frame=cpu / video)
         print(f"{name}: {24 / tf * h * w:.0f} tokens a second of video; AR {video / wall:.1f} frames/s "
               f"({cpu / video:.2f} CPU s a frame)", flush=True)
@@ -132,7 +139,8 @@ def main(argv=None):
     q.add_argument('--h264-bpp', type=float, nargs='+', default=[0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3])
     q.add_argument('--again', action='store_true', help='score again what results.json already has')
     q.set_defaults(func=cmd_eval)
-    q = sub.add_parser('prior-cost'); q.add_argument('--threads', type=int, default=2); q.set_defaults(func=cmd_prior_cost)
+    q = sub.add_parser('prior-cost'); q.add_argument('--threads', type=int, default=2)
+    q.set_defaults(func=cmd_prior_cost)
     a = p.parse_args(argv)
     return a.func(a)
 
