@@ -108,13 +108,16 @@ def cmd_prior_cost(a):
     """What the prior pays at each grid: tokens a second of video, and AR sampling speed (the shipped prior's size,
     random weights: speed does not depend on their values) through the KV cache, 1 video, `--threads` threads"""
     from willie.generate import sample_ar
+    from willie.causal import CausalTokenizer
     from willie.prior import Prior, PriorConfig
+    from willie.rates import token_rate
     torch.set_num_threads(a.threads)
     res = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     for name, (what, cfg) in CANDIDATES.items():
-        tf = 2 ** sum(cfg.time_down); h = w = 64 // (cfg.patch * 2 ** (len(cfg.ch) - 1))
+        with torch.device('meta'): tok = CausalTokenizer(cfg)
+        tf, (h, w), per_second = tok.time_factor, tok.token_shape((1, 64, 64))[1:], token_rate(tok)['tokens_per_second']
         frames = 1 + math.ceil(23 / tf)                      # one second of video at 24 fps
-        pc = PriorConfig(vocab_size=math.prod(cfg.levels), grid=(h, w), context=8 * h * w, window=4 * h * w, n_layer=6,
+        pc = PriorConfig(vocab_size=tok.codebook_size, grid=(h, w), context=8 * h * w, window=4 * h * w, n_layer=6,
                          n_head=8, n_embd=256, position='alibi+hw')
         torch.manual_seed(0); model = Prior(pc).eval()
         sample_ar(model, 1, g=torch.Generator().manual_seed(0), burn_in=0)   # warm-up
@@ -123,9 +126,9 @@ def cmd_prior_cost(a):
         wall, cpu = time.time() - t0, time.process_time() - c0
         video = 1 + tf * (frames - 1)
         res.setdefault('prior_cost', {})[name] = dict(time_factor=tf, grid=[h, w],
-                                                      tokens_per_second=round(24 / tf * h * w),
+                                                      tokens_per_second=round(per_second),
                                                       frames_per_second=video / wall, cpu_seconds_per_frame=cpu / video)
-        print(f"{name}: {24 / tf * h * w:.0f} tokens a second of video; AR {video / wall:.1f} frames/s "
+        print(f"{name}: {per_second:.0f} tokens a second of video; AR {video / wall:.1f} frames/s "
               f"({cpu / video:.2f} CPU s a frame)", flush=True)
     RESULTS.write_text(json.dumps(res, indent=1))
 
