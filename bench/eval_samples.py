@@ -20,8 +20,9 @@ The sets (every clip is 17 frames of 64x64: 5 latent frames of a causal tokenize
 - patch NN: the no-learning yardstick (`willie.patch_nn.patch_nn_samples`, after VGPNN): each clip made by space-time
   patch nearest neighbours, coarse to fine, from a random 64-frame window of one training shot (not decoded: its
   patches are the film's own pixels). `--no-patch-nn` leaves it out.
-- ar / maskgit: N clips sampled with `willie.generate.sample_ar` (batch of 16 per seed, 2 latent frames of burn-in
-  dropped, as `generate` does) / `sample_masked` on an all-[MASK] grid of 5 latent frames, decoded with `detokenize`.
+- ar / maskgit: N clips sampled as `willie generate` samples them, through `willie.generate.sample` (batch of 16 per
+  seed; AR drops 2 latent frames of burn-in, MaskGIT fills whole windows and keeps the first 5 latent frames), at each
+  method's own temperature unless `--temperature` is given, decoded with `detokenize`.
   Batch i of a method is drawn with `torch.Generator().manual_seed(seed + i)`.
 
 The columns:
@@ -61,7 +62,7 @@ from scipy import linalg, stats
 
 from willie.data import ClipDataset, film_store
 from willie.gallery import NearestClips
-from willie.generate import Generator, sample_ar, sample_masked
+from willie.generate import SAMPLERS, Generator, sample
 from willie.judges import two_sample_test
 from willie.patch_nn import patch_nn_samples
 from willie.metrics import frame_differences, spatial_gradient
@@ -132,12 +133,10 @@ def unigram_clips(tokenizer, p:torch.Tensor, n:int, seed:int, grid:tuple)->torch
 def sample_clips(gen:Generator, method:str, n:int, seed:int, bs:int=16, steps:int=10, **kw)->tuple:
     "(N, 1, 17, 64, 64) clips sampled by `method` in batches, batch i from seed + i; and the seeds used."
     out, seeds, t = [], [], latent_frames(gen.tokenizer)
+    own = {'steps': steps} if 'steps' in SAMPLERS[method].options else {}
     for i, a in enumerate(range(0, n, bs)):
         b, g = min(bs, n - a), torch.Generator().manual_seed(seed + i)
-        if method == 'ar': tok = sample_ar(gen.ar, t, batch=b, g=g, **kw)
-        else:
-            cfg = gen.maskgit.cfg
-            tok = sample_masked(gen.maskgit, torch.full((b, t, *cfg.grid), cfg.vocab_size, dtype=torch.long), steps=steps, g=g, **kw)
+        tok = sample(gen.prior(method), method, t, batch=b, g=g, **own, **kw)   # as `willie generate` samples
         out.append(decode(gen.tokenizer, tok)); seeds.append(seed + i)
     return torch.cat(out), seeds
 
@@ -229,7 +228,7 @@ def main(argv=None):
     p.add_argument('--methods', nargs='*', default=['ar', 'maskgit'], choices=list(PRIORS))
     p.add_argument('--priors', nargs=2, metavar=('AR', 'MASKGIT'), default=None,
                    help=f"registry names of the two priors (default: {PRIORS['ar']} {PRIORS['maskgit']})")
-    p.add_argument('--temperature', type=float, default=1.0)
+    p.add_argument('--temperature', type=float, default=None, help="default: each method's own (SAMPLERS[m].temperature)")
     p.add_argument('--top-k', type=int, default=None)
     p.add_argument('--top-p', type=float, default=None)
     p.add_argument('--steps', type=int, default=10, help='MaskGIT decoding rounds')
@@ -286,7 +285,8 @@ def main(argv=None):
         Path(a.json).write_text(json.dumps(dict(args=vars(a), seeds=seeds, gen_secs=gen_secs, rows=[keep(r) for r in rows]),
                                            indent=1, default=str))
 
-    print(f"\nSamples vs held-out film: 17-frame clips at 64x64; N={a.n} per method; temperature {a.temperature}, top-k {a.top_k}, "
+    temps = a.temperature if a.temperature is not None else ', '.join(f'{m} {SAMPLERS[m].temperature}' for m in a.methods)
+    print(f"\nSamples vs held-out film: 17-frame clips at 64x64; N={a.n} per method; temperature {temps}, top-k {a.top_k}, "
           f"top-p {a.top_p}, MaskGIT {a.steps} steps; sampling seeds {seeds} (one per batch of {a.bs}); train-clip and unigram draws, "
           f"critic: seed {a.seed}, {a.critic_steps} critic steps; "
           f"{a.candidates} exact-SSIM candidates per clip{'; --quick' if a.quick else ''}\n")

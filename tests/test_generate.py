@@ -65,7 +65,17 @@ def test_the_closing_line_of_an_mp4(tmp_path, capsys):
     out = tmp_path/'v.mp4'
     assert main(['generate', '--seconds', '0.5', '--out', str(out), '--quiet']) == 0
     assert capsys.readouterr().out.startswith(f"{out}: 13 frames of 256x256 (64x64 generated, enlarged 4x), "
-                                              "plays 0.54 s at 23.976 fps; ar, seed 0, 4 latent frames, ")
+                                              f"plays 0.54 s at 23.976 fps; ar at temperature {SAMPLERS['ar'].temperature}, "
+                                              "seed 0, 4 latent frames, ")
+
+
+@pytest.mark.parametrize('method', list(SAMPLERS))
+def test_the_default_temperature_is_the_methods(method):
+    "No temperature given: the one measured best for the method's prior (`SAMPLERS[method].temperature`)"
+    gen, own = Generator.load(), SAMPLERS[method].temperature
+    default = generate(gen, 0.5, seed=5, method=method)[1]
+    assert torch.equal(default, generate(gen, 0.5, seed=5, method=method, temperature=own)[1])
+    assert not torch.equal(default, generate(gen, 0.5, seed=5, method=method, temperature=own + 0.3)[1])
 
 
 def test_continuation_keeps_the_prompt_in_front(tmp_path):

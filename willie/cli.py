@@ -340,7 +340,9 @@ def cmd_generate(args)->int:
                              temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, progress=not args.quiet)
     if size != gen.size: video = upsample(video, size)   # the learned upsampler of notebook 12
     save_clip(video, out, fps=gen.fps)
-    print(f"{written(out, gen.size, size, gen.fps)}; {args.method}, seed {args.seed}, {tokens.shape[1]} latent frames, "
+    temperature = SAMPLERS[args.method].temperature if args.temperature is None else args.temperature
+    print(f"{written(out, gen.size, size, gen.fps)}; {args.method} at temperature {temperature}, seed {args.seed}, "
+          f"{tokens.shape[1]} latent frames, "
           f"{time.time() - t0:.1f} s")
     return 0
 
@@ -463,7 +465,9 @@ def parser()->argparse.ArgumentParser:
     q.add_argument('--method', choices=list(SAMPLERS), default='ar',
                    help='; '.join(f'{n}: {s.help}' for n, s in SAMPLERS.items()) + ' (default ar)')
     q.add_argument('--prompt', type=Path, default=None, help='a video or image to continue (its reconstruction comes first)')
-    q.add_argument('--temperature', type=float, default=1.0, help='sampling temperature (default 1.0; 0 takes the most likely token)')
+    q.add_argument('--temperature', type=float, default=None,
+                   help="sampling temperature (default: the method's measured best, " +
+                   ', '.join(f'{m} {s.temperature}' for m, s in SAMPLERS.items()) + '; 0 takes the most likely token)')
     q.add_argument('--top-k', type=int, default=None, help='sample among the k most likely tokens')
     q.add_argument('--top-p', type=float, default=None, help='nucleus sampling: the smallest set of tokens with this much probability')
     q.add_argument('--steps', type=int, default=10, help='MaskGIT rounds per window (default 10)')

@@ -102,7 +102,7 @@ class SampleGallery(widgets.VBox):
                  seconds:float=1.0, # length of each clip
                  seed:int=0, # clip i uses seed + i
                  method:str='ar', # 'ar' or 'maskgit'
-                 temperature:float=1.0, # token sampling temperature
+                 temperature:float|None=None, # token sampling temperature (None: the method's, `SAMPLERS[method]`)
                  size:int|None=None, # side of each clip on screen: the generator's (None), or larger (the upsampler)
                  store:ClipStore|None=None, # the clip store the priors' tokens came from: nearest clip, continuation
                  ncol:int|None=None, # clips per row (default: up to 4)
@@ -120,6 +120,7 @@ class SampleGallery(widgets.VBox):
         self._nearest = {}
         w = lambda width: widgets.Layout(width=width)
         self.method = widgets.Dropdown(options=list(SAMPLERS), value=method, description='method', layout=w('170px'))
+        temperature = SAMPLERS[method].temperature if temperature is None else temperature
         self.temperature = widgets.FloatSlider(value=temperature, min=0, max=1.5, step=0.05, description='temperature',
                                                style={'description_width': 'initial'})
         self.seed = widgets.IntText(value=seed, description='seed', layout=w('160px'))
