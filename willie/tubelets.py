@@ -11,7 +11,8 @@ from torch import nn, Tensor
 import torch.nn.functional as F
 from einops import rearrange
 from .fsq import FSQ
-from .video_vae import tokenizer_recipe
+from .video_vae import clip_data, tiny_clips, tokenizer_recipe, train_tokenizer
+from .weights import Task, register_task
 
 # %% auto #0
 __all__ = ['RECIPES', 'n_tubelet_tokens', 'patchify', 'unpatchify', 'sincos_1d', 'sincos_3d', 'Block', 'TubeletFSQVAEConfig',
@@ -159,3 +160,4 @@ class TubeletFSQVAE(nn.Module):
 
 # %% ../nbs/05_fsq_tubelets.ipynb #0537ceec
 RECIPES = {'tubelet_fsq_64': tokenizer_recipe('TubeletFSQVAE', TubeletFSQVAEConfig(), steps=1200, lr=1e-3)}
+register_task(Task(TubeletFSQVAE, TubeletFSQVAEConfig, RECIPES, clip_data, train_tokenizer, tiny_clips))  # 04a's trainer

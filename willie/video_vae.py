@@ -11,17 +11,17 @@ import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
 from .convs import Encoder3d, Decoder3d
-from .data import ClipDataset, ClipStore
+from .data import ClipDataset, ClipStore, film_store
 from .fsq import FSQ
 from .metrics import evaluate_tokenizer, psnr
 from .train import Trainer, TrainConfig, step_batches
 from .vq import VectorQuantizer
-from .weights import known_weights, resolve_arch, save_dir, save_weights
+from .weights import RecipeError, Task, known_weights, register_task, save_dir, save_weights, task_of
 
 # %% auto #0
 __all__ = ['RECIPES', 'VideoAEConfig', 'VideoFSQVAEConfig', 'VideoVQVAEConfig', 'VideoTokenizer', 'VideoFSQVAE', 'VideoVQVAE',
            'recon_loss', 'subset_psnr', 'fixed_clips', 'tokenizer_augment', 'tokenizer_recipe', 'tokenizer_data',
-           'train_tokenizer', 'tokenizer_table']
+           'train_tokenizer', 'clip_data', 'tiny_clips', 'tokenizer_table']
 
 # %% ../nbs/04a_video_vae.ipynb #8649473d
 @dataclass
@@ -187,7 +187,7 @@ def train_tokenizer(recipe:dict, # from `tokenizer_recipe`
     "Train a video tokenizer by `recipe`, keep the best of raw/EMA weights on val, optionally save it with its recipe"
     t, a, seed = recipe['train'], recipe['data']['augment'], recipe['seed']
     torch.manual_seed(seed)
-    model = resolve_arch(recipe['arch'])(resolve_arch(recipe['arch'] + 'Config')(**recipe['model']))
+    model = task_of(recipe).build(recipe)
     n_eval, bs, steps = recipe['data']['n_eval'], t['bs'], t['steps']
     val_full = ClipDataset(val_ds.store, val_ds.clip_len, split='val', stride=val_ds.clip_len, block_len=val_ds.block_len,
                            val_every=val_ds.val_every, shot_aware=val_ds.shot_aware)  # every val frame once
@@ -235,6 +235,35 @@ def train_tokenizer(recipe:dict, # from `tokenizer_recipe`
 # %% ../nbs/04a_video_vae.ipynb #623bf2dd
 RECIPES = {'fsq_vae_64': tokenizer_recipe('VideoFSQVAE', VideoFSQVAEConfig(dropout=0.1), steps=2400),
            'vq_vae_64': tokenizer_recipe('VideoVQVAE', VideoVQVAEConfig(dropout=0.1), steps=1200)}
+
+# %% ../nbs/04a_video_vae.ipynb #3223613c
+def clip_data(recipe:dict, # a recipe that trains on clips of `recipe['data']['size']` pixels
+              store=None, # a `ClipStore` or its folder; None: the film's at that size
+              progress:bool=True, # progress bars if the film's store has to be made
+             )->dict: # `train_ds`, `val_ds`: the data keywords of the training function
+    "A clip recipe's training and validation clips, from a store of its frame size"
+    size = recipe['data']['size']
+    s = store if isinstance(store, ClipStore) else ClipStore(store) if store is not None else film_store(size, progress=progress)
+    if s.size != size:
+        raise RecipeError(f"{recipe['arch']} recipe: it trains on {size}x{size} frames, {s.path.name} has {s.size}x{s.size}")
+    return dict(zip(('train_ds', 'val_ds'), tokenizer_data(recipe, s)))
+
+def tiny_clips(recipe:dict, # a recipe of a convolutional model trained on clips
+               steps:int=1, # steps per phase
+               clip_len:int=8, # frames a clip
+              )->dict: # the same recipe, tiny
+    "A clip recipe at a CPU test's cost: 8 channels a level, one residual block at the bottom (a conv model), two short clips"
+    r = copy.deepcopy(recipe); m = r['model']
+    if 'ch' in m: m['ch'] = [8] * len(m['ch'])
+    for k in ('enc_res', 'dec_res', 'n_res'):
+        if k in m: m[k] = [0] * (len(m[k]) - 1) + [1]
+    r['data'].update(clip_len=clip_len, n_eval=2, block_len=16, val_every=3)
+    for phase in ('train', 'recon', 'gan'):
+        if r.get(phase, {}).get('steps', 0): r[phase].update(steps=steps, bs=2, warmup=0, eval_every=steps)
+    return r
+
+register_task(Task(VideoFSQVAE, VideoFSQVAEConfig, {'fsq_vae_64': RECIPES['fsq_vae_64']}, clip_data, train_tokenizer, tiny_clips))
+register_task(Task(VideoVQVAE, VideoVQVAEConfig, {'vq_vae_64': RECIPES['vq_vae_64']}, clip_data, train_tokenizer, tiny_clips))
 
 # %% ../nbs/04a_video_vae.ipynb #e5d91052
 def tokenizer_table(results:dict, # name -> `evaluate_tokenizer` result
