@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np, torch
 from torch import nn, Tensor
 from .core import atomic_dir, cache_path, file_hash, find_data, locked, to_float
-from .train import Trainer, TrainConfig, step_batches
+from .train import Trained, Trainer, TrainConfig, step_batches
 from .weights import RecipeError, save_dir, save_weights
 
 # %% auto #0
@@ -175,7 +175,7 @@ def train_cifar_model(make_model:Callable[[dict], nn.Module], # `make_model(reci
                       ckpt_dir=None, # checkpoints for resuming (None: none)
                       log_every:int=200, # steps between evaluations on 500 test images
                       log:Callable[[str], None]|None=None, # receives the evaluation lines (default: under the progress bar)
-                     )->tuple: # (model in eval mode, metrics)
+                     )->Trained: # the model in eval mode, its metrics, the trainer
     "Train a model on CIFAR-10 images by `recipe`, evaluate it on the test split, optionally ship it"
     t, seed = recipe['train'], recipe['seed']
     xtr, xte = data if data is not None else (cifar_tensors('train', as_float=False)[0], cifar_tensors('test', as_float=False)[0])
@@ -194,7 +194,7 @@ def train_cifar_model(make_model:Callable[[dict], nn.Module], # `make_model(reci
     metrics = {'steps': t['steps'], 'batch_size': t['bs'], 'train_wall_s': round(time.time()-t0, 1), 'train_cpu_s': round(time.process_time()-n0, 1)}
     if eval_fn is not None: metrics |= {f'test_{k}': v for k, v in eval_fn(model, xte).items()}
     if name is not None: save_weights(model, name, metrics, save_to or save_dir(), recipe=recipe)
-    return model, metrics
+    return Trained(model, metrics, tr)
 
 def cifar_data(recipe:dict, # a CIFAR recipe
                store=None, # must be None: the warm-ups train on CIFAR-10

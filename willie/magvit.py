@@ -9,7 +9,7 @@ from dataclasses import dataclass, asdict
 from pathlib import Path
 import torch, torch.nn.functional as F
 from torch import nn, Tensor
-from .train import Trainer, TrainConfig, step_batches
+from .train import Trained, Trainer, TrainConfig, step_batches
 from .core import atomic_write
 from .weights import Task, config_from, register_task, save_weights, save_dir
 from .metrics import psnr, evaluate_tokenizer, footage, spatial_gradient
@@ -164,7 +164,7 @@ def train_magvit(recipe:dict, # from `magvit_recipe` (e.g. `RECIPES['magvit_gan_
                  save_to=None, # registry folder; default `save_dir()` (the package only with $WILLIE_SAVE_WEIGHTS=1)
                  ckpt_dir:str|Path|None=None, # checkpoints of both phases go in its `recon/` and `gan/` (a run there is resumed)
                  log=print, # where progress lines go
-                )->tuple: # (tokenizer in eval mode, metrics dict)
+                )->Trained: # the tokenizer in eval mode, its metrics, the last phase's trainer
     "Train the causal tokenizer by `recipe`: reconstruction from scratch, then (if `gan.steps`) the GAN phase from its EMA weights."
     d, a = recipe['data'], recipe['data']['augment']
     val = fixed_clips(val_ds, d['n_eval'])
@@ -206,7 +206,7 @@ def train_magvit(recipe:dict, # from `magvit_recipe` (e.g. `RECIPES['magvit_gan_
         out = save_weights(model, name, metrics, save_to or save_dir(), recipe=recipe)
         atomic_write(out.with_suffix('.history.json'), lambda f: f.write_text(json.dumps(trainer.history[::2])))
         log(f"{name} saved: " + json.dumps(metrics))
-    return model, metrics
+    return Trained(model, metrics, trainer)
 
 # %% ../nbs/08_magvit2_gan.ipynb #a880de45
 RECIPES = {'causal_64': magvit_recipe(recon_steps=3000, gan_steps=0),

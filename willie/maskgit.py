@@ -11,6 +11,7 @@ from torch import Tensor
 import torch.nn.functional as F
 from einops import rearrange
 from .prior import Prior, PriorConfig, TokenWindows, prior_recipe, tiny_prior, token_data, train_prior
+from .train import Trained
 from .weights import Task, register_task
 
 # %% auto #0
@@ -160,7 +161,7 @@ def train_maskgit(recipe:dict, # from `maskgit_recipe`
                   val_tokens, # held-out tokens
                   name:str|None=None, # registry name for the best weights (None: don't save)
                   **kw, # save_to, ckpt_dir, log: as `train_prior`
-                 ): # the fitted `Trainer`
+                 )->Trained: # as `train_prior`: the best weights, their metrics, the trainer
     "Train a MaskGIT prior: `train_prior` with masked windows, the masked-token loss and its evaluation."
     if 'objective' not in recipe: raise ValueError("train_maskgit: the recipe has no 'objective'; make it with maskgit_recipe")
     o, cfg = recipe['objective'], PriorConfig(**recipe['model'])

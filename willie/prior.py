@@ -15,7 +15,7 @@ from einops import rearrange
 from .attention import attention, alibi_slopes, alibi3d_bias, raster_coords, KVCache
 from .tokens import DEFAULT_VARIANTS, MissingTokensError, TokenStore, open_token_store, tokenize_film
 from .core import atomic_write
-from .train import Trainer, TrainConfig, step_batches
+from .train import Trained, Trainer, TrainConfig, step_batches
 from .weights import Task, read_registry, register_task, save_dir, save_weights
 
 # %% auto #0
@@ -309,7 +309,7 @@ def train_prior(recipe:dict, # from `prior_recipe` (e.g. `RECIPES['prior_64']`)
                 loss_fn=prior_loss, # `(model, batch) -> (loss, logs)`: the objective (MaskGIT: masked tokens)
                 eval_fn=evaluate_prior, # `(model, windows, bs, max_windows) -> {'val_loss', 'val_bpt'}`
                 frames:dict|None=None, # what the tokens stand for (`TokenStore.frames`), saved with the weights
-               ): # the fitted `Trainer`: `.model`, `.best_state` and `.best` (lowest val loss), `.evals`, `.history`
+               )->Trained: # the lowest-val-loss weights in eval mode, their metrics, the trainer (`.evals`, `.history`)
     "Train a prior by `recipe` on token arrays: random windows on frame boundaries, the best val-loss weights kept (and saved)."
     t, seed, cfg = recipe['train'], recipe['seed'], PriorConfig(**recipe['model'])
     train = TokenWindows(train_tokens, cfg.context, cfg.grid)
@@ -321,19 +321,20 @@ def train_prior(recipe:dict, # from `prior_recipe` (e.g. `RECIPES['prior_64']`)
     trainer = Trainer(model, loss_fn, step_batches(train, t['bs'], seed=seed, augment=augment), tcfg,
                       eval_fn=lambda m: eval_fn(m, val, t['bs'], t['val_windows']), ckpt_dir=ckpt_dir,
                       best=('val_loss', 'min'), log=log).fit()
+    best = Prior(cfg); best.load_state_dict(trainer.best_state); best.eval()
+    h0 = unigram_entropy(np.concatenate([np.ravel(s) for s in as_streams(val_tokens, cfg.grid)]), cfg.vocab_size)
+    metrics = dict(steps=trainer.step, train_seconds=round(time.time() - t0), params=sum(p.numel() for p in best.parameters()),
+                   best_step=trainer.best['step'], val_bpt=trainer.best['val_loss'] / math.log(2), val_unigram_bpt=h0,
+                   train_windows=len(train), val_windows=len(val))
     if name is not None:
-        best = Prior(cfg); best.load_state_dict(trainer.best_state); best.eval()
         dest, tok = Path(save_to or save_dir()), recipe['data']['tokenizer']
-        h0 = unigram_entropy(np.concatenate([np.ravel(s) for s in as_streams(val_tokens, cfg.grid)]), cfg.vocab_size)
-        metrics = dict(steps=trainer.step, train_seconds=round(time.time() - t0), params=sum(p.numel() for p in best.parameters()),
-                       best_step=trainer.best['step'], val_bpt=trainer.best['val_loss'] / math.log(2), val_unigram_bpt=h0, train_windows=len(train), val_windows=len(val))
         recipe = recipe | {'train': recipe['train'] | {'steps_taken': trainer.step}}
         depends = [tok] if tok in read_registry(dest) else None
         out = save_weights(best, name, metrics, dest, recipe=recipe, depends=depends, frames=frames)
         history = dict(train=trainer.history, val=trainer.evals)  # the train-val gap over the run
         atomic_write(out.with_suffix('.history.json'), lambda f: f.write_text(json.dumps(history)))
         log(f"{name} saved: " + json.dumps(metrics))
-    return trainer
+    return Trained(best, metrics, trainer)
 
 # %% ../nbs/10_prior_alibi.ipynb #e6f4a8b3
 RECIPES = {'prior_64': prior_recipe(PriorConfig.from_token_shape((5, 8, 8), 4375, latent_frames=8, window=256, n_layer=4, n_head=8,

@@ -6,7 +6,7 @@
 __all__ = ['TrainConfig', 'lr_at', 'step_batches', 'prefetched', 'to_channels_last', 'ema_update', 'run_options', 'train_device',
            'rank_world', 'init_distributed', 'shard', 'average_gradients', 'broadcast_state', 'average_logs',
            'gather_objects', 'Trainer', 'NonFiniteLossError', 'optimizer_step', 'train_step', 'CheckpointError',
-           'save_checkpoint', 'load_checkpoint', 'evaluate', 'plot', 'fit_budget', 'fit', 'train_requested']
+           'save_checkpoint', 'load_checkpoint', 'evaluate', 'plot', 'fit_budget', 'fit', 'Trained', 'train_requested']
 
 # %% ../nbs/00_3_train.ipynb #39465a3c
 import copy, io, json, math, os, pickle, random, sys, time
@@ -498,6 +498,16 @@ def fit(self:Trainer, steps:int|None=None)->Trainer:
     return self
 
 Trainer._advance, Trainer.fit_budget, Trainer.evaluate, Trainer.plot, Trainer.fit = _advance, fit_budget, evaluate, plot, fit
+
+# %% ../nbs/00_3_train.ipynb #728a25e8
+@dataclass
+class Trained:
+    "A training function's result: the kept model, its metrics, the last phase's `Trainer`"
+    model:nn.Module # the model to use, in eval mode (the kept weights: best, EMA or final)
+    metrics:dict # measured numbers, as saved with the weights
+    trainer:Trainer|None=None # the last phase's trainer: `history`, `evals`, `best`, `step`
+
+    def __iter__(self): return iter((self.model, self.metrics))   # `model, metrics = train_x(...)`
 
 # %% ../nbs/00_3_train.ipynb #e4dd40cd
 def train_requested(switch:bool, # the notebook's `TRAIN` switch

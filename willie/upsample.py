@@ -17,7 +17,7 @@ from fastprogress.fastprogress import progress_bar
 from .core import to_float
 from .data import ClipDataset, ClipStore, film_store, resize_frames
 from .metrics import Distortion, frame_differences, psnr
-from .train import Trainer, TrainConfig, step_batches
+from .train import Trained, Trainer, TrainConfig, step_batches
 from .weights import RecipeError, Task, load_weights, register_arch, register_task, save_dir, save_weights
 
 # %% auto #0
@@ -245,7 +245,7 @@ def train_upsampler(recipe:dict, # from `upsampler_recipe`
                     save_to=None, # registry folder; default `save_dir()` (the package only with $WILLIE_SAVE_WEIGHTS=1)
                     ckpt_dir:str|Path|None=None, # checkpoints (a run found there is resumed)
                     log=print, # where progress lines go
-                   )->tuple: # (kept model in eval mode, metrics)
+                   )->Trained: # the kept model in eval mode, its metrics, the trainer
     "Train an upsampler by `recipe`, keep the best EMA weights on a fixed val subset, optionally save them with the recipe"
     t, d, seed = recipe['train'], recipe['data'], recipe['seed']
     torch.manual_seed(seed)
@@ -278,7 +278,7 @@ def train_upsampler(recipe:dict, # from `upsampler_recipe`
     if name is not None:
         save_weights(final, name, metrics, save_to or save_dir(), recipe=recipe)
         log(f'{name} saved: ' + json.dumps(metrics))
-    return final, metrics
+    return Trained(final, metrics, trainer)
 
 # %% ../nbs/12_upsample.ipynb #a7fd3156
 @torch.no_grad()

@@ -10,6 +10,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
 from .convs import Encoder, Decoder
 from .cifar import cifar_data, float_batches, tiny_cifar, train_cifar_model
+from .train import Trained
 from .weights import Task, register_task
 from .metrics import psnr
 
@@ -128,7 +129,7 @@ RECIPES = {'vae_cifar': dict(arch='VAE', model=asdict(VAEConfig()), seed=0, data
 def train_vae(recipe:str|dict='vae_cifar', # a name in `RECIPES` (saved under that name) or a recipe dict
               name:str|None=None, # registry name to save a recipe dict under (None: not saved)
               **kwargs, # passed to `train_cifar_model`: data, save_to, ckpt_dir, log_every, log
-             )->tuple: # (model, metrics)
+             )->Trained: # model, metrics, trainer (see `train_cifar_model`)
     "Train a VAE by `recipe`: `train_vae()` reproduces the shipped `vae_cifar` weights"
     name, recipe = (recipe, RECIPES[recipe]) if isinstance(recipe, str) else (name, recipe)
     kl_warmup = recipe['train']['kl_warmup']

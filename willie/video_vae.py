@@ -14,7 +14,7 @@ from .convs import Encoder3d, Decoder3d
 from .data import ClipDataset, ClipStore, film_store
 from .fsq import FSQ
 from .metrics import evaluate_tokenizer, psnr
-from .train import Trainer, TrainConfig, step_batches
+from .train import Trained, Trainer, TrainConfig, step_batches
 from .vq import VectorQuantizer
 from .weights import RecipeError, Task, known_weights, register_task, save_dir, save_weights, task_of
 
@@ -183,7 +183,7 @@ def train_tokenizer(recipe:dict, # from `tokenizer_recipe`
                     save_to=None, # registry folder; default `save_dir()` (the package only with $WILLIE_SAVE_WEIGHTS=1)
                     ckpt_dir:str|Path|None=None, # checkpoints (a run found there is resumed)
                     log=print, # where progress lines go
-                   )->tuple: # (best model in eval mode, metrics dict)
+                   )->Trained: # the best model in eval mode, its metrics, the trainer
     "Train a video tokenizer by `recipe`, keep the best of raw/EMA weights on val, optionally save it with its recipe"
     t, a, seed = recipe['train'], recipe['data']['augment'], recipe['seed']
     torch.manual_seed(seed)
@@ -230,7 +230,7 @@ def train_tokenizer(recipe:dict, # from `tokenizer_recipe`
     if name is not None:
         save_weights(final, name, metrics, save_to or save_dir(), recipe=recipe)
         log(f'{name} saved: ' + json.dumps(metrics))
-    return final, metrics
+    return Trained(final, metrics, trainer)
 
 # %% ../nbs/04a_video_vae.ipynb #623bf2dd
 RECIPES = {'fsq_vae_64': tokenizer_recipe('VideoFSQVAE', VideoFSQVAEConfig(dropout=0.1), steps=2400),

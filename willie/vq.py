@@ -11,6 +11,7 @@ from torch import Tensor
 from einops import rearrange
 from .convs import Encoder, Decoder
 from .cifar import cifar_data, float_batches, tiny_cifar, train_cifar_model
+from .train import Trained
 from .weights import Task, register_task
 from .metrics import CodeUsage, psnr
 
@@ -183,7 +184,7 @@ RECIPES = {f'vqvae_cifar_{v}': dict(arch='VQVAE', model=asdict(VQVAEConfig(**kw)
 def train_vqvae(recipe:str|dict='vqvae_cifar_ema_restart', # a name in `RECIPES` (saved under that name) or a recipe dict
                 name:str|None=None, # registry name to save a recipe dict under (None: not saved)
                 **kwargs, # passed to `train_cifar_model`: data, save_to, ckpt_dir, log_every, log
-               )->tuple: # (model, metrics)
+               )->Trained: # model, metrics, trainer (see `train_cifar_model`)
     "Train a VQ-VAE by `recipe`: `train_vqvae('vqvae_cifar_plain')` reproduces those shipped weights"
     name, recipe = (recipe, RECIPES[recipe]) if isinstance(recipe, str) else (name, recipe)
     return train_cifar_model(lambda c: VQVAE(VQVAEConfig(**c)), lambda m, x, step: vqvae_loss(m, x), recipe, evaluate_vqvae, name, **kwargs)

@@ -10,6 +10,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
 from .convs import Encoder, Decoder
 from .cifar import cifar_data, float_batches, tiny_cifar, train_cifar_model
+from .train import Trained
 from .weights import Task, register_task
 from .metrics import CodeUsage, psnr
 from .vq import VectorQuantizer
@@ -92,7 +93,7 @@ RECIPES = {'vqvae2_cifar': dict(arch='VQVAE2', model=asdict(VQVAE2Config()), see
 def train_vqvae2(recipe:str|dict='vqvae2_cifar', # a name in `RECIPES` (saved under that name) or a recipe dict
                  name:str|None=None, # registry name to save a recipe dict under (None: not saved)
                  **kwargs, # passed to `train_cifar_model`: data, save_to, ckpt_dir, log_every, log
-                )->tuple: # (model, metrics)
+                )->Trained: # model, metrics, trainer (see `train_cifar_model`)
     "Train a VQ-VAE-2 by `recipe`: `train_vqvae2()` reproduces the shipped `vqvae2_cifar` weights"
     name, recipe = (recipe, RECIPES[recipe]) if isinstance(recipe, str) else (name, recipe)
     return train_cifar_model(lambda c: VQVAE2(VQVAE2Config(**c)), lambda m, x, step: vqvae2_loss(m, x), recipe, evaluate_vqvae2, name, **kwargs)

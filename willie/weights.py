@@ -176,7 +176,7 @@ class Task:
     config:type # its config dataclass, filled from `recipe['model']`
     recipes:dict # its notebook's `RECIPES`: name -> recipe
     data:Callable # `data(recipe, store, progress) -> dict`: the keyword arguments of `train` that hold the data
-    train:Callable # `train(recipe, name=, save_to=, ckpt_dir=, log=, **data) -> (model, metrics)`
+    train:Callable # `train(recipe, name=, save_to=, ckpt_dir=, log=, **data) -> Trained` (model, metrics, trainer)
     tiny:Callable # `tiny(recipe, steps) -> recipe`: the same code path at the cost a CPU test can pay
     name:str='' # what its recipes call it (`recipe['task']`, else `recipe['arch']`); default: the model class's name
 
