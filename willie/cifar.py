@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np, torch
 from torch import nn, Tensor
 from .core import atomic_dir, cache_path, file_hash, find_data, locked, to_float
-from .train import Trained, Trainer, TrainConfig, step_batches
+from .train import Trained, Trainer, TrainConfig, phase_config, step_batches
 from .weights import RecipeError, save_dir, save_weights
 
 # %% auto #0
@@ -183,8 +183,7 @@ def train_cifar_model(make_model:Callable[[dict], nn.Module], # `make_model(reci
     model = make_model(recipe['model'])
     batches = step_batches(xtr, t['bs'], seed=seed, augment=hflip_augment if recipe['data'].get('augment') == 'hflip' else None)
     def loss(m, b): xb, step = b; return loss_fn(m, to_float(xb), step)
-    cfg = TrainConfig(steps=t['steps'], lr=t['lr'], warmup=t['warmup'], grad_clip=t['grad_clip'], seed=seed,
-                      log_every=min(log_every, 10), eval_every=log_every)
+    cfg = phase_config(t, seed, log_every=min(log_every, 10), eval_every=log_every)
     sub = xte[:500]
     tr = Trainer(model, loss, lambda step: (batches(step), step), cfg, (lambda m: eval_fn(m, sub)) if eval_fn else None,
                  ckpt_dir, log=log)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, asdict
 from pathlib import Path
 import torch, torch.nn.functional as F
 from torch import nn, Tensor
-from .train import Trained, Trainer, TrainConfig, step_batches
+from .train import Trained, Trainer, TrainConfig, phase_config, step_batches
 from .core import atomic_write
 from .weights import Task, config_from, register_task, save_weights, save_dir
 from .metrics import psnr, evaluate_tokenizer, footage, spatial_gradient
@@ -152,10 +152,7 @@ def clip_fidelity(model:nn.Module, # a video tokenizer
     r = evaluate_tokenizer(model, [clips], progress=False)
     return dict(val_psnr=r['psnr'], sharp=r['sharpness'], motion=r['motion'])
 
-def _phase_cfg(p:dict, seed:int, **kw)->TrainConfig:
-    return TrainConfig(steps=p['steps'], lr=p['lr'], min_lr=p.get('min_lr', 1.0), warmup=p.get('warmup', 0),
-                       weight_decay=p.get('weight_decay', 0.0), betas=tuple(p.get('betas', (0.9, 0.99))), ema=p['ema'],
-                       seed=seed, eval_every=p['eval_every'], ckpt_every=p['eval_every'], minutes=p.get('minutes', 0.0), **kw)
+def _phase_cfg(p:dict, seed:int, **kw)->TrainConfig: return phase_config(p, seed, min_lr=1.0, warmup=0, **kw)  # GAN: constant lr
 
 def train_magvit(recipe:dict, # from `magvit_recipe` (e.g. `RECIPES['magvit_gan_64']`)
                  train_ds:ClipDataset, # training clips (its `augment` does the crops and flips)

@@ -15,7 +15,7 @@ from einops import rearrange
 from .attention import attention, alibi_slopes, alibi3d_bias, raster_coords, KVCache
 from .tokens import DEFAULT_VARIANTS, MissingTokensError, TokenStore, open_token_store, tokenize_film
 from .core import atomic_write
-from .train import Trained, Trainer, TrainConfig, step_batches
+from .train import Trained, Trainer, TrainConfig, phase_config, step_batches
 from .weights import Task, read_registry, register_task, save_dir, save_weights
 
 # %% auto #0
@@ -314,8 +314,7 @@ def train_prior(recipe:dict, # from `prior_recipe` (e.g. `RECIPES['prior_64']`)
     t, seed, cfg = recipe['train'], recipe['seed'], PriorConfig(**recipe['model'])
     train = TokenWindows(train_tokens, cfg.context, cfg.grid)
     val = TokenWindows(val_tokens, cfg.context, cfg.grid, stride=max(1, cfg.context // cfg.frame_tokens))
-    tcfg = TrainConfig(steps=t['steps'], lr=t['lr'], warmup=t['warmup'], weight_decay=t['weight_decay'], ema=t['ema'],
-                       seed=seed, eval_every=t['eval_every'], ckpt_every=t['eval_every'], minutes=t.get('minutes', 0.0))
+    tcfg = phase_config(t, seed)
     torch.manual_seed(seed)
     t0, model = time.time(), Prior(cfg)
     trainer = Trainer(model, loss_fn, step_batches(train, t['bs'], seed=seed, augment=augment), tcfg,

@@ -17,7 +17,7 @@ from fastprogress.fastprogress import progress_bar
 from .core import to_float
 from .data import ClipDataset, ClipStore, film_store, resize_frames
 from .metrics import Distortion, frame_differences, psnr
-from .train import Trained, Trainer, TrainConfig, step_batches
+from .train import Trained, Trainer, TrainConfig, phase_config, step_batches
 from .weights import RecipeError, Task, load_weights, register_arch, register_task, save_dir, save_weights
 
 # %% auto #0
@@ -260,8 +260,7 @@ def train_upsampler(recipe:dict, # from `upsampler_recipe`
     def eval_fn(m):
         ys = m(val_win.contiguous(memory_format=torch.channels_last))
         return {f'val_psnr_x{s}': psnr(v, ys[s].clamp(-1, 1)).item() for s, v in zip(val.scales, val_mid)}
-    cfg = TrainConfig(steps=t['steps'], lr=t['lr'], weight_decay=t['weight_decay'], ema=t['ema'], warmup=t['warmup'], bf16=t['bf16'],
-                      channels_last=t['channels_last'], seed=seed, eval_every=t['eval_every'], ckpt_every=t['eval_every'])
+    cfg = phase_config(t, seed)
     a = d['augment']
     trainer = Trainer(model, sr_loss, step_batches(train, t['bs'], seed, augment=sr_augment(a['patch'], a['flip'], a['reverse'])),
                       cfg, eval_fn=eval_fn, ckpt_dir=ckpt_dir, best=(f'val_psnr_x{val.scales[-1]}', 'max'),

@@ -14,7 +14,7 @@ from .convs import Encoder3d, Decoder3d
 from .data import ClipDataset, ClipStore, film_store
 from .fsq import FSQ
 from .metrics import evaluate_tokenizer, psnr
-from .train import Trained, Trainer, TrainConfig, step_batches
+from .train import Trained, Trainer, TrainConfig, phase_config, step_batches
 from .vq import VectorQuantizer
 from .weights import RecipeError, Task, known_weights, register_task, save_dir, save_weights, task_of
 
@@ -210,8 +210,7 @@ def train_tokenizer(recipe:dict, # from `tokenizer_recipe`
             + ' '.join(f'{k} {v:.2f}' for k, v in res.items()) + f" | best {best['val_psnr']:.2f} ({best.get('which')}@{best.get('step')})")
         return res
 
-    cfg = TrainConfig(steps=steps, lr=t['lr'], weight_decay=t['weight_decay'], ema=t['ema'], warmup=t['warmup'],
-                      channels_last=t['channels_last'], seed=seed, eval_every=t['eval_every'], ckpt_every=t['eval_every'])
+    cfg = phase_config(t, seed)
     augment = tokenizer_augment(train_ds, a['reverse'], tuple(a['gain']), a['offset']) if a else None
     trainer = Trainer(model, recon_loss, step_batches(train_ds, bs, seed, augment=augment), cfg,
                       eval_fn=eval_fn, ckpt_dir=ckpt_dir, log=lambda s: None)
