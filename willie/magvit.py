@@ -152,7 +152,8 @@ def clip_fidelity(model:nn.Module, # a video tokenizer
     r = evaluate_tokenizer(model, [clips], progress=False)
     return dict(val_psnr=r['psnr'], sharp=r['sharpness'], motion=r['motion'])
 
-def _phase_cfg(p:dict, seed:int, **kw)->TrainConfig: return phase_config(p, seed, min_lr=1.0, warmup=0, **kw)  # GAN: constant lr
+def _phase_cfg(p:dict, seed:int, **kw)->TrainConfig:  # a phase without its own schedule keeps a constant lr
+    return phase_config(p, seed, min_lr=1.0, warmup=0, **kw)
 
 def train_magvit(recipe:dict, # from `magvit_recipe` (e.g. `RECIPES['magvit_gan_64']`)
                  train_ds:ClipDataset, # training clips (its `augment` does the crops and flips)

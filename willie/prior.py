@@ -322,7 +322,8 @@ def train_prior(recipe:dict, # from `prior_recipe` (e.g. `RECIPES['prior_64']`)
                       best=('val_loss', 'min'), log=log).fit()
     best = Prior(cfg); best.load_state_dict(trainer.best_state); best.eval()
     h0 = unigram_entropy(np.concatenate([np.ravel(s) for s in as_streams(val_tokens, cfg.grid)]), cfg.vocab_size)
-    metrics = dict(steps=trainer.step, train_seconds=round(time.time() - t0), params=sum(p.numel() for p in best.parameters()),
+    metrics = dict(steps=trainer.step, train_seconds=round(time.time() - t0), 
+                   params=sum(p.numel() for p in best.parameters()),
                    best_step=trainer.best['step'], val_bpt=trainer.best['val_loss'] / math.log(2), val_unigram_bpt=h0,
                    train_windows=len(train), val_windows=len(val))
     if name is not None:

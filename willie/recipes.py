@@ -104,7 +104,7 @@ def recipe_data(recipe:dict, # a recipe of a registered task
                 store=None, # a clip store or token store (or its folder); None: the film's
                 progress:bool=True, # progress bars if the film's store has to be made
                )->dict: # the data keywords of the task's training function
-    "The data a recipe trains on, checked against the recipe (frame size for clips; tokenizer, codebook and grid for tokens)"
+    "The data a recipe trains on, checked against it (frame size for clips; tokenizer, codebook and grid for tokens)"
     return task_of(recipe).data(recipe, store, progress)
 
 def shorten(recipe:dict, steps:int)->dict:
@@ -143,4 +143,5 @@ def train_recipe(spec:str|dict, # a recipe name (`all_recipes()`), a .json recip
     if ckpt_dir.exists() and not ckpt_dir.is_dir(): raise RecipeError(f"checkpoint folder {ckpt_dir} is a file")
     with run_options(device=device, bf16=(gpu or {}).get('bf16')):
         data = recipe_data(recipe, store, progress)   # checked before anything trains
-        return task_of(recipe).train(recipe, name=name if main else None, save_to=save_to, ckpt_dir=ckpt_dir, log=log, **data)
+        return task_of(recipe).train(recipe, name=name if main else None, save_to=save_to, ckpt_dir=ckpt_dir, log=log,
+                                     **data)

@@ -49,7 +49,7 @@ def phase_config(phase:dict, # a recipe's training phase (JSON: tuples come back
                  seed:int, # seeds the phase's weights and data order
                  **kw, # the training function's settings for fields the phase leaves out
                 )->TrainConfig:
-    "The `TrainConfig` of a recipe's phase: its own fields over the function's settings; a checkpoint at each evaluation"
+    "The `TrainConfig` of a recipe's phase: its own fields over the function's settings; checkpoints at evaluations"
     own = {k: tuple(v) if isinstance(v, list) else v for k, v in phase.items() if k in TrainConfig.__dataclass_fields__}
     return TrainConfig(**{'ckpt_every': phase.get('eval_every', 0)} | kw | own | {'seed': seed})
 

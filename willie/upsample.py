@@ -337,8 +337,10 @@ def paired_data(recipe:dict, # an `upsampler_recipe`
                 progress:bool=True, # progress bars if a store of the film has to be made
                )->dict: # `train`, `val`: the data keywords of `train_upsampler`
     "An upsampler recipe's paired windows, from the film's stores at each of the recipe's sizes"
-    if store is not None: raise RecipeError(f"{recipe['arch']} recipe: it trains on the film's 64/128/256 stores; it takes no --store")
-    return dict(zip(('train', 'val'), upsampler_data(recipe, [film_store(s, progress=progress) for s in recipe['data']['sizes']])))
+    if store is not None:
+        raise RecipeError(f"{recipe['arch']} recipe: it trains on the film's 64/128/256 stores; it takes no --store")
+    stores = [film_store(s, progress=progress) for s in recipe['data']['sizes']]
+    return dict(zip(('train', 'val'), upsampler_data(recipe, stores)))
 
 def tiny_upsampler(recipe:dict, # an `upsampler_recipe`
                    steps:int=1, # training steps

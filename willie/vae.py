@@ -123,7 +123,8 @@ def evaluate_vae(model:VAE, x:Tensor, # (N, 3, 32, 32) uint8 or float in [-1, 1]
     return {k: v/n for k, v in sums.items()} | {'psnr': float(torch.cat(ps).mean())}
 
 # %% ../nbs/00_vae_cifar.ipynb #223601fc
-RECIPES = {'vae_cifar': dict(arch='VAE', model=asdict(VAEConfig()), seed=0, data=dict(dataset='cifar10', split='train', augment='hflip'),
+RECIPES = {'vae_cifar': dict(arch='VAE', model=asdict(VAEConfig()), seed=0,
+                             data=dict(dataset='cifar10', split='train', augment='hflip'),
                              train=dict(steps=4000, bs=64, lr=1e-3, warmup=100, grad_clip=1.0, kl_warmup=1000))}
 
 def train_vae(recipe:str|dict='vae_cifar', # a name in `RECIPES` (saved under that name) or a recipe dict

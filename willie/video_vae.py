@@ -16,7 +16,8 @@ from .fsq import FSQ
 from .metrics import evaluate_tokenizer, psnr
 from .train import Trained, Trainer, TrainConfig, phase_config, step_batches
 from .vq import VectorQuantizer
-from .weights import RecipeError, Task, known_weights, register_task, save_dir, save_weights, task_of
+from .weights import (RecipeError, Task, known_weights, register_arch, register_task, resolve_arch, save_dir,
+                            save_weights)
 
 # %% auto #0
 __all__ = ['RECIPES', 'VideoAEConfig', 'VideoFSQVAEConfig', 'VideoVQVAEConfig', 'VideoTokenizer', 'VideoFSQVAE', 'VideoVQVAE',
@@ -32,11 +33,13 @@ class VideoAEConfig:
     strides:tuple=((1, 2, 2), (2, 2, 2), (2, 2, 2)) # per stage (t, h, w) strides: 4x time, 8x space in all
     dropout:float=0.0 # dropout inside residual blocks
 
+@register_arch
 @dataclass
 class VideoFSQVAEConfig(VideoAEConfig):
     "Conv3D FSQ-VAE: the autoencoder plus FSQ levels."
     levels:tuple=(8, 5, 5, 5) # FSQ levels: 1000 codes, ~10 bits a token
 
+@register_arch
 @dataclass
 class VideoVQVAEConfig(VideoAEConfig):
     "Conv3D VQ-VAE: the autoencoder plus an EMA + restart codebook."
@@ -86,6 +89,7 @@ class VideoTokenizer(nn.Module):
                   )->Tensor: # (B,1,T,H,W) reconstruction, about [-1, 1]
         return self.decoder(self.codes(idx))
 
+@register_arch
 class VideoFSQVAE(VideoTokenizer):
     "VideoGPT-style Conv3D autoencoder with Finite Scalar Quantization."
     def __init__(self, cfg:VideoFSQVAEConfig):
@@ -95,6 +99,7 @@ class VideoFSQVAE(VideoTokenizer):
         self.codebook_size = self.quantizer.codebook_size
     def codes(self, idx): return self.quantizer.lookup(idx)
 
+@register_arch
 class VideoVQVAE(VideoTokenizer):
     "VideoGPT-style Conv3D VQ-VAE with the EMA + dead-code-restart codebook of `willie.vq`."
     def __init__(self, cfg:VideoVQVAEConfig):
@@ -187,7 +192,7 @@ def train_tokenizer(recipe:dict, # from `tokenizer_recipe`
     "Train a video tokenizer by `recipe`, keep the best of raw/EMA weights on val, optionally save it with its recipe"
     t, a, seed = recipe['train'], recipe['data']['augment'], recipe['seed']
     torch.manual_seed(seed)
-    model = task_of(recipe).build(recipe)
+    model = resolve_arch(recipe['arch'])(resolve_arch(recipe['arch'] + 'Config')(**recipe['model']))
     n_eval, bs, steps = recipe['data']['n_eval'], t['bs'], t['steps']
     val_full = ClipDataset(val_ds.store, val_ds.clip_len, split='val', stride=val_ds.clip_len, block_len=val_ds.block_len,
                            val_every=val_ds.val_every, shot_aware=val_ds.shot_aware)  # every val frame once
@@ -242,16 +247,18 @@ def clip_data(recipe:dict, # a recipe that trains on clips of `recipe['data']['s
              )->dict: # `train_ds`, `val_ds`: the data keywords of the training function
     "A clip recipe's training and validation clips, from a store of its frame size"
     size = recipe['data']['size']
-    s = store if isinstance(store, ClipStore) else ClipStore(store) if store is not None else film_store(size, progress=progress)
+    if store is None: s = film_store(size, progress=progress)
+    else: s = store if isinstance(store, ClipStore) else ClipStore(store)
     if s.size != size:
-        raise RecipeError(f"{recipe['arch']} recipe: it trains on {size}x{size} frames, {s.path.name} has {s.size}x{s.size}")
+        raise RecipeError(f"{recipe['arch']} recipe: it trains on {size}x{size} frames, "
+                          f"{s.path.name} has {s.size}x{s.size}")
     return dict(zip(('train_ds', 'val_ds'), tokenizer_data(recipe, s)))
 
 def tiny_clips(recipe:dict, # a recipe of a convolutional model trained on clips
                steps:int=1, # steps per phase
                clip_len:int=8, # frames a clip
               )->dict: # the same recipe, tiny
-    "A clip recipe at a CPU test's cost: 8 channels a level, one residual block at the bottom (a conv model), two short clips"
+    "A clip recipe at a CPU test's cost: 8 channels a level and one residual block at the bottom (a conv), two clips"
     r = copy.deepcopy(recipe); m = r['model']
     if 'ch' in m: m['ch'] = [8] * len(m['ch'])
     for k in ('enc_res', 'dec_res', 'n_res'):
@@ -261,8 +268,10 @@ def tiny_clips(recipe:dict, # a recipe of a convolutional model trained on clips
         if r.get(phase, {}).get('steps', 0): r[phase].update(steps=steps, bs=2, warmup=0, eval_every=steps)
     return r
 
-register_task(Task(VideoFSQVAE, VideoFSQVAEConfig, {'fsq_vae_64': RECIPES['fsq_vae_64']}, clip_data, train_tokenizer, tiny_clips))
-register_task(Task(VideoVQVAE, VideoVQVAEConfig, {'vq_vae_64': RECIPES['vq_vae_64']}, clip_data, train_tokenizer, tiny_clips))
+register_task(Task(VideoFSQVAE, VideoFSQVAEConfig, {'fsq_vae_64': RECIPES['fsq_vae_64']}, clip_data, train_tokenizer,
+                   tiny_clips))
+register_task(Task(VideoVQVAE, VideoVQVAEConfig, {'vq_vae_64': RECIPES['vq_vae_64']}, clip_data, train_tokenizer,
+                   tiny_clips))
 
 # %% ../nbs/04a_video_vae.ipynb #e5d91052
 def tokenizer_table(results:dict, # name -> `evaluate_tokenizer` result

@@ -10,10 +10,10 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
 from .convs import Encoder, Decoder
 from .cifar import cifar_data, float_batches, tiny_cifar, train_cifar_model
-from .train import Trained
-from .weights import Task, register_task
 from .metrics import CodeUsage, psnr
 from .vq import VectorQuantizer
+from .weights import Task, register_task
+from .train import Trained
 
 # %% auto #0
 __all__ = ['RECIPES', 'VQVAE2Config', 'VQVAE2', 'vqvae2_loss', 'evaluate_vqvae2', 'train_vqvae2']
@@ -87,7 +87,8 @@ def evaluate_vqvae2(model:VQVAE2, x:Tensor, # (N, 3, 32, 32) uint8 or float in [
             'top_perplexity': ut.perplexity, 'bottom_perplexity': ub.perplexity,
             'bits_per_image': (nt + nb)*bits, 'entropy_bits_per_image': nt*ut.entropy_bits + nb*ub.entropy_bits}
 
-RECIPES = {'vqvae2_cifar': dict(arch='VQVAE2', model=asdict(VQVAE2Config()), seed=0, data=dict(dataset='cifar10', split='train', augment='hflip'),
+RECIPES = {'vqvae2_cifar': dict(arch='VQVAE2', model=asdict(VQVAE2Config()), seed=0,
+                                data=dict(dataset='cifar10', split='train', augment='hflip'),
                                 train=dict(steps=3000, bs=64, lr=2e-3, warmup=100, grad_clip=1.0))}  # the one-level model's budget
 
 def train_vqvae2(recipe:str|dict='vqvae2_cifar', # a name in `RECIPES` (saved under that name) or a recipe dict
