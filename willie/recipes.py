@@ -8,7 +8,7 @@ import copy, json, os
 from pathlib import Path
 import torch
 from .core import run_path
-from .train import run_options
+from .train import Trained, run_options
 from .weights import TASKS, RecipeError, read_registry, task_of
 from .causal import CausalTokenizerConfig
 from .gan import DiscriminatorConfig
@@ -124,7 +124,7 @@ def train_recipe(spec:str|dict, # a recipe name (`all_recipes()`), a .json recip
                  device:str|None=None, # 'cpu', 'cuda' (default: cuda for a GPU recipe when there is one, else where the models are)
                  log=print, # progress lines (rank 0 only under torchrun)
                  progress:bool=True, # progress bars
-                )->tuple: # (model in eval mode, metrics), from the recipe's task's training function
+                )->Trained: # the recipe's task's training result: model in eval mode, metrics, trainer
     "Train a recipe by name on its data, on any device, unchanged under torchrun"
     rname, recipe = load_recipe(spec)
     if steps is not None:
