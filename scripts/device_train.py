@@ -127,7 +127,7 @@ def attention_parity(dev:str)->dict:
 
 def stage_checks(out:Path, dev:str, tiny:bool):
     import torch
-    from willie.recipes import all_recipes, tiny_recipe, train_recipe, trainer_for
+    from willie.recipes import all_recipes, tiny_recipe, train_recipe
     from willie.tokens import tokenize_film
     res = {'device': torch.cuda.get_device_name() if dev == 'cuda' else 'cpu', 'torch': torch.__version__}
     if dev == 'cuda': res['attention'] = attention_parity(dev)
@@ -135,12 +135,12 @@ def stage_checks(out:Path, dev:str, tiny:bool):
     if tiny: recipes = {n: recipes[n] for n, _ in RECIPE.values()}   # the CPU tests step every recipe already (test_recipes)
     for name, r in recipes.items():
         t0 = time.time()
-        if 'arch' not in r: steps[name] = 'skipped: CIFAR-10 does not travel'; continue
+        if r['data'].get('dataset') == 'cifar10': steps[name] = 'skipped: CIFAR-10 does not travel'; continue
         if r['arch'] == 'Upsampler' or r['data'].get('size', 64) != 64:
             steps[name] = 'skipped: only the 64x64 store travels'; continue
         store, r = film(), tiny_recipe(r) | ({'gpu': {'bf16': True}} if dev == 'cuda' else {})
         try:
-            if trainer_for(r)[1] == 'tokens':
+            if 'tokenizer' in r['data']:   # a prior's: it trains on its tokenizer's tokens
                 tok = r['data']['tokenizer']
                 from willie.weights import read_registry
                 if tok not in read_registry(): steps[name] = f'skipped: its tokenizer {tok} is trained later in this run'; continue

@@ -184,7 +184,7 @@ CLI = {  # entry point: [(case, argv with {input} placeholders, regex the one-li
         ('--store of tokens for a tokenizer recipe', 'train fsq_vae_64 --store {tokens}', 'store format willie-tokens v1, expected willie-clipstore', 1),
         ('--store at another size', 'train fsq_vae_64 --store {store}', 'it trains on 64x64 frames, store has 32x32', 1),
         ('a GPU recipe on a CPU', 'train prior_128_gpu', 'prior_128_gpu is a GPU recipe .*--device cpu', 1),
-        ('a store for a CIFAR recipe', 'train vae_cifar --store {store}', 'vae_cifar trains on CIFAR-10; it takes no store', 1),
+        ('a store for a CIFAR recipe', 'train vae_cifar --store {store}', 'VAE recipe: it trains on CIFAR-10; it takes no store', 1),
         ('a recipe file without arch', 'train {noarch}', r"noarch.json: a recipe file needs an 'arch'", 1),
         ('--device cuda without a GPU', 'train fsq_vae_64 --device cuda', 'no CUDA GPU here', 1)],
     'generate': [

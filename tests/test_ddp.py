@@ -234,8 +234,9 @@ def test_gpu_prior_recipe_trains_a_step_on_cpu(synth, tmp_path):
     tokens = tokenize_film('magvit_gan_128_gpu', store, ('p0',), tmp_path/'tokens', block_len=16, val_every=3, weights_dir=tmp_path/'w', progress=False)
     tr = train_recipe(tiny_recipe(GPU_RECIPES['prior_128_gpu']), tokens, name='prior_128_gpu', save_to=tmp_path/'w', ckpt_dir=tmp_path/'prior',
                       device='cpu', log=lambda s: None, progress=False)
-    assert tr.step == 1 and tr.cfg.bf16 and np.isfinite(tr.history[-1]['loss'])
-    assert (tr.model.cfg.grid, tr.model.cfg.vocab_size) == ((16, 16), 4375)
+    model, metrics = tr
+    assert tr.trainer.step == 1 and tr.trainer.cfg.bf16 and np.isfinite(tr.trainer.history[-1]['loss'])
+    assert (model.cfg.grid, model.cfg.vocab_size) == ((16, 16), 4375) and metrics['steps'] == 1
 
 
 if __name__ == '__main__':   # a worker under torchrun

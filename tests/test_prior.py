@@ -71,7 +71,7 @@ def trained():
     "A tiny windowed prior trained for 150 steps on the synthetic frame-shift stream."
     cfg = PriorConfig(vocab_size=16, n_layer=2, n_head=4, n_embd=32, context=32, window=8, position='alibi+hw', grid=(2, 2))
     recipe = prior_recipe(cfg, tokenizer=None, steps=150, lr=3e-3, warmup=15, weight_decay=0., ema=0., eval_every=50)
-    return train_prior(recipe, frame_shift(64, 16, seed=0), frame_shift(16, 16, seed=1), log=lambda line: None)
+    return train_prior(recipe, frame_shift(64, 16, seed=0), frame_shift(16, 16, seed=1), log=lambda line: None).trainer
 
 def test_learns_below_unigram_entropy(trained):
     h0 = unigram_entropy(frame_shift(16, 16, seed=1), 16)
@@ -124,7 +124,7 @@ def test_smoke_run_on_a_synthetic_token_store(synth_store, tmp_path):
     train, val = prior_data(recipe, store)
     assert len(train) == len(store.streams('train')) and len(val) == len(store.streams('val'))
     lines = []
-    tr = train_prior(recipe, train, val, 'prior_smoke', save_to=reg, log=lines.append)
+    tr = train_prior(recipe, train, val, 'prior_smoke', save_to=reg, log=lines.append).trainer
     e = read_registry(reg)['prior_smoke']
     assert e['recipe'] == recipe | {'train': recipe['train'] | {'steps_taken': 6}} and e['arch'] == 'Prior' and e['depends'] == {'tiny': read_registry(reg)['tiny']['sha256']}
     assert e['metrics']['steps'] == 6 and len(tr.evals) == 2 and any('prior_smoke saved' in l for l in lines)

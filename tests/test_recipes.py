@@ -178,3 +178,17 @@ def test_a_recipe_file_needs_its_parts(tmp_path):
     (tmp_path/'half.json').write_text(json.dumps({'arch': 'Prior', 'model': {}}))
     with pytest.raises(RecipeError, match="half.json: a recipe file needs 'data', 'seed'"):
         load_recipe(str(tmp_path/'half.json'))
+
+
+def test_a_fresh_python_loads_any_entry(tmp_path):
+    "`load_weights` alone imports the module an entry names; an entry saved before entries named it still loads"
+    import subprocess, sys
+    reg, legacy = read_registry(), ('fsq_vae_64', 'upsample_64_256')
+    old = {n: {k: v for k, v in reg[n].items() if k not in ('module', 'config_module')} for n in legacy}
+    (tmp_path/'registry.json').write_text(json.dumps(old))
+    for n in old: (tmp_path/reg[n]['file']).symlink_to(WEIGHTS_DIR/reg[n]['file'])
+    code = ("import sys; from willie.weights import load_weights as lw; "
+            f"print([type(lw(n)).__name__ for n in ('prior_s4_64', 'causal_s4_64', 'upsample_64_256', 'vae_cifar')], "
+            f"[type(lw(n, {str(tmp_path)!r})).__name__ for n in {legacy!r}], 'willie.recipes' in sys.modules)")
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['Prior', 'CausalTokenizer', 'Upsampler', 'VAE'] ['VideoFSQVAE', 'Upsampler'] False", out

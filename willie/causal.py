@@ -10,6 +10,7 @@ import torch, torch.nn.functional as F
 from torch import nn, Tensor
 from einops import rearrange
 from .fsq import FSQ
+from .weights import register_arch
 
 # %% auto #0
 __all__ = ['CausalConv3d', 'FrameNorm', 'CausalResBlock', 'Downsample', 'Upsample', 'CausalTokenizerConfig', 'CausalEncoder',
@@ -82,6 +83,7 @@ class Upsample(nn.Module):
         return x[:, :, self.rt - 1:]
 
 # %% ../nbs/06_causal_tokenizer.ipynb #d38d7cd1
+@register_arch
 @dataclass
 class CausalTokenizerConfig:
     "Geometry of the causal tokenizer (defaults: 64x64 frames -> 8x8 tokens, 4x in time)."
@@ -119,6 +121,7 @@ class CausalDecoder(nn.Module):
     def forward(self, z): return rearrange(self.net(z), 'b (p q) t h w -> b 1 t (h p) (w q)', p=self.p, q=self.p)
 
 # %% ../nbs/06_causal_tokenizer.ipynb #6dee6357
+@register_arch
 class CausalTokenizer(nn.Module):
     "MAGVIT-v2-style causal video tokenizer with FSQ: 1+4k frames of 64x64 <-> (1+k, 8, 8) tokens."
     def __init__(self, cfg:CausalTokenizerConfig=CausalTokenizerConfig()):

@@ -4,19 +4,19 @@
 
 # %% ../nbs/00_6_cifar.ipynb #236a8fdb
 from __future__ import annotations
-import io, os, pickle, re, shutil, tarfile, tempfile, time, urllib.request, zlib
+import copy, io, os, pickle, re, shutil, tarfile, tempfile, time, urllib.request, zlib
 from pathlib import Path
 from typing import Callable
 import numpy as np, torch
 from torch import nn, Tensor
 from .core import atomic_dir, cache_path, file_hash, find_data, locked, to_float
-from .train import Trainer, TrainConfig, step_batches
-from .weights import save_dir, save_weights
+from .train import Trained, Trainer, TrainConfig, phase_config, step_batches
+from .weights import RecipeError, save_dir, save_weights
 
 # %% auto #0
 __all__ = ['CIFAR_URL', 'CIFAR_MD5', 'CIFAR_CLASSES', 'CIFAR_COUNTS', 'SHARED_CIFAR', 'cifar_cache_dir', 'download_cifar',
            'cifar_path', 'read_cifar_archive', 'load_cifar', 'float_batches', 'cifar_tensors', 'hflip_augment',
-           'train_cifar_model']
+           'train_cifar_model', 'cifar_data', 'tiny_cifar']
 
 # %% ../nbs/00_6_cifar.ipynb #8743c40a
 CIFAR_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz'
@@ -175,7 +175,7 @@ def train_cifar_model(make_model:Callable[[dict], nn.Module], # `make_model(reci
                       ckpt_dir=None, # checkpoints for resuming (None: none)
                       log_every:int=200, # steps between evaluations on 500 test images
                       log:Callable[[str], None]|None=None, # receives the evaluation lines (default: under the progress bar)
-                     )->tuple: # (model in eval mode, metrics)
+                     )->Trained: # the model in eval mode, its metrics, the trainer
     "Train a model on CIFAR-10 images by `recipe`, evaluate it on the test split, optionally ship it"
     t, seed = recipe['train'], recipe['seed']
     xtr, xte = data if data is not None else (cifar_tensors('train', as_float=False)[0], cifar_tensors('test', as_float=False)[0])
@@ -183,8 +183,7 @@ def train_cifar_model(make_model:Callable[[dict], nn.Module], # `make_model(reci
     model = make_model(recipe['model'])
     batches = step_batches(xtr, t['bs'], seed=seed, augment=hflip_augment if recipe['data'].get('augment') == 'hflip' else None)
     def loss(m, b): xb, step = b; return loss_fn(m, to_float(xb), step)
-    cfg = TrainConfig(steps=t['steps'], lr=t['lr'], warmup=t['warmup'], grad_clip=t['grad_clip'], seed=seed,
-                      log_every=min(log_every, 10), eval_every=log_every)
+    cfg = phase_config(t, seed, log_every=min(log_every, 10), eval_every=log_every)
     sub = xte[:500]
     tr = Trainer(model, loss, lambda step: (batches(step), step), cfg, (lambda m: eval_fn(m, sub)) if eval_fn else None,
                  ckpt_dir, log=log)
@@ -194,4 +193,19 @@ def train_cifar_model(make_model:Callable[[dict], nn.Module], # `make_model(reci
     metrics = {'steps': t['steps'], 'batch_size': t['bs'], 'train_wall_s': round(time.time()-t0, 1), 'train_cpu_s': round(time.process_time()-n0, 1)}
     if eval_fn is not None: metrics |= {f'test_{k}': v for k, v in eval_fn(model, xte).items()}
     if name is not None: save_weights(model, name, metrics, save_to or save_dir(), recipe=recipe)
-    return model, metrics
+    return Trained(model, metrics, tr)
+
+def cifar_data(recipe:dict, # a CIFAR recipe
+               store=None, # must be None: the warm-ups train on CIFAR-10
+               progress:bool=True, # unused: CIFAR-10 loads in seconds
+              )->dict: # no data keywords: `train_cifar_model` loads CIFAR-10 itself
+    "The data of a CIFAR task (see `willie.weights.Task`): CIFAR-10, nothing to pass"
+    if store is not None: raise RecipeError(f"{recipe['arch']} recipe: it trains on CIFAR-10; it takes no store")
+    return {}
+
+def tiny_cifar(recipe:dict, # a CIFAR recipe
+               steps:int=1, # training steps
+              )->dict: # the same recipe, `steps` steps of 2 images
+    "A CIFAR recipe at a CPU test's cost"
+    r = copy.deepcopy(recipe); r['train'].update(steps=steps, bs=2, warmup=0)
+    return r

@@ -69,7 +69,8 @@ def bundled(need:tuple=TOKENIZER, # methods the model's class must have
             weights_dir=None, # the registry (default: the package's)
            )->list: # registry names, sorted
     "The bundled models whose class has every method in `need`"
-    return sorted(n for n, e in read_registry(weights_dir).items() if all(hasattr(resolve_arch(e['arch']), a) for a in need))
+    return sorted(n for n, e in read_registry(weights_dir).items()
+                  if all(hasattr(resolve_arch(e['arch'], e.get('module')), a) for a in need))
 
 def check_bundled(name:str, # the name the user gave
                   need:tuple=TOKENIZER, # methods its class must have
@@ -85,7 +86,8 @@ def check_bundled(name:str, # the name the user gave
                          f"then pass --weights-dir {cache_dir()}; or {choose}")
     if name not in reg: raise UsageError(f"{name!r} is not a bundled {what} (no bundled weights named {name!r}); {choose}")
     if name not in ok:
-        arch = reg[name]['arch']; lacks = next(a for a in need if not hasattr(resolve_arch(arch), a))
+        arch, cls = reg[name]['arch'], resolve_arch(reg[name]['arch'], reg[name].get('module'))
+        lacks = next(a for a in need if not hasattr(cls, a))
         raise UsageError(f"{name} {why or f'is not a bundled {what}'} (a {arch} has no {lacks}); {choose}")
     return reg[name]
 

@@ -9,19 +9,19 @@ from dataclasses import dataclass, asdict
 from pathlib import Path
 import torch, torch.nn.functional as F
 from torch import nn, Tensor
-from .train import Trainer, TrainConfig, step_batches
+from .train import Trained, Trainer, TrainConfig, phase_config, step_batches
 from .core import atomic_write
-from .weights import save_weights, save_dir
+from .weights import Task, config_from, register_task, save_weights, save_dir
 from .metrics import psnr, evaluate_tokenizer, footage, spatial_gradient
 from .data import ClipDataset
-from .video_vae import recon_loss, tokenizer_augment, fixed_clips
+from .video_vae import clip_data, recon_loss, tiny_clips, tokenizer_augment, fixed_clips
 from .causal import CausalTokenizer, CausalTokenizerConfig
 from .gan import (Discriminators, DiscriminatorConfig, hinge_d_loss, g_adv_loss, lecam_loss, r1_penalty,
                         adaptive_weight, feature_matching, RandomFeatureLoss, random_shift)
 
 # %% auto #0
 __all__ = ['RECIPES', 'GANConfig', 'GANFailure', 'GANAtChance', 'GANWatch', 'gan_step', 'magvit_recipe', 'clip_fidelity',
-           'train_magvit']
+           'train_magvit', 'tiny_magvit']
 
 # %% ../nbs/08_magvit2_gan.ipynb #cd1bea12
 @dataclass
@@ -152,10 +152,8 @@ def clip_fidelity(model:nn.Module, # a video tokenizer
     r = evaluate_tokenizer(model, [clips], progress=False)
     return dict(val_psnr=r['psnr'], sharp=r['sharpness'], motion=r['motion'])
 
-def _phase_cfg(p:dict, seed:int, **kw)->TrainConfig:
-    return TrainConfig(steps=p['steps'], lr=p['lr'], min_lr=p.get('min_lr', 1.0), warmup=p.get('warmup', 0),
-                       weight_decay=p.get('weight_decay', 0.0), betas=tuple(p.get('betas', (0.9, 0.99))), ema=p['ema'],
-                       seed=seed, eval_every=p['eval_every'], ckpt_every=p['eval_every'], minutes=p.get('minutes', 0.0), **kw)
+def _phase_cfg(p:dict, seed:int, **kw)->TrainConfig:  # a phase without its own schedule keeps a constant lr
+    return phase_config(p, seed, min_lr=1.0, warmup=0, **kw)
 
 def train_magvit(recipe:dict, # from `magvit_recipe` (e.g. `RECIPES['magvit_gan_64']`)
                  train_ds:ClipDataset, # training clips (its `augment` does the crops and flips)
@@ -164,7 +162,7 @@ def train_magvit(recipe:dict, # from `magvit_recipe` (e.g. `RECIPES['magvit_gan_
                  save_to=None, # registry folder; default `save_dir()` (the package only with $WILLIE_SAVE_WEIGHTS=1)
                  ckpt_dir:str|Path|None=None, # checkpoints of both phases go in its `recon/` and `gan/` (a run there is resumed)
                  log=print, # where progress lines go
-                )->tuple: # (tokenizer in eval mode, metrics dict)
+                )->Trained: # the tokenizer in eval mode, its metrics, the last phase's trainer
     "Train the causal tokenizer by `recipe`: reconstruction from scratch, then (if `gan.steps`) the GAN phase from its EMA weights."
     d, a = recipe['data'], recipe['data']['augment']
     val = fixed_clips(val_ds, d['n_eval'])
@@ -177,7 +175,7 @@ def train_magvit(recipe:dict, # from `magvit_recipe` (e.g. `RECIPES['magvit_gan_
         return res
     p, seed = recipe['recon'], recipe['seed']
     torch.manual_seed(seed)
-    model = CausalTokenizer(CausalTokenizerConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in recipe['model'].items()}))
+    model = CausalTokenizer(config_from(CausalTokenizerConfig, recipe['model']))
     trainer = Trainer(model, recon_loss, step_batches(train_ds, p['bs'], seed, augment=augment), _phase_cfg(p, seed),
                       eval_fn=tracker, ckpt_dir=ck('recon'), log=log).fit()
     model, taken = trainer.ema.float().eval(), {'recon': trainer.step}
@@ -186,7 +184,7 @@ def train_magvit(recipe:dict, # from `magvit_recipe` (e.g. `RECIPES['magvit_gan_
         seed = recipe['seed'] + 1
         torch.manual_seed(seed)
         G = CausalTokenizer(model.cfg); G.load_state_dict(model.state_dict())
-        D = Discriminators(DiscriminatorConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in recipe['disc'].items()}))
+        D = Discriminators(config_from(DiscriminatorConfig, recipe['disc']))
         gcfg = GANConfig.from_recipe(p)
         g_cfg = _phase_cfg(p, seed, grad_clip=1.0, log_every=5)
         d_cfg = _phase_cfg(dict(p, lr=p['d_lr'], betas=p['d_betas']), seed, grad_clip=1.0)
@@ -206,8 +204,18 @@ def train_magvit(recipe:dict, # from `magvit_recipe` (e.g. `RECIPES['magvit_gan_
         out = save_weights(model, name, metrics, save_to or save_dir(), recipe=recipe)
         atomic_write(out.with_suffix('.history.json'), lambda f: f.write_text(json.dumps(trainer.history[::2])))
         log(f"{name} saved: " + json.dumps(metrics))
-    return model, metrics
+    return Trained(model, metrics, trainer)
 
 # %% ../nbs/08_magvit2_gan.ipynb #a880de45
 RECIPES = {'causal_64': magvit_recipe(recon_steps=3000, gan_steps=0),
            'magvit_gan_64': magvit_recipe(recon_steps=3000, gan_steps=300)}
+
+def tiny_magvit(recipe:dict, # a `magvit_recipe`
+                steps:int=1, # steps per phase
+               )->dict: # the same recipe, tiny
+    "`tiny_clips` of a causal tokenizer recipe (clips of 1 + 8 frames), with 8-channel discriminators"
+    r = tiny_clips(recipe, steps, clip_len=9)
+    r['disc'].update(ch=[8] * len(r['disc']['ch']), ch_2d=[8] * len(r['disc']['ch_2d']))
+    return r
+
+register_task(Task(CausalTokenizer, CausalTokenizerConfig, RECIPES, clip_data, train_magvit, tiny_magvit))

@@ -10,7 +10,9 @@ import torch
 from torch import Tensor
 import torch.nn.functional as F
 from einops import rearrange
-from .prior import Prior, PriorConfig, TokenWindows, prior_recipe, train_prior
+from .prior import Prior, PriorConfig, TokenWindows, prior_recipe, tiny_prior, token_data, train_prior
+from .train import Trained
+from .weights import Task, register_task
 
 # %% auto #0
 __all__ = ['MASK_MODES', 'RECIPES', 'cosine_schedule', 'region_mask', 'mask_batch', 'maskgit_loss', 'evaluate_maskgit',
@@ -151,14 +153,15 @@ def maskgit_recipe(model:PriorConfig, # the prior; must have mask_token=True
     "The recipe of a MaskGIT prior: `prior_recipe` plus the masked-token objective."
     if not model.mask_token: raise ValueError("maskgit_recipe: the model needs PriorConfig(mask_token=True) for the [MASK] embedding")
     if bad := [m for m in modes if m not in MASK_MODES]: raise ValueError(f"maskgit_recipe: unknown modes {bad}; choose from {MASK_MODES}")
-    return prior_recipe(model, **kw) | {'objective': dict(kind='masked tokens', modes=list(modes), label_smoothing=label_smoothing)}
+    objective = dict(kind='masked tokens', modes=list(modes), label_smoothing=label_smoothing)
+    return prior_recipe(model, **kw) | {'task': 'MaskGIT', 'objective': objective}   # a `Prior`, trained as MaskGIT
 
 def train_maskgit(recipe:dict, # from `maskgit_recipe`
                   train_tokens, # tokens to train on (see `willie.prior.as_streams`)
                   val_tokens, # held-out tokens
                   name:str|None=None, # registry name for the best weights (None: don't save)
                   **kw, # save_to, ckpt_dir, log: as `train_prior`
-                 ): # the fitted `Trainer`
+                 )->Trained: # as `train_prior`: the best weights, their metrics, the trainer
     "Train a MaskGIT prior: `train_prior` with masked windows, the masked-token loss and its evaluation."
     if 'objective' not in recipe: raise ValueError("train_maskgit: the recipe has no 'objective'; make it with maskgit_recipe")
     o, cfg = recipe['objective'], PriorConfig(**recipe['model'])
@@ -171,3 +174,4 @@ def train_maskgit(recipe:dict, # from `maskgit_recipe`
 RECIPES = {'maskgit_64': maskgit_recipe(PriorConfig.from_token_shape((5, 8, 8), 4375, latent_frames=8, window=256, n_layer=4, n_head=8,
                                                                       n_embd=256, dropout=0.1, position='alibi+hw', mask_token=True),
                                         steps=800, warmup=80, ema=0.995, eval_every=100)}
+register_task(Task(Prior, PriorConfig, RECIPES, token_data, train_maskgit, tiny_prior, name='MaskGIT'))  # prior's data

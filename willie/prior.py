@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_prior_alibi.ipynb #a5b5c3fb
 from __future__ import annotations
-import json, math, time
+import copy, json, math, time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 import numpy as np
@@ -13,15 +13,15 @@ from torch import nn, Tensor
 import torch.nn.functional as F
 from einops import rearrange
 from .attention import attention, alibi_slopes, alibi3d_bias, raster_coords, KVCache
-from .tokens import DEFAULT_VARIANTS
+from .tokens import DEFAULT_VARIANTS, MissingTokensError, TokenStore, open_token_store, tokenize_film
 from .core import atomic_write
-from .train import Trainer, TrainConfig, step_batches
-from .weights import read_registry, save_dir, save_weights
+from .train import Trained, Trainer, TrainConfig, phase_config, step_batches
+from .weights import Task, read_registry, register_task, save_dir, save_weights
 
 # %% auto #0
 __all__ = ['POSITIONS', 'RECIPES', 'PriorConfig', 'SelfAttention', 'Block', 'Prior', 'as_streams', 'TokenWindows', 'prior_loss',
            'evaluate_prior', 'unigram_entropy', 'nll_by_position', 'unigram_cross_entropy', 'nll_quarters',
-           'frame_shift', 'prior_recipe', 'prior_data', 'train_prior']
+           'frame_shift', 'prior_recipe', 'prior_data', 'train_prior', 'token_data', 'tiny_prior']
 
 # %% ../nbs/10_prior_alibi.ipynb #e23d7664
 POSITIONS = ('alibi', 'alibi+hw', 'alibi3d')
@@ -309,31 +309,32 @@ def train_prior(recipe:dict, # from `prior_recipe` (e.g. `RECIPES['prior_64']`)
                 loss_fn=prior_loss, # `(model, batch) -> (loss, logs)`: the objective (MaskGIT: masked tokens)
                 eval_fn=evaluate_prior, # `(model, windows, bs, max_windows) -> {'val_loss', 'val_bpt'}`
                 frames:dict|None=None, # what the tokens stand for (`TokenStore.frames`), saved with the weights
-               ): # the fitted `Trainer`: `.model`, `.best_state` and `.best` (lowest val loss), `.evals`, `.history`
+               )->Trained: # the lowest-val-loss weights in eval mode, their metrics, the trainer (`.evals`, `.history`)
     "Train a prior by `recipe` on token arrays: random windows on frame boundaries, the best val-loss weights kept (and saved)."
     t, seed, cfg = recipe['train'], recipe['seed'], PriorConfig(**recipe['model'])
     train = TokenWindows(train_tokens, cfg.context, cfg.grid)
     val = TokenWindows(val_tokens, cfg.context, cfg.grid, stride=max(1, cfg.context // cfg.frame_tokens))
-    tcfg = TrainConfig(steps=t['steps'], lr=t['lr'], warmup=t['warmup'], weight_decay=t['weight_decay'], ema=t['ema'],
-                       seed=seed, eval_every=t['eval_every'], ckpt_every=t['eval_every'], minutes=t.get('minutes', 0.0))
+    tcfg = phase_config(t, seed)
     torch.manual_seed(seed)
     t0, model = time.time(), Prior(cfg)
     trainer = Trainer(model, loss_fn, step_batches(train, t['bs'], seed=seed, augment=augment), tcfg,
                       eval_fn=lambda m: eval_fn(m, val, t['bs'], t['val_windows']), ckpt_dir=ckpt_dir,
                       best=('val_loss', 'min'), log=log).fit()
+    best = Prior(cfg); best.load_state_dict(trainer.best_state); best.eval()
+    h0 = unigram_entropy(np.concatenate([np.ravel(s) for s in as_streams(val_tokens, cfg.grid)]), cfg.vocab_size)
+    metrics = dict(steps=trainer.step, train_seconds=round(time.time() - t0), 
+                   params=sum(p.numel() for p in best.parameters()),
+                   best_step=trainer.best['step'], val_bpt=trainer.best['val_loss'] / math.log(2), val_unigram_bpt=h0,
+                   train_windows=len(train), val_windows=len(val))
     if name is not None:
-        best = Prior(cfg); best.load_state_dict(trainer.best_state); best.eval()
         dest, tok = Path(save_to or save_dir()), recipe['data']['tokenizer']
-        h0 = unigram_entropy(np.concatenate([np.ravel(s) for s in as_streams(val_tokens, cfg.grid)]), cfg.vocab_size)
-        metrics = dict(steps=trainer.step, train_seconds=round(time.time() - t0), params=sum(p.numel() for p in best.parameters()),
-                       best_step=trainer.best['step'], val_bpt=trainer.best['val_loss'] / math.log(2), val_unigram_bpt=h0, train_windows=len(train), val_windows=len(val))
         recipe = recipe | {'train': recipe['train'] | {'steps_taken': trainer.step}}
         depends = [tok] if tok in read_registry(dest) else None
         out = save_weights(best, name, metrics, dest, recipe=recipe, depends=depends, frames=frames)
         history = dict(train=trainer.history, val=trainer.evals)  # the train-val gap over the run
         atomic_write(out.with_suffix('.history.json'), lambda f: f.write_text(json.dumps(history)))
         log(f"{name} saved: " + json.dumps(metrics))
-    return trainer
+    return Trained(best, metrics, trainer)
 
 # %% ../nbs/10_prior_alibi.ipynb #e6f4a8b3
 RECIPES = {'prior_64': prior_recipe(PriorConfig.from_token_shape((5, 8, 8), 4375, latent_frames=8, window=256, n_layer=4, n_head=8,
@@ -344,3 +345,31 @@ RECIPES |= {f'prior_ablation_{p}': prior_recipe(PriorConfig.from_token_shape((5,
                                                                               n_head=8, n_embd=192, dropout=0.1, position=p),
                                                 steps=200, warmup=30, ema=0., eval_every=50)
             for p in POSITIONS}
+
+# %% ../nbs/10_prior_alibi.ipynb #71843ce3
+def token_data(recipe:dict, # a recipe that trains on tokens of `recipe['data']['tokenizer']`
+               store=None, # a `TokenStore` or its folder; None: the film's tokens (made if missing)
+               progress:bool=True, # progress bars if the film has to be tokenized
+              )->dict: # `train_tokens`, `val_tokens`, `frames`: the data keywords of the training function
+    "A token recipe's training and validation streams, and what its tokens stand for"
+    d = recipe['data']
+    if store is not None: s = store if isinstance(store, TokenStore) else TokenStore(store, check=False)
+    else:
+        try: s = open_token_store(d['tokenizer'])
+        except MissingTokensError:   # training builds the film's token store it needs, as `willie tokenize` would
+            s = tokenize_film(d['tokenizer'], variants=list(dict.fromkeys([*DEFAULT_VARIANTS, *d['variants']])),
+                              progress=progress)
+    train, val = prior_data(recipe, s)   # refuses another tokenizer's tokens, codebook or grid
+    return dict(train_tokens=train, val_tokens=val, frames=s.frames)
+
+def tiny_prior(recipe:dict, # a `prior_recipe`
+               steps:int=1, # training steps
+              )->dict: # the same recipe, tiny
+    "A prior recipe at a CPU test's cost: one narrow layer over three latent frames, two windows a step, one variant"
+    r = copy.deepcopy(recipe); m = r['model']; h, w = m['grid']
+    m.update(n_layer=1, n_head=2, n_embd=32, context=3 * h * w, window=h * w)  # 3 frames: MaskGIT's 'middle' task
+    r['train'].update(steps=steps, bs=2, warmup=0, eval_every=steps, val_windows=2)
+    r['data']['variants'] = ['p0']
+    return r
+
+register_task(Task(Prior, PriorConfig, RECIPES, token_data, train_prior, tiny_prior))

@@ -8,33 +8,20 @@ import copy, json, os
 from pathlib import Path
 import torch
 from .core import run_path
-from .data import ClipStore, film_store
-from .train import run_options
-from .weights import read_registry, resolve_arch, save_dir
-from .tokens import DEFAULT_VARIANTS, MissingTokensError, TokenStore, open_token_store, tokenize_film
+from .train import Trained, run_options
+from .weights import TASKS, RecipeError, read_registry, task_of
 from .causal import CausalTokenizerConfig
 from .gan import DiscriminatorConfig
-from . import vae, vq, vqvae2, video_vae, tubelets, magvit, prior, maskgit, upsample
+from . import vae, vq, vqvae2, video_vae, tubelets, magvit, prior, maskgit, upsample  # each registers its task
 
 # %% auto #0
-__all__ = ['TRAINERS', 'CIFAR', 'GPU', 'GPU_RECIPES', 'S4', 'trainer_for', 'module_recipes', 'all_recipes', 'build',
-           'tiny_recipe', 'RecipeError', 'load_recipe', 'recipe_data', 'shorten', 'train_recipe']
+__all__ = ['GPU', 'GPU_RECIPES', 'S4', 'module_recipes', 'all_recipes', 'build', 'tiny_recipe', 'load_recipe', 'recipe_data',
+           'shorten', 'train_recipe']
 
 # %% ../nbs/98_recipes.ipynb #922063ba
-TRAINERS = {  # arch -> (training function, data): 'clips' of a ClipStore, 'tokens' of a TokenStore
-    'VideoFSQVAE': (video_vae.train_tokenizer, 'clips'), 'VideoVQVAE': (video_vae.train_tokenizer, 'clips'),
-    'TubeletFSQVAE': (video_vae.train_tokenizer, 'clips'), 'CausalTokenizer': (magvit.train_magvit, 'clips'),
-    'Prior': (prior.train_prior, 'tokens'), 'Upsampler': (upsample.train_upsampler, 'paired')}  # 'paired': the 64/128/256 stores
-CIFAR = {'vae': vae.train_vae, 'vq': vq.train_vqvae, 'vqvae2': vqvae2.train_vqvae2}  # module -> function taking a recipe name
-
-def trainer_for(recipe:dict)->tuple: # (training function, data kind)
-    "The function that trains a recipe: by its `arch`; a prior recipe with a masked-token `objective` is MaskGIT's"
-    if recipe.get('arch') == 'Prior' and 'objective' in recipe: return maskgit.train_maskgit, 'tokens'
-    return TRAINERS[recipe['arch']]
-
 def module_recipes()->dict:
-    "Every model notebook's `RECIPES`, by name"
-    return {n: r for m in (vae, vq, vqvae2, video_vae, tubelets, magvit, prior, maskgit, upsample) for n, r in m.RECIPES.items()}
+    "Every registered task's recipes (the model notebooks' `RECIPES`), by name"
+    return {n: r for t in TASKS.values() for n, r in t.recipes.items()}
 
 # %% ../nbs/98_recipes.ipynb #861d9134
 def _sized(recipe:dict, size:int, bs:int)->dict:
@@ -81,37 +68,20 @@ def all_recipes()->dict:
     return module_recipes() | GPU_RECIPES
 
 # %% ../nbs/98_recipes.ipynb #413d2ec4
-def build(recipe:dict, # a recipe with an `arch`
+def build(recipe:dict, # a recipe of a registered task
           device='meta', # 'meta': shapes only, nothing allocated
          )->torch.nn.Module: # the recipe's model
     "The model a recipe trains, built from its config"
-    with torch.device(device): return resolve_arch(recipe['arch'])(resolve_arch(recipe['arch'] + 'Config')(**recipe['model']))
+    with torch.device(device): return task_of(recipe).build(recipe)
 
 # %% ../nbs/98_recipes.ipynb #1f23c41a
-def tiny_recipe(recipe:dict, # any recipe with an `arch`
+def tiny_recipe(recipe:dict, # any recipe of a registered task
                 steps:int=1, # steps per phase
                )->dict: # the same recipe, tiny
-    "A recipe's code path at a cost a CPU test can pay: narrow layers, one step, two short clips"
-    r, arch = copy.deepcopy(recipe), recipe['arch']
-    m = r['model']
-    if arch == 'Prior':
-        h, w = m['grid']
-        m.update(n_layer=1, n_head=2, n_embd=32, context=3 * h * w, window=h * w)  # 3 frames: MaskGIT's 'middle' task
-        r['train'].update(steps=steps, bs=2, warmup=0, eval_every=steps, val_windows=2)
-        r['data']['variants'] = ['p0']
-        return r
-    if 'ch' in m: m['ch'] = [8] * len(m['ch'])
-    for k in ('enc_res', 'dec_res', 'n_res'):
-        if k in m: m[k] = [0] * (len(m[k]) - 1) + [1]
-    if 'disc' in r: r['disc'].update(ch=[8] * len(r['disc']['ch']), ch_2d=[8] * len(r['disc']['ch_2d']))
-    r['data'].update(clip_len=9 if arch == 'CausalTokenizer' else 8, n_eval=2, block_len=16, val_every=3)
-    for phase in ('train', 'recon', 'gan'):
-        if phase in r and r[phase].get('steps', 0): r[phase].update(steps=steps, bs=2, warmup=0, eval_every=steps)
-    return r
+    "A recipe's code path at a cost a CPU test can pay: its task's tiny version"
+    return task_of(recipe).tiny(copy.deepcopy(recipe), steps)
 
 # %% ../nbs/98_recipes.ipynb #94f45719
-class RecipeError(ValueError): "A recipe, or its data, that cannot be trained (the message says why)"
-
 def load_recipe(spec:str|dict, # a recipe name, a path to a .json recipe, or a recipe
                )->tuple: # (name, recipe)
     "A recipe and its name (a file's stem, 'recipe' for a dict)"
@@ -122,37 +92,20 @@ def load_recipe(spec:str|dict, # a recipe name, a path to a .json recipe, or a r
     if p.suffix != '.json': raise RecipeError(f"{p.name}: a recipe file is a .json file (e.g. a recipe printed by json.dumps)")
     try: r = json.loads(p.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as e: raise RecipeError(f"{p.name} is not valid JSON ({e})") from None
-    if not isinstance(r, dict) or r.get('arch') not in TRAINERS:
-        raise RecipeError(f"{p.name}: a recipe file needs an 'arch' among {', '.join(TRAINERS)} (CIFAR recipes train by name)")
+    if isinstance(r, dict) and 'objective' in r: r.setdefault('task', 'MaskGIT')   # written before MaskGIT was a task
+    if not isinstance(r, dict) or r.get('task', r.get('arch')) not in TASKS:
+        raise RecipeError(f"{p.name}: a recipe file needs an 'arch' among {', '.join(sorted(TASKS))}")
     if missing := [k for k in ('model', 'data', 'seed') if k not in r]:
         raise RecipeError(f"{p.name}: a recipe file needs {', '.join(map(repr, missing))}, as the recipes of "
                           "`all_recipes()` have them")
     return p.stem, r
 
-def _cifar_module(name:str)->str|None:
-    return next((m for m, mod in (('vae', vae), ('vq', vq), ('vqvae2', vqvae2)) if name in mod.RECIPES), None)
-
-def recipe_data(recipe:dict, # a recipe with an `arch`
+def recipe_data(recipe:dict, # a recipe of a registered task
                 store=None, # a clip store or token store (or its folder); None: the film's
                 progress:bool=True, # progress bars if the film's store has to be made
-               ): # the `ClipStore` or `TokenStore` the recipe trains on
-    "The store a recipe trains on, checked against the recipe (frame size for clips; tokenizer, codebook and grid for tokens)"
-    kind, d = trainer_for(recipe)[1], recipe['data']
-    if kind == 'paired':
-        if store is not None: raise RecipeError(f"{recipe['arch']} recipe: it trains on the film's 64/128/256 stores; it takes no --store")
-        return [film_store(size, progress=progress) for size in d['sizes']]
-    if kind == 'clips':
-        s = store if isinstance(store, ClipStore) else ClipStore(store) if store is not None else film_store(d['size'], progress=progress)
-        if s.size != d['size']: raise RecipeError(f"{recipe['arch']} recipe: it trains on {d['size']}x{d['size']} frames, {s.path.name} has {s.size}x{s.size}")
-        return s
-    if store is not None: s = store if isinstance(store, TokenStore) else TokenStore(store, check=False)
-    else:
-        try: s = open_token_store(d['tokenizer'])
-        except MissingTokensError:   # training builds the film's token store it needs, as `willie tokenize` would
-            variants = list(dict.fromkeys([*DEFAULT_VARIANTS, *d['variants']]))
-            s = tokenize_film(d['tokenizer'], variants=variants, progress=progress)
-    prior.prior_data(recipe, s)   # refuses another tokenizer's tokens, codebook or grid
-    return s
+               )->dict: # the data keywords of the task's training function
+    "The data a recipe trains on, checked against it (frame size for clips; tokenizer, codebook and grid for tokens)"
+    return task_of(recipe).data(recipe, store, progress)
 
 def shorten(recipe:dict, steps:int)->dict:
     "The recipe with at most `steps` steps in each phase (a short run)"
@@ -171,7 +124,7 @@ def train_recipe(spec:str|dict, # a recipe name (`all_recipes()`), a .json recip
                  device:str|None=None, # 'cpu', 'cuda' (default: cuda for a GPU recipe when there is one, else where the models are)
                  log=print, # progress lines (rank 0 only under torchrun)
                  progress:bool=True, # progress bars
-                ): # what the recipe's training function returns
+                )->Trained: # the recipe's task's training result: model in eval mode, metrics, trainer
     "Train a recipe by name on its data, on any device, unchanged under torchrun"
     rname, recipe = load_recipe(spec)
     if steps is not None:
@@ -189,14 +142,6 @@ def train_recipe(spec:str|dict, # a recipe name (`all_recipes()`), a .json recip
     ckpt_dir = Path(ckpt_dir) if ckpt_dir is not None else run_path(name or rname)
     if ckpt_dir.exists() and not ckpt_dir.is_dir(): raise RecipeError(f"checkpoint folder {ckpt_dir} is a file")
     with run_options(device=device, bf16=(gpu or {}).get('bf16')):
-        if 'arch' not in recipe:                          # a CIFAR warm-up, trained by its notebook's function
-            if store is not None: raise RecipeError(f"{rname} trains on CIFAR-10; it takes no store")
-            mod = _cifar_module(rname) if not isinstance(spec, dict) else None
-            if mod is None: raise RecipeError("a CIFAR recipe trains by its name (willie train vae_cifar, ...)")
-            return CIFAR[mod](rname if name == rname and main else recipe, save_to=save_to, ckpt_dir=ckpt_dir, log=log)
-        fn, kind = trainer_for(recipe)
-        data = recipe_data(recipe, store, progress)
-        args = (video_vae.tokenizer_data(recipe, data) if kind == 'clips' else upsample.upsampler_data(recipe, data) if kind == 'paired'
-                else prior.prior_data(recipe, data))
-        facts = dict(frames=data.frames) if kind == 'tokens' else {}   # what the tokens stand for, kept with the prior
-        return fn(recipe, *args, name if main else None, save_to=save_to, ckpt_dir=ckpt_dir, log=log, **facts)
+        data = recipe_data(recipe, store, progress)   # checked before anything trains
+        return task_of(recipe).train(recipe, name=name if main else None, save_to=save_to, ckpt_dir=ckpt_dir, log=log,
+                                     **data)

@@ -11,7 +11,8 @@ from torch import nn, Tensor
 import torch.nn.functional as F
 from einops import rearrange
 from .fsq import FSQ
-from .video_vae import tokenizer_recipe
+from .video_vae import clip_data, tiny_clips, tokenizer_recipe, train_tokenizer
+from .weights import Task, register_arch, register_task
 
 # %% auto #0
 __all__ = ['RECIPES', 'n_tubelet_tokens', 'patchify', 'unpatchify', 'sincos_1d', 'sincos_3d', 'Block', 'TubeletFSQVAEConfig',
@@ -86,6 +87,7 @@ class Block(nn.Module):
         return x + self.drop(self.mlp(self.ln2(x)))
 
 # %% ../nbs/05_fsq_tubelets.ipynb #c929d41e
+@register_arch
 @dataclass
 class TubeletFSQVAEConfig:
     "Tubelet FSQ-VAE: tubelet size, transformer size, FSQ levels."
@@ -99,6 +101,7 @@ class TubeletFSQVAEConfig:
     dropout:float=0.1 # dropout on residual branches
     channels:int=1 # image channels
 
+@register_arch
 class TubeletFSQVAE(nn.Module):
     "Tubelets -> transformer -> FSQ tokens -> transformer -> tubelets, for clips of any shape."
     def __init__(self, cfg:TubeletFSQVAEConfig):
@@ -159,3 +162,4 @@ class TubeletFSQVAE(nn.Module):
 
 # %% ../nbs/05_fsq_tubelets.ipynb #0537ceec
 RECIPES = {'tubelet_fsq_64': tokenizer_recipe('TubeletFSQVAE', TubeletFSQVAEConfig(), steps=1200, lr=1e-3)}
+register_task(Task(TubeletFSQVAE, TubeletFSQVAEConfig, RECIPES, clip_data, train_tokenizer, tiny_clips))  # 04a's

@@ -17,14 +17,14 @@ from fastprogress.fastprogress import progress_bar
 from .core import to_float
 from .data import ClipDataset, ClipStore, film_store, resize_frames
 from .metrics import Distortion, frame_differences, psnr
-from .train import Trainer, TrainConfig, step_batches
-from .weights import load_weights, register_arch, save_dir, save_weights
+from .train import Trained, Trainer, TrainConfig, phase_config, step_batches
+from .weights import RecipeError, Task, load_weights, register_arch, register_task, save_dir, save_weights
 
 # %% auto #0
 __all__ = ['RECIPES', 'SIZES', 'line_art', 'bicubic', 'bicubic_upscale', 'frame_windows', 'UpsamplerConfig', 'Upsampler',
            'check_paired', 'PairedClips', 'pairing_psnr', 'sr_augment', 'sr_loss', 'upsampler_recipe', 'upsampler_data',
-           'train_upsampler', 'evaluate_upsampler', 'upsample_table', 'without_neighbours', 'upsample',
-           'time_per_frame']
+           'train_upsampler', 'evaluate_upsampler', 'upsample_table', 'paired_data', 'tiny_upsampler',
+           'without_neighbours', 'upsample', 'time_per_frame']
 
 # %% ../nbs/12_upsample.ipynb #b7563421
 def line_art(n_frames:int=8, # frames
@@ -245,7 +245,7 @@ def train_upsampler(recipe:dict, # from `upsampler_recipe`
                     save_to=None, # registry folder; default `save_dir()` (the package only with $WILLIE_SAVE_WEIGHTS=1)
                     ckpt_dir:str|Path|None=None, # checkpoints (a run found there is resumed)
                     log=print, # where progress lines go
-                   )->tuple: # (kept model in eval mode, metrics)
+                   )->Trained: # the kept model in eval mode, its metrics, the trainer
     "Train an upsampler by `recipe`, keep the best EMA weights on a fixed val subset, optionally save them with the recipe"
     t, d, seed = recipe['train'], recipe['data'], recipe['seed']
     torch.manual_seed(seed)
@@ -260,8 +260,7 @@ def train_upsampler(recipe:dict, # from `upsampler_recipe`
     def eval_fn(m):
         ys = m(val_win.contiguous(memory_format=torch.channels_last))
         return {f'val_psnr_x{s}': psnr(v, ys[s].clamp(-1, 1)).item() for s, v in zip(val.scales, val_mid)}
-    cfg = TrainConfig(steps=t['steps'], lr=t['lr'], weight_decay=t['weight_decay'], ema=t['ema'], warmup=t['warmup'], bf16=t['bf16'],
-                      channels_last=t['channels_last'], seed=seed, eval_every=t['eval_every'], ckpt_every=t['eval_every'])
+    cfg = phase_config(t, seed)
     a = d['augment']
     trainer = Trainer(model, sr_loss, step_batches(train, t['bs'], seed, augment=sr_augment(a['patch'], a['flip'], a['reverse'])),
                       cfg, eval_fn=eval_fn, ckpt_dir=ckpt_dir, best=(f'val_psnr_x{val.scales[-1]}', 'max'),
@@ -278,7 +277,7 @@ def train_upsampler(recipe:dict, # from `upsampler_recipe`
     if name is not None:
         save_weights(final, name, metrics, save_to or save_dir(), recipe=recipe)
         log(f'{name} saved: ' + json.dumps(metrics))
-    return final, metrics
+    return Trained(final, metrics, trainer)
 
 # %% ../nbs/12_upsample.ipynb #a7fd3156
 @torch.no_grad()
@@ -332,6 +331,27 @@ def upsample_table(res:dict, # from `evaluate_upsampler`
 # %% ../nbs/12_upsample.ipynb #da4100b9
 RECIPES = {'upsample_64_256': upsampler_recipe(UpsamplerConfig(window=5), steps=4000),
            'upsample_64_256_frame': upsampler_recipe(UpsamplerConfig(window=1), steps=4000)}
+
+def paired_data(recipe:dict, # an `upsampler_recipe`
+                store=None, # must be None: an upsampler trains on the film's stores at every size
+                progress:bool=True, # progress bars if a store of the film has to be made
+               )->dict: # `train`, `val`: the data keywords of `train_upsampler`
+    "An upsampler recipe's paired windows, from the film's stores at each of the recipe's sizes"
+    if store is not None:
+        raise RecipeError(f"{recipe['arch']} recipe: it trains on the film's 64/128/256 stores; it takes no --store")
+    stores = [film_store(s, progress=progress) for s in recipe['data']['sizes']]
+    return dict(zip(('train', 'val'), upsampler_data(recipe, stores)))
+
+def tiny_upsampler(recipe:dict, # an `upsampler_recipe`
+                   steps:int=1, # training steps
+                  )->dict: # the same recipe, tiny
+    "An upsampler recipe at a CPU test's cost: 8 channels, one residual block, two short training windows"
+    r = copy.deepcopy(recipe)
+    r['model'].update(ch=8, n_res=1); r['data'].update(n_eval=2, block_len=16, val_every=3)
+    r['train'].update(steps=steps, bs=2, warmup=0, eval_every=steps)
+    return r
+
+register_task(Task(Upsampler, UpsamplerConfig, RECIPES, paired_data, train_upsampler, tiny_upsampler))
 
 # %% ../nbs/12_upsample.ipynb #2e105fae
 def without_neighbours(model:Upsampler, # a video upsampler

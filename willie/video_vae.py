@@ -11,17 +11,18 @@ import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
 from .convs import Encoder3d, Decoder3d
-from .data import ClipDataset, ClipStore
+from .data import ClipDataset, ClipStore, film_store
 from .fsq import FSQ
 from .metrics import evaluate_tokenizer, psnr
-from .train import Trainer, TrainConfig, step_batches
+from .train import Trained, Trainer, TrainConfig, phase_config, step_batches
 from .vq import VectorQuantizer
-from .weights import known_weights, resolve_arch, save_dir, save_weights
+from .weights import (RecipeError, Task, known_weights, register_arch, register_task, resolve_arch, save_dir,
+                            save_weights)
 
 # %% auto #0
 __all__ = ['RECIPES', 'VideoAEConfig', 'VideoFSQVAEConfig', 'VideoVQVAEConfig', 'VideoTokenizer', 'VideoFSQVAE', 'VideoVQVAE',
            'recon_loss', 'subset_psnr', 'fixed_clips', 'tokenizer_augment', 'tokenizer_recipe', 'tokenizer_data',
-           'train_tokenizer', 'tokenizer_table']
+           'train_tokenizer', 'clip_data', 'tiny_clips', 'tokenizer_table']
 
 # %% ../nbs/04a_video_vae.ipynb #8649473d
 @dataclass
@@ -32,11 +33,13 @@ class VideoAEConfig:
     strides:tuple=((1, 2, 2), (2, 2, 2), (2, 2, 2)) # per stage (t, h, w) strides: 4x time, 8x space in all
     dropout:float=0.0 # dropout inside residual blocks
 
+@register_arch
 @dataclass
 class VideoFSQVAEConfig(VideoAEConfig):
     "Conv3D FSQ-VAE: the autoencoder plus FSQ levels."
     levels:tuple=(8, 5, 5, 5) # FSQ levels: 1000 codes, ~10 bits a token
 
+@register_arch
 @dataclass
 class VideoVQVAEConfig(VideoAEConfig):
     "Conv3D VQ-VAE: the autoencoder plus an EMA + restart codebook."
@@ -86,6 +89,7 @@ class VideoTokenizer(nn.Module):
                   )->Tensor: # (B,1,T,H,W) reconstruction, about [-1, 1]
         return self.decoder(self.codes(idx))
 
+@register_arch
 class VideoFSQVAE(VideoTokenizer):
     "VideoGPT-style Conv3D autoencoder with Finite Scalar Quantization."
     def __init__(self, cfg:VideoFSQVAEConfig):
@@ -95,6 +99,7 @@ class VideoFSQVAE(VideoTokenizer):
         self.codebook_size = self.quantizer.codebook_size
     def codes(self, idx): return self.quantizer.lookup(idx)
 
+@register_arch
 class VideoVQVAE(VideoTokenizer):
     "VideoGPT-style Conv3D VQ-VAE with the EMA + dead-code-restart codebook of `willie.vq`."
     def __init__(self, cfg:VideoVQVAEConfig):
@@ -183,7 +188,7 @@ def train_tokenizer(recipe:dict, # from `tokenizer_recipe`
                     save_to=None, # registry folder; default `save_dir()` (the package only with $WILLIE_SAVE_WEIGHTS=1)
                     ckpt_dir:str|Path|None=None, # checkpoints (a run found there is resumed)
                     log=print, # where progress lines go
-                   )->tuple: # (best model in eval mode, metrics dict)
+                   )->Trained: # the best model in eval mode, its metrics, the trainer
     "Train a video tokenizer by `recipe`, keep the best of raw/EMA weights on val, optionally save it with its recipe"
     t, a, seed = recipe['train'], recipe['data']['augment'], recipe['seed']
     torch.manual_seed(seed)
@@ -210,8 +215,7 @@ def train_tokenizer(recipe:dict, # from `tokenizer_recipe`
             + ' '.join(f'{k} {v:.2f}' for k, v in res.items()) + f" | best {best['val_psnr']:.2f} ({best.get('which')}@{best.get('step')})")
         return res
 
-    cfg = TrainConfig(steps=steps, lr=t['lr'], weight_decay=t['weight_decay'], ema=t['ema'], warmup=t['warmup'],
-                      channels_last=t['channels_last'], seed=seed, eval_every=t['eval_every'], ckpt_every=t['eval_every'])
+    cfg = phase_config(t, seed)
     augment = tokenizer_augment(train_ds, a['reverse'], tuple(a['gain']), a['offset']) if a else None
     trainer = Trainer(model, recon_loss, step_batches(train_ds, bs, seed, augment=augment), cfg,
                       eval_fn=eval_fn, ckpt_dir=ckpt_dir, log=lambda s: None)
@@ -230,11 +234,44 @@ def train_tokenizer(recipe:dict, # from `tokenizer_recipe`
     if name is not None:
         save_weights(final, name, metrics, save_to or save_dir(), recipe=recipe)
         log(f'{name} saved: ' + json.dumps(metrics))
-    return final, metrics
+    return Trained(final, metrics, trainer)
 
 # %% ../nbs/04a_video_vae.ipynb #623bf2dd
 RECIPES = {'fsq_vae_64': tokenizer_recipe('VideoFSQVAE', VideoFSQVAEConfig(dropout=0.1), steps=2400),
            'vq_vae_64': tokenizer_recipe('VideoVQVAE', VideoVQVAEConfig(dropout=0.1), steps=1200)}
+
+# %% ../nbs/04a_video_vae.ipynb #3223613c
+def clip_data(recipe:dict, # a recipe that trains on clips of `recipe['data']['size']` pixels
+              store=None, # a `ClipStore` or its folder; None: the film's at that size
+              progress:bool=True, # progress bars if the film's store has to be made
+             )->dict: # `train_ds`, `val_ds`: the data keywords of the training function
+    "A clip recipe's training and validation clips, from a store of its frame size"
+    size = recipe['data']['size']
+    if store is None: s = film_store(size, progress=progress)
+    else: s = store if isinstance(store, ClipStore) else ClipStore(store)
+    if s.size != size:
+        raise RecipeError(f"{recipe['arch']} recipe: it trains on {size}x{size} frames, "
+                          f"{s.path.name} has {s.size}x{s.size}")
+    return dict(zip(('train_ds', 'val_ds'), tokenizer_data(recipe, s)))
+
+def tiny_clips(recipe:dict, # a recipe of a convolutional model trained on clips
+               steps:int=1, # steps per phase
+               clip_len:int=8, # frames a clip
+              )->dict: # the same recipe, tiny
+    "A clip recipe at a CPU test's cost: 8 channels a level and one residual block at the bottom (a conv), two clips"
+    r = copy.deepcopy(recipe); m = r['model']
+    if 'ch' in m: m['ch'] = [8] * len(m['ch'])
+    for k in ('enc_res', 'dec_res', 'n_res'):
+        if k in m: m[k] = [0] * (len(m[k]) - 1) + [1]
+    r['data'].update(clip_len=clip_len, n_eval=2, block_len=16, val_every=3)
+    for phase in ('train', 'recon', 'gan'):
+        if r.get(phase, {}).get('steps', 0): r[phase].update(steps=steps, bs=2, warmup=0, eval_every=steps)
+    return r
+
+register_task(Task(VideoFSQVAE, VideoFSQVAEConfig, {'fsq_vae_64': RECIPES['fsq_vae_64']}, clip_data, train_tokenizer,
+                   tiny_clips))
+register_task(Task(VideoVQVAE, VideoVQVAEConfig, {'vq_vae_64': RECIPES['vq_vae_64']}, clip_data, train_tokenizer,
+                   tiny_clips))
 
 # %% ../nbs/04a_video_vae.ipynb #e5d91052
 def tokenizer_table(results:dict, # name -> `evaluate_tokenizer` result

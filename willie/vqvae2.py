@@ -9,9 +9,11 @@ from dataclasses import dataclass, asdict
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
 from .convs import Encoder, Decoder
-from .cifar import float_batches, train_cifar_model
+from .cifar import cifar_data, float_batches, tiny_cifar, train_cifar_model
 from .metrics import CodeUsage, psnr
 from .vq import VectorQuantizer
+from .weights import Task, register_task
+from .train import Trained
 
 # %% auto #0
 __all__ = ['RECIPES', 'VQVAE2Config', 'VQVAE2', 'vqvae2_loss', 'evaluate_vqvae2', 'train_vqvae2']
@@ -85,12 +87,16 @@ def evaluate_vqvae2(model:VQVAE2, x:Tensor, # (N, 3, 32, 32) uint8 or float in [
             'top_perplexity': ut.perplexity, 'bottom_perplexity': ub.perplexity,
             'bits_per_image': (nt + nb)*bits, 'entropy_bits_per_image': nt*ut.entropy_bits + nb*ub.entropy_bits}
 
-RECIPES = {'vqvae2_cifar': dict(model=asdict(VQVAE2Config()), seed=0, data=dict(dataset='cifar10', split='train', augment='hflip'),
+RECIPES = {'vqvae2_cifar': dict(arch='VQVAE2', model=asdict(VQVAE2Config()), seed=0,
+                                data=dict(dataset='cifar10', split='train', augment='hflip'),
                                 train=dict(steps=3000, bs=64, lr=2e-3, warmup=100, grad_clip=1.0))}  # the one-level model's budget
 
-def train_vqvae2(recipe:str|dict='vqvae2_cifar', # a name in `RECIPES` (saved under that name) or a recipe dict (not saved)
+def train_vqvae2(recipe:str|dict='vqvae2_cifar', # a name in `RECIPES` (saved under that name) or a recipe dict
+                 name:str|None=None, # registry name to save a recipe dict under (None: not saved)
                  **kwargs, # passed to `train_cifar_model`: data, save_to, ckpt_dir, log_every, log
-                )->tuple: # (model, metrics)
+                )->Trained: # model, metrics, trainer (see `train_cifar_model`)
     "Train a VQ-VAE-2 by `recipe`: `train_vqvae2()` reproduces the shipped `vqvae2_cifar` weights"
-    name, recipe = (recipe, RECIPES[recipe]) if isinstance(recipe, str) else (None, recipe)
+    name, recipe = (recipe, RECIPES[recipe]) if isinstance(recipe, str) else (name, recipe)
     return train_cifar_model(lambda c: VQVAE2(VQVAE2Config(**c)), lambda m, x, step: vqvae2_loss(m, x), recipe, evaluate_vqvae2, name, **kwargs)
+
+register_task(Task(VQVAE2, VQVAE2Config, RECIPES, cifar_data, train_vqvae2, tiny_cifar))
