@@ -15,3 +15,4 @@ run ar_t0.9_k200    --methods ar --temperature 0.9 --top-k 200
 run maskgit_t0.9    --methods maskgit --temperature 0.9
 run maskgit_t1.0_s20 --methods maskgit --temperature 1.0 --steps 20
 run maskgit_t0.9_s20 --methods maskgit --temperature 0.9 --steps 20
+run maskgit_t1.0     --methods maskgit --temperature 1.0
