@@ -1,4 +1,4 @@
-"""Time and peak memory of `willie.attention` backends, L = 1k..8k, full causal vs a causal sliding window.
+"""Time and peak memory of `willie.layers.attention` backends, L = 1k..8k, full causal vs a causal sliding window.
 
     OMP_NUM_THREADS=2 nice -n 15 python bench/bench_attention.py            # 3-6 min on the course's 2-core CPU
     python bench/bench_attention.py --lengths 1024 2048 --window 512         # a quicker look
@@ -83,7 +83,7 @@ def rss()->int:
 def one(backend:str, kind:str, L:int, W:int, bwd:bool)->dict:
     "Run one configuration in this process; return time (ms) and peak memory growth (MB)."
     import torch
-    from willie.attention import attention, alibi_slopes, attn_mask
+    from willie.layers.attention import attention, alibi_slopes, attn_mask
     torch.manual_seed(0)
     q, k, v = (torch.randn(1, H, L, D, requires_grad=bwd) for _ in range(3))
     window = None if kind == 'causal' else W

@@ -1,5 +1,5 @@
 """Random 16-frame clips: from the clip store (memmap slice) vs decoded from the mp4 with PyAV (seek + decode + gray +
-crop + resize). Uses the real film when `willie.data.film_path()` finds it, else a synthetic video (and says so).
+crop + resize). Uses the real film when `willie.data.film.film_path()` finds it, else a synthetic video (and says so).
 `--prepare` also times `prepare` at 64² and 128² into a temporary folder and prints the store sizes.
 
     python bench/bench_clips.py [--prepare] [--n-store 5000] [--n-decode 40]
@@ -8,9 +8,9 @@ import argparse, os, sys, tempfile, time
 from pathlib import Path
 import numpy as np, torch, av
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from willie.core import to_float
-from willie.data import (ClipDataset, check_video, detect_bars, film_path, film_store, prepare, resize_frames,
-                         sample_frames, square_box, synthetic_video)
+from willie.base.core import to_float
+from willie.data.film import (ClipDataset, check_video, detect_bars, film_path, film_store, prepare, resize_frames,
+                              sample_frames, square_box, synthetic_video)
 
 
 def decode_clip(container, stream, start:int, clip_len:int, fps:float, crop, size:int)->torch.Tensor:

@@ -4,7 +4,7 @@
     python bench/bench_generate.py --quick         # a smoke test: 0.5 s videos, batch 1 and 2, memory at 1 s vs 3 s
 
 Rows, each at batch 1 (one video, what `willie generate` does) and at `--batch` videos at once:
-- AR, no cache: `willie.generate.sample_ar(..., use_cache=False)`, which recomputes the last `context - 1` tokens
+- AR, no cache: `willie.generate.sampling.sample_ar(..., use_cache=False)`, which recomputes the last `context - 1` tokens
   for every new token: the baseline the ratios are taken to (the same batch size);
 - AR, rolling cache: `sample_ar(..., use_cache=True)`, one token per forward pass through a KV cache that keeps the
   prior's window (`window - 1` positions: 1,023 for `prior_s4_64`) and drops older ones;
@@ -12,7 +12,7 @@ Rows, each at batch 1 (one video, what `willie generate` does) and at `--batch` 
   (8 for `maskgit_s4_64`) moving by half of it, each filled in `steps` parallel rounds; the grid is lengthened to
   whole windows (`aligned_frames`, what makes a shorter video the start of a longer one), so MaskGIT fills a few
   latent frames it does not deliver, and pays for them here as `generate` does.
-Every row samples through `willie.generate.sample`, the dispatch `generate` uses, with the shipped pair `prior_s4_64`
+Every row samples through `willie.generate.sampling.sample`, the dispatch `generate` uses, with the shipped pair `prior_s4_64`
 and `maskgit_s4_64` (`Generator.load()`); every row generates a `--seconds` video per batch item (13 latent frames =
 49 frames for 2 s; AR also samples and drops 2 latent frames of burn-in, as `generate` does) and decodes it with the
 tokenizer's `detokenize_stream`.
@@ -34,7 +34,7 @@ import argparse, json, os, resource, subprocess, sys, time
 from pathlib import Path
 import torch
 
-from willie.generate import SAMPLERS, Generator, sample
+from willie.generate.sampling import SAMPLERS, Generator, sample
 
 GOAL_RATIO = 5   # MaskGIT against AR with the cache
 
@@ -55,7 +55,7 @@ def decode(tokenizer, tokens:torch.Tensor)->torch.Tensor:
 
 
 def sample_tokens(models:dict, method:str, latent:int, batch:int, g:torch.Generator, **options)->torch.Tensor:
-    "(batch, latent, h, w) tokens from one method, through the dispatch `willie.generate.generate` uses (no prompt)."
+    "(batch, latent, h, w) tokens from one method, through the dispatch `willie.generate.sampling.generate` uses (no prompt)."
     return sample(models[method], method, latent, batch=batch, g=g, **options)
 
 

@@ -1,7 +1,7 @@
 """Seconds per training step of the course's video tokenizer under the training loop's speed switches.
 
 Each variant (fp32 baseline, bf16 autocast, channels_last_3d, both, and each of those under torch.compile with
---compile) trains the same model on the same batches through `willie.train.Trainer`. Variants are timed
+--compile) trains the same model on the same batches through `willie.train.loop.Trainer`. Variants are timed
 round-robin, `--repeats` times, so a change in machine load hits all of them alike; the table shows the median
 s/step and the speed-up over the fp32 baseline measured in the same run.
 
@@ -13,8 +13,8 @@ import argparse, statistics, time
 import torch
 from torch import nn
 
-from willie.train import Trainer, TrainConfig, step_batches
-from willie.video_vae import VideoFSQVAE, VideoFSQVAEConfig
+from willie.train.loop import Trainer, TrainConfig, step_batches
+from willie.tokenizers.video_vae import VideoFSQVAE, VideoFSQVAEConfig
 
 
 def loss_fn(model, x):

@@ -17,18 +17,18 @@ The sets (every clip is 17 frames of 64x64: 5 latent frames of a causal tokenize
 - train clips through the tokenizer: what an exact copy of training tokens would score (its nearest-train SSIM is the
   memorisation end of the scale).
 - unigram: every token drawn i.i.d. from the train tokens' histogram (the tokenizer's store, split train, variant p0).
-- patch NN: the no-learning yardstick (`willie.patch_nn.patch_nn_samples`, after VGPNN): each clip made by space-time
+- patch NN: the no-learning yardstick (`willie.eval.patch_nn.patch_nn_samples`, after VGPNN): each clip made by space-time
   patch nearest neighbours, coarse to fine, from a random 64-frame window of one training shot (not decoded: its
   patches are the film's own pixels). `--no-patch-nn` leaves it out.
-- ar / maskgit: N clips sampled as `willie generate` samples them, through `willie.generate.sample` (batch of 16 per
+- ar / maskgit: N clips sampled as `willie generate` samples them, through `willie.generate.sampling.sample` (batch of 16 per
   seed; AR drops 2 latent frames of burn-in, MaskGIT fills whole windows and keeps the first 5 latent frames), at each
   method's own temperature unless `--temperature` is given, decoded with `detokenize`.
   Batch i of a method is drawn with `torch.Generator().manual_seed(seed + i)`.
 
 The columns:
-- nearest-train SSIM: for each clip, the SSIM (`willie.metrics.ssim`, 64x64, mean over the 17 frames) to its most
+- nearest-train SSIM: for each clip, the SSIM (`willie.eval.metrics.ssim`, 64x64, mean over the 17 frames) to its most
   similar training window, over *every* 17-frame window of the train split (stride 1, inside one shot), found with
-  `willie.gallery.NearestClips` (the sample browser's lookup). Exhaustive
+  `willie.apps.gallery.NearestClips` (the sample browser's lookup). Exhaustive
   exact SSIM would be ~10^6 pairs, so it is searched in two stages: a cheap proxy, the L2 distance between the clips
   at 32x32 (2x2 average pooling), computed for all train windows at once from one frame-by-frame matrix product; then
   exact SSIM against the proxy's `--candidates` best windows (kept at least 3 frames apart, so that they are not all
@@ -38,7 +38,7 @@ The columns:
   per cell of a k-means partition of the training set and average over cells; here it is one test over all clips.
   Z_U << 0: the set sits closer to training clips than held-out film does (memorisation); Z_U >> 0: further away
   (off-model; decoded clips are also blurrier than film, so compare with the tokenizer rows, not with 0).
-- C2ST vs real A: `willie.judges.two_sample_test(real val A, set)`, the held-out accuracy of a small 3-D CNN
+- C2ST vs real A: `willie.eval.judges.two_sample_test(real val A, set)`, the held-out accuracy of a small 3-D CNN
   (`ClipCritic`) trained to tell them apart, with Wilson's 95% interval: 50% = indistinguishable, 100% = every clip
   gives itself away. The sets are small (~50-70 clips), so the intervals are wide. The critic tells the tokenizer's
   own reconstructions from film every time (bench/two_sample.py), so every decoded set scores ~100% here; hence
@@ -50,8 +50,8 @@ The columns:
   |difference between consecutive latent frames| (motion) and its mean |difference between neighbouring positions|
   (detail). It is NOT FVD (no pretrained I3D network can be had here) and is not comparable with published numbers;
   with ~70 clips it is biased upwards, which is what the real-vs-real row (val B) measures: read it as the floor.
-- motion x and sharpness x: mean |frame difference| (`willie.metrics.frame_differences`) and mean spatial gradient
-  (`willie.metrics.spatial_gradient`) of the set, divided by real val A's.
+- motion x and sharpness x: mean |frame difference| (`willie.eval.metrics.frame_differences`) and mean spatial gradient
+  (`willie.eval.metrics.spatial_gradient`) of the set, divided by real val A's.
 """
 from __future__ import annotations
 import argparse, contextlib, io, json, math, time
@@ -60,14 +60,14 @@ import numpy as np
 import torch
 from scipy import linalg, stats
 
-from willie.data import ClipDataset, film_store
-from willie.gallery import NearestClips
-from willie.generate import SAMPLERS, Generator, sample
-from willie.judges import two_sample_test
-from willie.patch_nn import patch_nn_samples
-from willie.metrics import frame_differences, spatial_gradient
-from willie.tokens import TokenStore, token_store_path
-from willie.weights import read_registry
+from willie.data.film import ClipDataset, film_store
+from willie.apps.gallery import NearestClips
+from willie.generate.sampling import SAMPLERS, Generator, sample
+from willie.eval.judges import two_sample_test
+from willie.eval.patch_nn import patch_nn_samples
+from willie.eval.metrics import frame_differences, spatial_gradient
+from willie.tokens.store import TokenStore, token_store_path
+from willie.train.weights import read_registry
 
 CLIP_LEN = 17   # frames of every judged clip; its latent frames come from the tokenizer (`latent_frames`)
 PRIORS = {'ar': 'prior_s4_64', 'maskgit': 'maskgit_s4_64'}

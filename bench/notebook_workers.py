@@ -21,8 +21,8 @@ SUBSET = ['00_3_train', '04_fsq', '06_causal_tokenizer', '09a_attention', '10_pr
 
 def data_flags() -> str:
     "The flags `tests/run.sh` passes: `film` and `cifar` when their data is found here."
-    checks = {'film': 'from willie.data import film_path; film_path()',
-              'cifar': 'from willie.cifar import cifar_path; cifar_path(download=False)'}
+    checks = {'film': 'from willie.data.film import film_path; film_path()',
+              'cifar': 'from willie.cifar.data import cifar_path; cifar_path(download=False)'}
     return ' '.join(f for f, code in checks.items()
                     if subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True).returncode == 0)
 

@@ -2,9 +2,9 @@
 
     python bench/rate_distortion.py [--size 64] [--crfs 24 28 32 36 40 44 48] [--max-clips N] [--tokenizers a b]
 
-What is compared, on exactly the same frames (the val split of `willie.data.ClipDataset`, clips of 16 frames):
+What is compared, on exactly the same frames (the val split of `willie.data.film.ClipDataset`, clips of 16 frames):
 - each tokenizer in the weights registry that has `.tokenize`/`.detokenize`/`.codebook_size` (see
-  `willie.metrics.Tokenizer`): rate = tokens per clip x log2(codebook size), no entropy coding;
+  `willie.eval.metrics.Tokenizer`): rate = tokens per clip x log2(codebook size), no entropy coding;
 - H.264 (libx264 through PyAV, preset veryslow, CRF sweep), in two modes:
   * whole-stream: each contiguous val block (all its frames, 20 s of film) is one stream (I-frames only where
     x264 decides: scene cuts, keyint 250), so inter prediction runs across clip boundaries; its bpp counts
@@ -19,15 +19,15 @@ byte x264 emitted. The gray frames are sent as yuv420p with neutral chroma (U = 
 planes are constant, cost x264 only a few bits per macroblock (coded-block-pattern says "no chroma residual"), and
 those bits *are* counted; PSNR/SSIM are measured on the luma plane only, which is the gray image.
 
-Each tokenizer is also scored on the val *footage* (`willie.metrics.footage`: every stretch of consecutive val windows
+Each tokenizer is also scored on the val *footage* (`willie.eval.metrics.footage`: every stretch of consecutive val windows
 inside one shot, coded whole: as one stream by a tokenizer with `tokenize_stream`, else clip after clip), which adds
 the sharpness, motion and seam ratios of `evaluate_tokenizer`; and H.264 codes the same footage (each stretch one
-stream, `willie.judges.h264_footage`) at the CRF that gives the tokenizer's bpp, scored by the same
-`willie.metrics.score_footage` ("H.264 at NAME's bpp" rows; for a clip tokenizer the frames coded are exactly its
+stream, `willie.eval.judges.h264_footage`) at the CRF that gives the tokenizer's bpp, scored by the same
+`willie.eval.metrics.score_footage` ("H.264 at NAME's bpp" rows; for a clip tokenizer the frames coded are exactly its
 whole 16-frame windows). Its Δ dB against the interpolated sweep shows how well the two H.264 measurements agree.
 
-PSNR is `willie.metrics.psnr` (per 16-frame clip, MSE over the whole clip, then mean over clips), SSIM is
-`willie.metrics.ssim`, both over the val clips (stride 16, inside one shot: the clips the tokenizer notebooks
+PSNR is `willie.eval.metrics.psnr` (per 16-frame clip, MSE over the whole clip, then mean over clips), SSIM is
+`willie.eval.metrics.ssim`, both over the val clips (stride 16, inside one shot: the clips the tokenizer notebooks
 evaluate); bpp = bits / (frames coded x H x W). The H.264-whole PSNR at a tokenizer's bpp is linearly
 interpolated in log(bpp) between the two nearest CRF points (marked * when extrapolated).
 """
@@ -35,15 +35,15 @@ from __future__ import annotations
 import argparse, math, sys, time
 import numpy as np, torch
 
-from willie.core import to_float
-from willie.metrics import Footage, psnr, ssim, Tokenizer, evaluate_tokenizer, footage, score_footage
-from willie.judges import nal_units, h264_roundtrip, h264_footage  # noqa: F401 (nal_units, h264_roundtrip: this script's API since it began)
+from willie.base.core import to_float
+from willie.eval.metrics import Footage, psnr, ssim, Tokenizer, evaluate_tokenizer, footage, score_footage
+from willie.eval.judges import nal_units, h264_roundtrip, h264_footage  # noqa: F401 (nal_units, h264_roundtrip: this script's API since it began)
 
 CLIP_LEN = 16
 COLS = ('bpp', 'psnr', 'ssim', 'sharpness', 'motion', 'seams', 'seams_original')
 
 # ---------------------------------------------------------------------------------------------------------------
-# H.264 (the codec itself lives in willie.judges: nal_units, h264_roundtrip, h264_at_rate, h264_footage)
+# H.264 (the codec itself lives in willie.eval.judges: nal_units, h264_roundtrip, h264_at_rate, h264_footage)
 def to_clips(frames:np.ndarray)->torch.Tensor:
     "(n*16, H, W) uint8 -> (n, 1, 16, H, W) float in [-1, 1], the ClipDataset convention."
     t = to_float(np.ascontiguousarray(frames))
@@ -85,7 +85,7 @@ def val_blocks(size:int, max_clips:int|None):
     """The val clips (non-overlapping, stride 16, inside one shot, as the tokenizer notebooks evaluate them), the store's
     frames, and the contiguous val blocks as (first frame, end frame, [clip starts]); with `max_clips` only the first
     clips, and each block cut after its last kept clip."""
-    from willie.data import film_store, ClipDataset
+    from willie.data.film import film_store, ClipDataset
     store = film_store(size)
     ds = ClipDataset(store, clip_len=CLIP_LEN, split='val', stride=CLIP_LEN)
     starts = [int(s) for s in ds.starts[:max_clips]]
@@ -102,7 +102,7 @@ def val_blocks(size:int, max_clips:int|None):
     return ds, store.frames, blocks
 
 def val_footage(ds, n_clips:int)->Footage:
-    "The val footage (stretches of touching val windows, `willie.metrics.footage`), cut after its first `n_clips` windows."
+    "The val footage (stretches of touching val windows, `willie.eval.metrics.footage`), cut after its first `n_clips` windows."
     out, left = [], n_clips
     for x in footage(ds):
         k = min(left, x.shape[2] // CLIP_LEN)
@@ -112,8 +112,8 @@ def val_footage(ds, n_clips:int)->Footage:
     return Footage(out)
 
 def registered_tokenizers(names:list[str]|None)->dict:
-    "Registered models that are video tokenizers (`willie.metrics.Tokenizer`), loaded; or the ones named."
-    try: from willie.weights import known_weights, load_weights, read_registry
+    "Registered models that are video tokenizers (`willie.eval.metrics.Tokenizer`), loaded; or the ones named."
+    try: from willie.train.weights import known_weights, load_weights, read_registry
     except ImportError as e: print(f"no weights registry ({e}); H.264 only"); return {}
     reg = known_weights()   # bundled, and what `willie train` made
     out = {}

@@ -5,10 +5,10 @@
 causal_64 is no longer bundled: `willie train causal_64` makes it first (about 47 min on a CPU).
 
 For each tokenizer named (missing ones are skipped with a note) and for H.264 at each tokenizer's bits per pixel:
-the val footage (`willie.metrics.footage` of the val split: every stretch of touching 16-frame windows inside one shot)
+the val footage (`willie.eval.metrics.footage` of the val split: every stretch of touching 16-frame windows inside one shot)
 is coded whole, as `evaluate_tokenizer` codes it (one stream for a tokenizer with `tokenize_stream`, else clip after
-clip; H.264 one stream per stretch at the CRF that gives the tokenizer's rate, `willie.judges.h264_footage`), cut into
-its 16-frame windows in time order, and `willie.judges.two_sample_test` trains `ClipCritic` to tell the original windows
+clip; H.264 one stream per stretch at the CRF that gives the tokenizer's rate, `willie.eval.judges.h264_footage`), cut into
+its 16-frame windows in time order, and `willie.eval.judges.two_sample_test` trains `ClipCritic` to tell the original windows
 from the reconstructed ones on half of the footage (whole contiguous blocks of windows, a window and its reconstruction
 always in the same half) and reports its accuracy on the other half: 50% = indistinguishable, 100% = every window gives
 itself away. ± is the binomial standard error; the interval is Wilson's 95%; p is one-sided against chance.
@@ -18,9 +18,9 @@ import argparse, math, time
 import torch
 from einops import rearrange
 
-from willie.data import film_store, ClipDataset
-from willie.judges import h264_footage, two_sample_test
-from willie.metrics import Footage, bits_per_token, footage, reconstruct_stretch
+from willie.data.film import film_store, ClipDataset
+from willie.eval.judges import h264_footage, two_sample_test
+from willie.eval.metrics import Footage, bits_per_token, footage, reconstruct_stretch
 
 CLIP_LEN = 16
 
@@ -64,7 +64,7 @@ def main(argv=None):
     p.add_argument('--threads', type=int, default=1, help='torch threads')
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
-    from willie.weights import known_weights, load_weights
+    from willie.train.weights import known_weights, load_weights
     reg = known_weights()   # bundled, and what `willie train` made
     fp = val_footage(a.size, a.max_clips)
     n = sum(x.shape[2] // CLIP_LEN for x in fp)

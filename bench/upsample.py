@@ -1,6 +1,6 @@
 """The upsampler on the film's held-out blocks: bicubic, the per-frame model and the video model side by side at ×2
 (64→128) and ×4 (64→256) — PSNR and its gain over bicubic, SSIM, sharpness, flicker and its ratio to bicubic's,
-motion, and the video model shown no neighbours ("video, still") — the same table as nbs/12_upsample.ipynb, by the same `willie.upsample.evaluate_upsampler`. Then the time per
+motion, and the video model shown no neighbours ("video, still") — the same table as nbs/12_upsample.ipynb, by the same `willie.generate.upsample.evaluate_upsampler`. Then the time per
 frame of each method at ×2 and ×4 with one and two torch threads.
 
 Needs the film's 64², 128² and 256² stores (`willie prepare --download --size 128`, then `--size 256`).
@@ -11,9 +11,10 @@ import argparse, os, sys, time
 from pathlib import Path
 import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from willie.data import film_store
-from willie.upsample import PairedClips, bicubic_upscale, evaluate_upsampler, time_per_frame, upsample_table, without_neighbours
-from willie.weights import load_weights
+from willie.data.film import film_store
+from willie.generate.upsample import (PairedClips, bicubic_upscale, evaluate_upsampler, time_per_frame, upsample_table,
+                                      without_neighbours)
+from willie.train.weights import load_weights
 
 
 def main():

@@ -12,10 +12,10 @@ import argparse, time
 from pathlib import Path
 import numpy as np, torch
 from PIL import Image, ImageDraw
-from willie.data import ClipDataset, film_store
-from willie.gallery import NearestClips
-from willie.core import to_uint8
-from willie.generate import SAMPLERS, Generator, sample
+from willie.data.film import ClipDataset, film_store
+from willie.apps.gallery import NearestClips
+from willie.base.core import to_uint8
+from willie.generate.sampling import SAMPLERS, Generator, sample
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -19,7 +19,7 @@ SHIPPED_TOKENIZER = 'magvit_gan_64'
 
 def unpack(results:Path, dest:Path)->dict:
     "Every model tar of a run into `dest` as a registry folder; the token stores into the cache; returns the registry"
-    from willie.core import willie_home
+    from willie.base.core import willie_home
     dest.mkdir(parents=True, exist_ok=True)
     reg = {}
     for t in sorted(results.glob('*.tar')):
@@ -30,14 +30,14 @@ def unpack(results:Path, dest:Path)->dict:
     return reg
 
 def val_footage(store):
-    from willie.data import ClipDataset
-    from willie.metrics import footage
+    from willie.data.film import ClipDataset
+    from willie.eval.metrics import footage
     return footage(ClipDataset(store, 16, split='val', stride=16))
 
 def eval_tokenizer(name:str, weights_dir, store)->dict:
     "Held-out footage through the tokenizer, as `train_magvit` scores it when it saves"
-    from willie.metrics import evaluate_tokenizer
-    from willie.weights import load_weights
+    from willie.eval.metrics import evaluate_tokenizer
+    from willie.train.weights import load_weights
     try: import pycvvdp  # noqa: F401  (JOD when ColorVideoVDP is here: bash scripts/install_cvvdp.sh)
     except ImportError: pycvvdp = None
     r = evaluate_tokenizer(load_weights(name, weights_dir), val_footage(store), progress=False, with_jod=pycvvdp is not None)
@@ -46,9 +46,9 @@ def eval_tokenizer(name:str, weights_dir, store)->dict:
 def eval_prior(name:str, weights_dir, entry:dict)->dict:
     "Val bits per token over the token store's val streams, as `train_prior` measures them, and the unigram entropy"
     import numpy as np
-    from willie.prior import TokenWindows, evaluate_prior, unigram_entropy, prior_data
-    from willie.tokens import TokenStore, token_store_path
-    from willie.weights import load_weights
+    from willie.priors.transformer import TokenWindows, evaluate_prior, unigram_entropy, prior_data
+    from willie.tokens.store import TokenStore, token_store_path
+    from willie.train.weights import load_weights
     tok = entry['recipe']['data']['tokenizer']
     store = TokenStore(token_store_path(tok), tok, weights_dir)
     _, val = prior_data(entry['recipe'], store)
@@ -61,13 +61,13 @@ def eval_prior(name:str, weights_dir, entry:dict)->dict:
     return dict(val_bpt=r['val_bpt'], unigram_bpt=h0, ratio=r['val_bpt'] / h0, bpp=r['val_bpt'] / (tf * sf * sf))
 
 def _eval_maskgit(m, windows, entry):
-    from willie.maskgit import evaluate_maskgit
+    from willie.priors.maskgit import evaluate_maskgit
     return evaluate_maskgit(m, windows, 4, None, modes=entry['recipe']['objective']['modes'])
 
 def install(name:str, src:Path, trained:dict):
     "Copy a model's weights and history into the package and add its entry (with where and how long it trained)"
-    from willie.core import atomic_write
-    from willie.weights import WEIGHTS_DIR, read_registry
+    from willie.base.core import atomic_write
+    from willie.train.weights import WEIGHTS_DIR, read_registry
     e = json.loads((src/f'{name}.entry.json').read_text())[name] | {'trained': trained}
     for f in (e['file'], f'{name}.history.json'):
         if (src/f).exists(): shutil.copy2(src/f, WEIGHTS_DIR/f)
@@ -81,9 +81,9 @@ def main(argv=None)->int:
     ap.add_argument('--device', default=None, help="the machine it trained on (default: the run's machine.json or checks.json)")
     a = ap.parse_args(argv)
     if not (a.results/'summary.json').exists(): ap.error(f"{a.results} holds no summary.json: not the files of a GPU run")
-    from willie.core import willie_home
-    from willie.data import film_store
-    from willie.weights import read_registry
+    from willie.base.core import willie_home
+    from willie.data.film import film_store
+    from willie.train.weights import read_registry
     summary = json.loads((a.results/'summary.json').read_text())
     found = [json.loads((a.results/f).read_text()) for f in ('machine.json', 'checks.json') if (a.results/f).exists()]
     stage = willie_home()/'device'/a.results.name

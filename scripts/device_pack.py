@@ -95,7 +95,7 @@ def main(argv=None)->int:
     a = ap.parse_args(argv)
     try:
         if not a.check:
-            from willie.data import film_store
+            from willie.data.film import film_store
             print('packed film:', pack_store(film_store(64, progress=False), crf=a.crf))
             if not a.no_wheels: fetch_wheels()
         s = check_travel()

@@ -78,7 +78,7 @@ def unpack_film(size:int=64)->Path:
 
 # --- the stages, each run in its own process ----------------------------------------------------------------------
 def recipe_for(stage:str, tiny:bool)->dict:
-    from willie.recipes import all_recipes, tiny_recipe
+    from willie.apps.recipes import all_recipes, tiny_recipe
     r = all_recipes()[RECIPE[stage][0]]
     if not tiny: return r
     r = tiny_recipe(r)
@@ -92,7 +92,7 @@ def cache_weights()->Path: return home()/'weights'
 
 def film()->'ClipStore':
     "The unpacked film: every stage trains on it by name, never on a film found elsewhere on the machine"
-    from willie.data import ClipStore
+    from willie.data.film import ClipStore
     return ClipStore(home()/'stores'/'film_64')
 
 def tokenizer_split(tiny:bool)->dict:
@@ -102,7 +102,7 @@ def tokenizer_split(tiny:bool)->dict:
 def attention_parity(dev:str)->dict:
     "Each attention backend against the fp32 reference on `dev`: largest error of the output and of the gradients"
     import torch
-    from willie.attention import attention, alibi_slopes, flash_status
+    from willie.layers.attention import attention, alibi_slopes, flash_status
     res, g = {}, torch.Generator(device=dev).manual_seed(0)
     backends = ['sdpa', 'flex', 'flex-compiled', 'naive'] + (['flash'] if flash_status() is None else [])
     for causal in (True, False):
@@ -127,8 +127,8 @@ def attention_parity(dev:str)->dict:
 
 def stage_checks(out:Path, dev:str, tiny:bool):
     import torch
-    from willie.recipes import all_recipes, tiny_recipe, train_recipe
-    from willie.tokens import tokenize_film
+    from willie.apps.recipes import all_recipes, tiny_recipe, train_recipe
+    from willie.tokens.store import tokenize_film
     res = {'device': torch.cuda.get_device_name() if dev == 'cuda' else 'cpu', 'torch': torch.__version__}
     if dev == 'cuda': res['attention'] = attention_parity(dev)
     steps, recipes = {}, all_recipes()
@@ -142,7 +142,7 @@ def stage_checks(out:Path, dev:str, tiny:bool):
         try:
             if 'tokenizer' in r['data']:   # a prior's: it trains on its tokenizer's tokens
                 tok = r['data']['tokenizer']
-                from willie.weights import read_registry
+                from willie.train.weights import read_registry
                 if tok not in read_registry(): steps[name] = f'skipped: its tokenizer {tok} is trained later in this run'; continue
                 store = tokenize_film(tok, film(), ['p0'], home()/'tokens'/f'check_{tok}', device=dev, progress=False,
                                       **tokenizer_split(tiny))
@@ -155,8 +155,8 @@ def stage_checks(out:Path, dev:str, tiny:bool):
     write_json(out/'checks.json', res)
 
 def stage_train(stage:str, out:Path, dev:str, tiny:bool):
-    from willie.recipes import train_recipe
-    from willie.tokens import TokenStore, token_store_path
+    from willie.apps.recipes import train_recipe
+    from willie.tokens.store import TokenStore, token_store_path
     rname, name = RECIPE[stage]
     r = recipe_for(stage, tiny)
     store = film() if stage == 'tokenizer' else TokenStore(token_store_path(RECIPE['tokenizer'][1]), RECIPE['tokenizer'][1],
@@ -183,7 +183,7 @@ def ship_checkpoint(out:Path, name:str):
     log_line(out, f"{name}: failed after training; the last checkpoint's {pick[:-1]} weights are in {name}.rescued.tar")
 
 def stage_tokens(out:Path, dev:str, tiny:bool):
-    from willie.tokens import tokenize_film, DEFAULT_VARIANTS
+    from willie.tokens.store import tokenize_film, DEFAULT_VARIANTS
     tok = RECIPE['tokenizer'][1]
     s = tokenize_film(tok, film(), ['p0'] if tiny else DEFAULT_VARIANTS, weights_dir=cache_weights(), device=dev,
                       progress=False, **tokenizer_split(tiny))

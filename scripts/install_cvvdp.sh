@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ColorVideoVDP (JOD, willie.metrics.jod) beside the course's torch, without letting pip replace that torch.
+# ColorVideoVDP (JOD, willie.eval.metrics.jod) beside the course's torch, without letting pip replace that torch.
 # `pip install cvvdp` pulls the newest torchvision and with it a newer torch (several GB, CUDA); PyPI's torchvision
 # builds for torch 2.13 fail to load their C++ operators beside the CPU build. ColorVideoVDP only needs torchvision's
 # pure-Python transforms (GaussianBlur), so its own packages go in without dependencies, with the last torchvision

@@ -8,12 +8,12 @@ import numpy as np, pytest
 try: import willie  # noqa: F401
 except ImportError: sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # a checkout that is not pip-installed
 
-from willie.data import FILM_NAME, film_path, prepare, synthetic_video
+from willie.data.film import FILM_NAME, film_path, prepare, synthetic_video
 
 
 @pytest.fixture
 def make_video(tmp_path):
-    "Factory: `make_video(name='synth.mp4', **kw)` writes `willie.data.synthetic_video` (48 frames 96x80, cuts at 16 and 32) to tmp_path."
+    "Factory: `make_video(name='synth.mp4', **kw)` writes `willie.data.film.synthetic_video` (48 frames 96x80, cuts at 16 and 32) to tmp_path."
     def make(name='synth.mp4', **kw): return synthetic_video(tmp_path/name, **kw)
     return make
 
@@ -58,7 +58,7 @@ def still_image(request, tmp_path):
 
 @pytest.fixture
 def film():
-    "The real film (`willie.data.film_path()`); skips the test when it is not on this machine."
+    "The real film (`willie.data.film.film_path()`); skips the test when it is not on this machine."
     try: return film_path()
     except FileNotFoundError: pytest.skip(f"the film {FILM_NAME} is not on this machine (set $WILLIE_FILM or put it in ../shared/data/willie/)")
 

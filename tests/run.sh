@@ -9,12 +9,12 @@ cd "$(dirname "$0")/.."
 # threads took 142 s and 2 x 2 took 197 s, on 2 cores shared with a training run (bench/notebook_workers.py).
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 flags=""
-if where=$(python -c "from willie.data import film_path; print(film_path())" 2>/dev/null); then
+if where=$(python -c "from willie.data.film import film_path; print(film_path())" 2>/dev/null); then
   flags="film"; echo "film found at $where: running the notebooks' film cells"
 else
   echo "SKIP film cells: the film is not here (set WILLIE_FILM=/path/to/film.mp4, or run 'willie prepare --download')"
 fi
-if where=$(python -c "from willie.cifar import cifar_path; print(cifar_path(download=False))" 2>/dev/null); then
+if where=$(python -c "from willie.cifar.data import cifar_path; print(cifar_path(download=False))" 2>/dev/null); then
   flags="$flags cifar"; echo "CIFAR-10 found at $where: running the notebooks' CIFAR cells"
 else
   echo "SKIP cifar cells: CIFAR-10 is not here (set WILLIE_CIFAR=/path/to/cifar-10-python.tar.gz)"

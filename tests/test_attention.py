@@ -1,9 +1,9 @@
-"""willie.attention: ALiBi slopes and masks, every backend against the naive reference (forward and, where the backend
+"""willie.layers.attention: ALiBi slopes and masks, every backend against the naive reference (forward and, where the backend
 has one here, backward), the blocked sliding window, the KV cache, FlashAttention's conventions, and argument errors."""
 import math
 import pytest, torch
-from willie.attention import (attention, alibi_slopes, alibi_bias, alibi3d_bias, attn_mask, raster_coords, backends,
-                              flash_status, flex_backward_ok, windowed_sdpa, naive_attention, KVCache)
+from willie.layers.attention import (attention, alibi_slopes, alibi_bias, alibi3d_bias, attn_mask, raster_coords,
+                                     backends, flash_status, flex_backward_ok, windowed_sdpa, naive_attention, KVCache)
 
 def paper_slopes(n):
     "The ALiBi paper's reference code (recursive form)."
@@ -129,7 +129,7 @@ def test_flash_matches_reference():
 def test_auto_backend():
     q, k, v = _qkv(4, 10, 10)
     expected = 'flash' if torch.cuda.is_available() and flash_status() is None else 'sdpa'
-    from willie.attention import pick_backend
+    from willie.layers.attention import pick_backend
     assert pick_backend(q) == 'sdpa'                                  # CPU tensors never go to flash
     if torch.cuda.is_available(): assert pick_backend(q.cuda()) == expected
     assert backends()['flash'].startswith('unavailable') == (flash_status() is not None)

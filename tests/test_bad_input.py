@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np, pytest, torch
 from torch import nn
 
-from willie.cli import main
-from willie.core import file_hash
-from willie.data import ClipDataset, ClipStore, StoreError, prepare, synthetic_video
-from willie.tokens import StaleTokensError, TokenStore, TokenStoreError, tokenize_film
-from willie.train import CheckpointError, Trainer, TrainConfig, step_batches
-from willie.weights import WEIGHTS_DIR, UnknownWeightsError, load_weights, read_registry, save_weights
+from willie.apps.cli import main
+from willie.base.core import file_hash
+from willie.data.film import ClipDataset, ClipStore, StoreError, prepare, synthetic_video
+from willie.tokens.store import StaleTokensError, TokenStore, TokenStoreError, tokenize_film
+from willie.train.loop import CheckpointError, Trainer, TrainConfig, step_batches
+from willie.train.weights import WEIGHTS_DIR, UnknownWeightsError, load_weights, read_registry, save_weights
 
 FAST = 5.0   # seconds: a refusal comes before any decoding, coding or training (these take longer even on tiny inputs)
 
@@ -85,8 +85,8 @@ class Inputs:
 @pytest.fixture(scope='module')
 def shared(tmp_path_factory):
     "Built once: a 32x32 clip store, a registry with a tiny causal tokenizer 'tiny' and a clip tokenizer 'clips', tiny's token store"
-    from willie.causal import CausalTokenizer, CausalTokenizerConfig
-    from willie.video_vae import VideoFSQVAE, VideoFSQVAEConfig
+    from willie.tokenizers.causal import CausalTokenizer, CausalTokenizerConfig
+    from willie.tokenizers.video_vae import VideoFSQVAE, VideoFSQVAEConfig
     d = tmp_path_factory.mktemp('bad_shared')
     store = prepare(synthetic_video(d/'synth96.mp4', n_frames=96, cuts=(30, 60)), d/'store', size=32, progress=False)
     torch.manual_seed(0)
@@ -230,7 +230,7 @@ def test_ctrl_c_prints_one_line(tmp_path):
     for n in (600, 2400):   # on a loaded machine the short video can finish between the check and the signal: then a longer one
         vid = synthetic_video(tmp_path/f'long{n}.mp4', n_frames=n, width=160, height=128, cuts=())
         out = tmp_path/f's{n}'
-        p = subprocess.Popen([sys.executable, '-m', 'willie.cli', 'prepare', '--video', str(vid), '--out', str(out), '--quiet'],
+        p = subprocess.Popen([sys.executable, '-m', 'willie.apps.cli', 'prepare', '--video', str(vid), '--out', str(out), '--quiet'],
                              env=env, stderr=subprocess.PIPE, text=True)
         deadline = time.time() + 300
         while not list(tmp_path.glob(f'.s{n}.tmp-*/frames.npy')) and p.poll() is None and time.time() < deadline: time.sleep(0.02)
@@ -353,13 +353,13 @@ def _edit_tokens(i, edit=None, files=None):
 
 @setup
 def _retrained(i):
-    from willie.causal import CausalTokenizer, CausalTokenizerConfig
+    from willie.tokenizers.causal import CausalTokenizer, CausalTokenizerConfig
     torch.manual_seed(1)
     save_weights(CausalTokenizer(CausalTokenizerConfig(ch=(8, 16, 16), enc_res=(0, 0, 1), dec_res=(0, 0, 1))), 'tiny', weights_dir=i['streams'])
     return i['streams']
 
 def _prior_data(i):
-    from willie.prior import RECIPES, prior_data
+    from willie.priors.transformer import RECIPES, prior_data
     return prior_data(RECIPES['prior_64'], TokenStore(i['tokens'], check=False))
 
 
@@ -374,7 +374,7 @@ def test_loaders_refuse_bad_input(entry, case, call, exc, msg, inp, tmp_path):
 
 def test_every_entry_point_is_walked():
     "The commands `willie --help` lists and the loaders named in the docstring all have cases here"
-    from willie.cli import parser
+    from willie.apps.cli import parser
     commands = set(parser()._subparsers._group_actions[0].choices)
     assert commands <= set(CLI), f"commands without bad-input cases: {commands - set(CLI)}; add them to CLI in tests/test_bad_input.py"
     counts = {e: len(c) for e, c in (CLI | LOADERS).items()}

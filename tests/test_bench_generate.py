@@ -3,7 +3,7 @@ import importlib.util, pathlib
 import numpy as np, pytest, torch
 from scipy import stats
 
-from willie.prior import Prior, PriorConfig
+from willie.priors.transformer import Prior, PriorConfig
 
 
 def bench(name):

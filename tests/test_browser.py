@@ -42,7 +42,7 @@ def scrubber_notebook() -> dict:
     "A notebook showing a two-panel `ClipScrubber` (the clip and its negative) on the synthetic clip."
     return {'nbformat': 4, 'nbformat_minor': 5, 'cells': [
                 _cell('clip', CLIP_SRC),
-                _cell('scrubber', f'from willie.viz import ClipScrubber\n'
+                _cell('scrubber', f'from willie.base.viz import ClipScrubber\n'
                       f'sc = ClipScrubber({{"square": clip, "negative": 255 - clip}}, fps=20, scale={SCALE})\nsc')],
             'metadata': {'kernelspec': {'name': 'python3', 'display_name': 'Python 3 (ipykernel)', 'language': 'python'},
                          'language_info': {'name': 'python'}}}

@@ -1,6 +1,7 @@
 "The causal tokenizer's promises: causality, images as one-frame videos, exact chunked streams, the tokenizer contract."
 import torch, pytest
-from willie.causal import CausalTokenizer, CausalTokenizerConfig, encode_stream, decode_stream, stream_context
+from willie.tokenizers.causal import (CausalTokenizer, CausalTokenizerConfig, encode_stream, decode_stream,
+                                      stream_context)
 
 @pytest.fixture(scope='module')
 def tok():

@@ -6,16 +6,16 @@ from dataclasses import asdict
 import numpy as np, pytest, torch
 from PIL import Image
 
-from willie.causal import CausalTokenizer, CausalTokenizerConfig
-from willie.cli import main
-from willie.core import film_store_path
-from willie.data import FILM_FPS, ClipStore, prepare, synthetic_video
-from willie.generate import SAMPLERS, Generator, drift, generate, read_prompt
-from willie.maskgit import maskgit_recipe
-from willie.prior import PriorConfig, prior_recipe
-from willie.recipes import train_recipe
-from willie.tokens import TokenStore, tokenize_film
-from willie.weights import read_registry, save_weights
+from willie.tokenizers.causal import CausalTokenizer, CausalTokenizerConfig
+from willie.apps.cli import main
+from willie.base.core import film_store_path
+from willie.data.film import FILM_FPS, ClipStore, prepare, synthetic_video
+from willie.generate.sampling import SAMPLERS, Generator, drift, generate, read_prompt
+from willie.priors.maskgit import maskgit_recipe
+from willie.priors.transformer import PriorConfig, prior_recipe
+from willie.apps.recipes import train_recipe
+from willie.tokens.store import TokenStore, tokenize_film
+from willie.train.weights import read_registry, save_weights
 
 FPS = 12   # the footage's frame rate: not the film's 23.976
 

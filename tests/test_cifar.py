@@ -1,10 +1,10 @@
-"Tests of willie.cifar: archive errors, both layouts, caching, download checksum, the real archive where present."
+"Tests of willie.cifar.data: archive errors, both layouts, caching, download checksum, the real archive where present."
 import hashlib, http.server, io, os, pickle, tarfile, threading
 from functools import partial
 from pathlib import Path
 import numpy as np, pytest, torch
-from willie import cifar
-from willie.cifar import load_cifar, read_cifar_archive, cifar_tensors, cifar_path, download_cifar, CIFAR_CLASSES
+from willie.cifar import data as cifar
+from willie.cifar.data import load_cifar, read_cifar_archive, cifar_tensors, cifar_path, download_cifar, CIFAR_CLASSES
 
 
 def make_tar(path, files:dict):

@@ -1,6 +1,6 @@
-"Tests of the `willie` command line (in-process `willie.cli.main`)."
+"Tests of the `willie` command line (in-process `willie.apps.cli.main`)."
 import numpy as np, pytest
-from willie.cli import main
+from willie.apps.cli import main
 
 
 def run(capsys, *argv):
@@ -144,9 +144,9 @@ def test_eval_tokenizer_bad_input(capsys, args, msg):
 def stream_registry(tmp_path):
     "A registry with a small random causal tokenizer 'tiny' and a clip-only tokenizer 'clips'"
     import torch
-    from willie.causal import CausalTokenizer, CausalTokenizerConfig
-    from willie.video_vae import VideoFSQVAE, VideoFSQVAEConfig
-    from willie.weights import save_weights
+    from willie.tokenizers.causal import CausalTokenizer, CausalTokenizerConfig
+    from willie.tokenizers.video_vae import VideoFSQVAE, VideoFSQVAEConfig
+    from willie.train.weights import save_weights
     torch.manual_seed(0)
     save_weights(CausalTokenizer(CausalTokenizerConfig(ch=(8, 16, 16), enc_res=(0, 0, 1), dec_res=(0, 0, 1))), 'tiny', weights_dir=tmp_path/'w')
     save_weights(VideoFSQVAE(VideoFSQVAEConfig(ch=(8, 16, 16))), 'clips', weights_dir=tmp_path/'w')
@@ -159,7 +159,7 @@ def test_tokenize_a_video(capsys, make_video, stream_registry, offline):
     rc, out, err = run(capsys, *args)
     assert rc == 0, err
     assert 'tokens per second of film' in out and 'variants  2 on train (p0, p1+flip)' in out
-    from willie.tokens import TokenStore
+    from willie.tokens.store import TokenStore
     ts = TokenStore(offline/'home'/'tokens'/'synth96_64_tiny', 'tiny', stream_registry)
     assert ts.grid == (8, 8) and ts.variants == ['p0', 'p1+flip'] and ts.manifest['split']['block_len'] == 16
     assert run(capsys, *args)[0] == 0                                        # again: the store is there
@@ -180,8 +180,8 @@ def test_tokenize_bad_arguments(capsys, stream_registry, offline, argv, msg):
 
 def test_only_errors_a_user_can_fix_become_one_line(capsys, monkeypatch):
     "`main` turns the errors a user can fix into one line and status 1; a bug (a plain KeyError) keeps its traceback"
-    import willie.cli as cli
-    from willie.weights import UnknownWeightsError
+    import willie.apps.cli as cli
+    from willie.train.weights import UnknownWeightsError
     def missing(args): raise UnknownWeightsError("no bundled weights named 'x'")
     monkeypatch.setattr(cli, 'cmd_info', missing)
     rc, out, err = run(capsys, 'info', 'somewhere')

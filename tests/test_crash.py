@@ -13,8 +13,8 @@ from torch import nn
 
 try: import willie  # noqa: F401
 except ImportError: sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from willie.data import prepare, synthetic_video
-from willie.train import Trainer, TrainConfig, step_batches
+from willie.data.film import prepare, synthetic_video
+from willie.train.loop import Trainer, TrainConfig, step_batches
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(ROOT))
@@ -75,7 +75,7 @@ def _hidden(d:Path)->list: return sorted(p.name for p in d.iterdir() if p.name.s
 
 def test_prepare_killed_then_rerun_gives_the_same_store(long_video, tmp_path):
     out = tmp_path/'stores'/'s'
-    cmd = [sys.executable, '-m', 'willie.cli', 'prepare', '--video', str(long_video), '--out', str(out), '--size', '32', '--quiet']
+    cmd = [sys.executable, '-m', 'willie.apps.cli', 'prepare', '--video', str(long_video), '--out', str(out), '--size', '32', '--quiet']
     p = subprocess.Popen(cmd, env=ENV, stderr=subprocess.PIPE, text=True)
     _wait_for(lambda: list(out.parent.glob('.s.tmp-*/frames.npy')), p, 'frames being written')
     p.kill(); p.wait()
@@ -89,7 +89,7 @@ def test_prepare_killed_then_rerun_gives_the_same_store(long_video, tmp_path):
 
 def test_prepare_terminated_cleans_up_at_once(long_video, tmp_path):
     out = tmp_path/'s'
-    p = subprocess.Popen([sys.executable, '-m', 'willie.cli', 'prepare', '--video', str(long_video), '--out', str(out), '--size', '32', '--quiet'],
+    p = subprocess.Popen([sys.executable, '-m', 'willie.apps.cli', 'prepare', '--video', str(long_video), '--out', str(out), '--size', '32', '--quiet'],
                          env=ENV, stderr=subprocess.PIPE, text=True)
     _wait_for(lambda: list(tmp_path.glob('.s.tmp-*/frames.npy')), p, 'frames being written')
     p.terminate()
@@ -99,15 +99,15 @@ def test_prepare_terminated_cleans_up_at_once(long_video, tmp_path):
 
 
 def test_tokenize_killed_then_rerun_gives_the_same_store(tmp_path):
-    from willie.causal import CausalTokenizer, CausalTokenizerConfig
-    from willie.data import ClipStore
-    from willie.tokens import tokenize_film
-    from willie.weights import save_weights
+    from willie.tokenizers.causal import CausalTokenizer, CausalTokenizerConfig
+    from willie.data.film import ClipStore
+    from willie.tokens.store import tokenize_film
+    from willie.train.weights import save_weights
     torch.manual_seed(0)
     save_weights(CausalTokenizer(CausalTokenizerConfig(ch=(8, 8, 8), enc_res=(0, 0, 0), dec_res=(0, 0, 0))), 'tiny', weights_dir=tmp_path/'w')
     video = synthetic_video(tmp_path/'clip.mp4', n_frames=240, cuts=(80, 160))
     out, env = tmp_path/'tokens'/'t', ENV | {'WILLIE_HOME': str(tmp_path/'home')}
-    cmd = [sys.executable, '-m', 'willie.cli', 'tokenize', '--tokenizer', 'tiny', '--weights-dir', str(tmp_path/'w'), '--out', str(out),
+    cmd = [sys.executable, '-m', 'willie.apps.cli', 'tokenize', '--tokenizer', 'tiny', '--weights-dir', str(tmp_path/'w'), '--out', str(out),
            '--video', str(video), '--variants', 'all', '--block-len', '64', '--val-every', '3', '--quiet']
     p = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True)
     _wait_for(lambda: list(out.parent.glob('.t.build-*/1.npz')), p, 'two of the eight variants coded')

@@ -1,10 +1,11 @@
-"Tests of willie.data: download, reading, bars, cuts, the clip store, ClipDataset. Synthetic videos; the film where present."
+"Tests of willie.data.film: download, reading, bars, cuts, the clip store, ClipDataset. Synthetic videos; the film where present."
 import json, os, shutil
 from pathlib import Path
 import numpy as np, pytest, torch
-import willie.data as wd
-from willie.data import (ChecksumError, ClipDataset, ClipStore, DownloadError, StoreError, VideoError, check_video,
-                         choose_video_file, detect_bars, download, film_store, prepare, read_gray, sample_frames)
+import willie.data.film as wd
+from willie.data.film import (ChecksumError, ClipDataset, ClipStore, DownloadError, StoreError, VideoError,
+                              check_video, choose_video_file, detect_bars, download, film_store, prepare, read_gray,
+                              sample_frames)
 
 
 # --- download ---------------------------------------------------------------------------------------------------------
@@ -189,8 +190,8 @@ def test_augment(synth_store):
     assert torch.allclose(flip_only.augment(batch, torch.Generator()), batch.flip(-1), atol=1e-5)
 
 def test_with_step_batches(synth_store):
-    train = pytest.importorskip('willie.train')
-    if not hasattr(train, 'step_batches'): pytest.skip('willie.train.step_batches not written yet')
+    train = pytest.importorskip('willie.train.loop')
+    if not hasattr(train, 'step_batches'): pytest.skip('willie.train.loop.step_batches not written yet')
     ds = ClipDataset(synth_store, clip_len=4, split='train', block_len=10, val_every=3)
     bf = train.step_batches(ds, 4, seed=0, augment=ds.augment)
     b = bf(3)

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 try: import willie  # noqa: F401
 except ImportError: sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from willie.train import Trainer, TrainConfig, rank_world, step_batches
+from willie.train.loop import Trainer, TrainConfig, rank_world, step_batches
 
 TOL = 1e-5   # float32 sums in another order (two half batches, then the mean of two gradients): far below any real change
 STEPS, BS = 12, 8
@@ -70,7 +70,7 @@ def dropout_resume(ckpt):
 
 def train_command(out:Path, data:Path):
     "`willie train` on a tiny tokenizer recipe (a .json file) and a synthetic clip store: the real entry point"
-    from willie.cli import main
+    from willie.apps.cli import main
     rc = main(['train', str(data/'tiny_fsq.json'), '--store', str(data/'store'), '--name', 'tiny_fsq', '--ckpt-dir', str(out/'train'),
                '--weights-dir', str(out/'w'), '--quiet'])
     assert rc == 0
@@ -95,9 +95,9 @@ def runs(out:Path, data:Path)->dict:
 @pytest.fixture(scope='module')
 def data(tmp_path_factory):
     "A synthetic 64x64 clip store and a tiny tokenizer recipe as a .json file (batch 4: 2 clips per process)"
-    from willie.data import prepare, synthetic_video
-    from willie.recipes import tiny_recipe
-    from willie.video_vae import VideoFSQVAEConfig, tokenizer_recipe
+    from willie.data.film import prepare, synthetic_video
+    from willie.apps.recipes import tiny_recipe
+    from willie.tokenizers.video_vae import VideoFSQVAEConfig, tokenizer_recipe
     d = tmp_path_factory.mktemp('ddp_data')
     prepare(synthetic_video(d/'synth96.mp4', n_frames=96, cuts=(30, 60)), d/'store', size=64, progress=False)
     r = tiny_recipe(tokenizer_recipe('VideoFSQVAE', VideoFSQVAEConfig(), steps=6), steps=6)
@@ -158,7 +158,7 @@ def test_resume_under_torchrun_is_exact_and_rank0_writes(two_procs):
 
 
 def test_a_checkpoint_of_two_processes_is_refused_by_one(two_procs):
-    from willie.train import CheckpointError
+    from willie.train.loop import CheckpointError
     out, _ = two_procs
     torch.manual_seed(0)
     net = nn.Sequential(nn.Linear(1, 32), nn.GELU(), nn.Dropout(0.3), nn.Linear(32, 1))
@@ -170,7 +170,7 @@ def test_a_checkpoint_of_two_processes_is_refused_by_one(two_procs):
 def test_willie_train_under_torchrun_saves_once(two_procs):
     "Rank 0 alone saves the weights and writes the checkpoints of `willie train`"
     out, _ = two_procs
-    from willie.weights import load_weights, read_registry
+    from willie.train.weights import load_weights, read_registry
     assert list(read_registry(out/'w')) == ['tiny_fsq'] and load_weights('tiny_fsq', out/'w') is not None
     state = torch.load(sorted((out/'train').glob('step*.state.pt'))[-1], weights_only=True)
     assert state['world'] == 2 and state['step'] == 6
@@ -183,7 +183,7 @@ CPU_TWIN = {'magvit_gan_128_gpu': 'magvit_gan_64', 'magvit_gan_256_gpu': 'magvit
 @pytest.mark.parametrize('name', GPU_NAMES)
 def test_gpu_recipe_builds_at_full_size(name):
     "Each GPU recipe builds (on the meta device: shapes only) and is bigger than the CPU recipe it scales up"
-    from willie.recipes import GPU_RECIPES, all_recipes, build
+    from willie.apps.recipes import GPU_RECIPES, all_recipes, build
     assert set(GPU_NAMES) <= set(GPU_RECIPES)   # the space-x4 chain's GPU recipes are checked in 98_recipes
     params = lambda r: sum(p.numel() for p in build(r).parameters())
     r = GPU_RECIPES[name]
@@ -192,13 +192,13 @@ def test_gpu_recipe_builds_at_full_size(name):
 
 @pytest.fixture(scope='module')
 def synth(tmp_path_factory): 
-    from willie.data import synthetic_video
+    from willie.data.film import synthetic_video
     return synthetic_video(tmp_path_factory.mktemp('gpu')/'synth96.mp4', n_frames=96, cuts=(30, 60))
 
 
 def _tiny_tokenizer_run(name, synth, tmp_path, gan_steps):
-    from willie.data import prepare
-    from willie.recipes import GPU_RECIPES, tiny_recipe, train_recipe
+    from willie.data.film import prepare
+    from willie.apps.recipes import GPU_RECIPES, tiny_recipe, train_recipe
     r = tiny_recipe(GPU_RECIPES[name]); r['gan']['steps'] = gan_steps
     size = r['data']['size']
     store = prepare(synth, tmp_path/f's{size}', size=size, progress=False)
@@ -222,11 +222,11 @@ def test_gpu_gan_phase_takes_a_step_under_bf16(synth, tmp_path):
 
 def test_gpu_prior_recipe_trains_a_step_on_cpu(synth, tmp_path):
     "The tiny prior (one narrow layer; the 16x16 grid and 4,375 codes kept) trains on tokens of a tokenizer of the 128x128 geometry"
-    from willie.causal import CausalTokenizer, CausalTokenizerConfig
-    from willie.data import prepare
-    from willie.recipes import GPU_RECIPES, tiny_recipe, train_recipe
-    from willie.tokens import tokenize_film
-    from willie.weights import save_weights
+    from willie.tokenizers.causal import CausalTokenizer, CausalTokenizerConfig
+    from willie.data.film import prepare
+    from willie.apps.recipes import GPU_RECIPES, tiny_recipe, train_recipe
+    from willie.tokens.store import tokenize_film
+    from willie.train.weights import save_weights
     tok = tiny_recipe(GPU_RECIPES['magvit_gan_128_gpu'])
     torch.manual_seed(0)
     save_weights(CausalTokenizer(CausalTokenizerConfig(**tok['model'])), 'magvit_gan_128_gpu', weights_dir=tmp_path/'w', recipe=tok)

@@ -13,7 +13,7 @@ cv2 = pytest.importorskip('cv2', reason='opencv-python-headless (a dev dependenc
 @pytest.fixture(scope='module')
 def packed(tmp_path_factory):
     "A synthetic film of 3 shots, prepared into a store and packed as the GPU run receives it"
-    from willie.data import synthetic_video, prepare
+    from willie.data.film import synthetic_video, prepare
     d = tmp_path_factory.mktemp('device')
     video = synthetic_video(d/'film.mp4', n_frames=160, width=80, height=64, cuts=(50, 110))
     store = prepare(video, d/'store', size=64, progress=False)
@@ -45,7 +45,7 @@ def test_device_travel_check(tmp_path, monkeypatch):
 
 def test_device_chain_tiny(packed):
     "Every stage of the GPU run, at toy size on the CPU; what comes back loads"
-    from willie.weights import load_weights, read_registry
+    from willie.train.weights import load_weights, read_registry
     d, _, _ = packed
     r = run_chain(d, d/'out')
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]

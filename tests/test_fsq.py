@@ -1,5 +1,5 @@
 import pytest, torch
-from willie.fsq import FSQ, round_ste
+from willie.layers.fsq import FSQ, round_ste
 
 LEVELS = [[3], [4], [5, 3], [8, 5, 5, 5], [8, 8, 8, 5, 5, 5], [7, 5, 5, 5, 5]]
 

@@ -1,7 +1,8 @@
 "Each GAN loss term on a case whose answer is known, and the discriminators' shapes."
 import torch, pytest
-from willie.gan import (Discriminators, DiscriminatorConfig, blur_down, hinge_d_loss, g_adv_loss, lecam_loss, r1_penalty,
-                        adaptive_weight, feature_matching, RandomFeatureLoss, random_shift)
+from willie.tokenizers.gan import (Discriminators, DiscriminatorConfig, blur_down, hinge_d_loss, g_adv_loss,
+                                   lecam_loss, r1_penalty, adaptive_weight, feature_matching, RandomFeatureLoss,
+                                   random_shift)
 
 def test_hinge_and_adversarial():
     assert hinge_d_loss(torch.full((3,), 1.5), torch.full((3,), -1.5)) == 0

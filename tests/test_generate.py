@@ -7,9 +7,9 @@ import numpy as np
 import pytest, torch
 from PIL import Image
 
-from willie.cli import main
-from willie.generate import SAMPLERS, Generator, generate
-from willie.weights import read_registry
+from willie.apps.cli import main
+from willie.generate.sampling import SAMPLERS, Generator, generate
+from willie.train.weights import read_registry
 
 pytestmark = pytest.mark.skipif(not {'prior_s4_64', 'maskgit_s4_64'} <= set(read_registry()),
                                 reason='the bundled priors are not in this checkout')
@@ -136,13 +136,13 @@ def test_existing_output_needs_overwrite(tmp_path, capsys):
 
 @pytest.mark.parametrize('args', [['--method', 'diffusion'], ['--seconds', 'two'], ['--size', '100']])
 def test_argparse_choices_are_one_line_usage_errors(args):
-    r = subprocess.run([sys.executable, '-c', 'import sys; from willie.cli import main; sys.exit(main())', 'generate', *args],
+    r = subprocess.run([sys.executable, '-c', 'import sys; from willie.apps.cli import main; sys.exit(main())', 'generate', *args],
                        capture_output=True, text=True)
     assert r.returncode == 2 and 'invalid' in r.stderr and len(r.stderr.strip().splitlines()) == 1 and 'Traceback' not in r.stderr
 
 def test_no_progress_bars_into_a_pipe(tmp_path):
     "Run with its output going to a pipe or a log, `willie generate` prints its closing line and no bar updates"
-    r = subprocess.run([sys.executable, '-c', 'import sys; from willie.cli import main; sys.exit(main())', 'generate',
+    r = subprocess.run([sys.executable, '-c', 'import sys; from willie.apps.cli import main; sys.exit(main())', 'generate',
                         '--seconds', '0.2', '--out', str(tmp_path/'x.gif')], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert '\r' not in r.stdout + r.stderr and '█' not in r.stdout and r.stdout.strip().startswith(str(tmp_path/'x.gif'))

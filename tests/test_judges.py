@@ -1,10 +1,10 @@
-"Fast tests of willie.judges (H.264 at a rate, over footage; the classifier two-sample test) and of the scoring it shares with evaluate_tokenizer."
+"Fast tests of willie.eval.judges (H.264 at a rate, over footage; the classifier two-sample test) and of the scoring it shares with evaluate_tokenizer."
 import math
 import numpy as np, pytest, torch, torch.nn.functional as F
-from willie.metrics import Distortion, Footage, evaluate_tokenizer, psnr, reconstruct_stretch, score_footage
-from willie.core import to_uint8
-from willie.judges import (ClipCritic, h264_at_rate, h264_footage, h264_roundtrip, nal_units, two_sample_split,
-                           two_sample_test)
+from willie.eval.metrics import Distortion, Footage, evaluate_tokenizer, psnr, reconstruct_stretch, score_footage
+from willie.base.core import to_uint8
+from willie.eval.judges import (ClipCritic, h264_at_rate, h264_footage, h264_roundtrip, nal_units, two_sample_split,
+                                two_sample_test)
 
 
 def drifting(n:int=1, t:int=32, size:int=32, seed:int=0)->torch.Tensor:

@@ -1,11 +1,11 @@
 "The causal tokenizer's training recipe end to end on a small synthetic store: both phases, the save, the reload."
 import json, math
 import torch, pytest
-from willie.magvit import magvit_recipe, train_magvit, GANConfig, RECIPES
-from willie.causal import CausalTokenizer, CausalTokenizerConfig
-from willie.gan import DiscriminatorConfig
-from willie.video_vae import tokenizer_data
-from willie.weights import read_registry, load_weights
+from willie.tokenizers.magvit import magvit_recipe, train_magvit, GANConfig, RECIPES
+from willie.tokenizers.causal import CausalTokenizer, CausalTokenizerConfig
+from willie.tokenizers.gan import DiscriminatorConfig
+from willie.tokenizers.video_vae import tokenizer_data
+from willie.train.weights import read_registry, load_weights
 
 def tiny_recipe(recon_steps, gan_steps):
     r = magvit_recipe(recon_steps=recon_steps, gan_steps=gan_steps, gan=GANConfig(ramp=2, r1_every=2),
@@ -37,7 +37,7 @@ def test_both_phases_on_a_synthetic_store(synth_store, tmp_path):
 
 def test_reconstruction_loss_falls(synth_store, tmp_path):
     r = tiny_recipe(40, 0)
-    from willie.train import Trainer
+    from willie.train.loop import Trainer
     model, metrics = train_magvit(r, *tokenizer_data(r, synth_store), ckpt_dir=tmp_path/'runs', log=lambda s: None)
     assert metrics['steps'] == 40
     state = torch.load(next((tmp_path/'runs'/'recon').glob('*.state.pt')), weights_only=True)

@@ -1,7 +1,8 @@
-"Fast tests of willie.metrics: PSNR definition, SSIM parity with scikit-image, bits per pixel, evaluate_tokenizer."
+"Fast tests of willie.eval.metrics: PSNR definition, SSIM parity with scikit-image, bits per pixel, evaluate_tokenizer."
 import math
 import numpy as np, pytest, torch, torch.nn.functional as F
-from willie.metrics import psnr, ssim, ssim_map, gaussian_window, bits_per_token, bits_per_pixel, evaluate_tokenizer, Tokenizer
+from willie.eval.metrics import (psnr, ssim, ssim_map, gaussian_window, bits_per_token, bits_per_pixel,
+                                 evaluate_tokenizer, Tokenizer)
 
 skm = pytest.importorskip('skimage.metrics')
 
@@ -94,7 +95,7 @@ def test_bench_h264_helpers():
 def test_jod_pins_a_tiny_case():
     "ColorVideoVDP through `jod`: identical clips score 10 (indistinguishable), noise lowers it, more noise lowers it more"
     pytest.importorskip('pycvvdp', reason='ColorVideoVDP is not installed (bash scripts/install_cvvdp.sh)')
-    from willie.metrics import jod
+    from willie.eval.metrics import jod
     g = torch.Generator().manual_seed(0)
     x = torch.nn.functional.avg_pool3d(torch.rand(2, 1, 16, 64, 64, generator=g) * 2 - 1, (1, 5, 5), 1, (0, 2, 2))
     noisy = lambda s: (x + s * torch.randn(x.shape, generator=g)).clamp(-1, 1)

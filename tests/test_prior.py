@@ -1,10 +1,11 @@
-"""willie.prior: config, shapes, KV-cache decoding equal to the full forward, token windows, learning a synthetic
+"""willie.priors.transformer: config, shapes, KV-cache decoding equal to the full forward, token windows, learning a synthetic
 token stream below its unigram entropy, and running at 4x the training context with the sliding window."""
 import json, math
 from dataclasses import asdict
 import numpy as np, pytest, torch
-from willie.prior import (PriorConfig, Prior, POSITIONS, RECIPES, TokenWindows, as_streams, evaluate_prior, nll_by_position,
-                          prior_data, prior_loss, prior_recipe, train_prior, unigram_entropy)
+from willie.priors.transformer import (PriorConfig, Prior, POSITIONS, RECIPES, TokenWindows, as_streams,
+                                       evaluate_prior, nll_by_position, prior_data, prior_loss, prior_recipe,
+                                       train_prior, unigram_entropy)
 
 def frame_shift(n_clips, n_frames, grid=(2, 2), vocab=16, seed=0):
     "A random first latent frame, then +1 mod vocab at every place, frame after frame."
@@ -111,9 +112,9 @@ def test_recipe_is_json_and_sized_for_magvit():
 
 def test_smoke_run_on_a_synthetic_token_store(synth_store, tmp_path):
     "The film's path end to end on a tiny store: tokenize_film -> prior_data -> train_prior -> registry -> load_weights"
-    from willie.causal import CausalTokenizer, CausalTokenizerConfig
-    from willie.tokens import tokenize_film
-    from willie.weights import load_weights, read_registry, save_weights
+    from willie.tokenizers.causal import CausalTokenizer, CausalTokenizerConfig
+    from willie.tokens.store import tokenize_film
+    from willie.train.weights import load_weights, read_registry, save_weights
     torch.manual_seed(0)
     reg = tmp_path/'weights'
     save_weights(CausalTokenizer(CausalTokenizerConfig(ch=(8, 16, 16), enc_res=(0, 0, 1), dec_res=(0, 0, 1))), 'tiny', weights_dir=reg)

@@ -1,13 +1,29 @@
 """Recipes are data: every shipped weight records the recipe and commit that made it, the notebook's `slow` cell trains
 exactly that recipe, training runs on any dataset (a synthetic store here) and writes into the package only when asked."""
-import ast, json, re
+import ast, importlib, json, re
 from pathlib import Path
 import pytest, torch
 
-from willie import magvit, maskgit, prior, tubelets, upsample, vae, vq, vqvae2, video_vae
-from willie.recipes import GPU_RECIPES
-from willie.train import train_requested
-from willie.weights import WEIGHTS_DIR, load_weights, read_registry, save_dir, save_weights
+from willie.tokenizers import magvit
+
+from willie.priors import maskgit
+
+from willie.priors import transformer as prior
+
+from willie.tokenizers import tubelets
+
+from willie.generate import upsample
+
+from willie.cifar import vae
+
+from willie.cifar import vq
+
+from willie.cifar import vqvae2
+
+from willie.tokenizers import video_vae
+from willie.apps.recipes import GPU_RECIPES
+from willie.train.loop import train_requested
+from willie.train.weights import WEIGHTS_DIR, load_weights, read_registry, save_dir, save_weights
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = {'vae': vae, 'vq': vq, 'vqvae2': vqvae2, 'video_vae': video_vae, 'tubelets': tubelets, 'magvit': magvit,
@@ -74,7 +90,7 @@ def test_slow_cells_train_the_registered_recipes():
     for nb, cells, slow in slow_cells():
         if not slow: continue
         mod = next(c.split()[-1] for c in cells if c.startswith('#| default_exp'))
-        nb_recipes = getattr(MODULES.get(mod), 'RECIPES', {})
+        nb_recipes = getattr(importlib.import_module(f'willie.{mod}'), 'RECIPES', {})
         for cell in slow:
             names = trained_names(cell, nb_recipes)
             if names:
@@ -103,8 +119,8 @@ def test_runs_save_into_the_package_only_when_asked(monkeypatch, tmp_path):
 
 def test_weights_that_no_longer_ship(monkeypatch, tmp_path):
     "Recipes whose weights left the package: `load_weights` says in one line how to make them, then finds them in the cache"
-    from willie.weights import NOT_BUNDLED, UnknownWeightsError, cache_dir, known_weights
-    from willie.video_vae import VideoFSQVAE, VideoFSQVAEConfig
+    from willie.train.weights import NOT_BUNDLED, UnknownWeightsError, cache_dir, known_weights
+    from willie.tokenizers.video_vae import VideoFSQVAE, VideoFSQVAEConfig
     monkeypatch.setenv('WILLIE_HOME', str(tmp_path)); monkeypatch.delenv('WILLIE_SAVE_WEIGHTS', raising=False)
     reg = read_registry()
     assert NOT_BUNDLED and set(NOT_BUNDLED) <= set(recipes()), "NOT_BUNDLED names a model notebook's recipe"
@@ -125,7 +141,7 @@ def test_weights_that_no_longer_ship(monkeypatch, tmp_path):
 
 def test_tokenizer_smoke_run_on_synthetic_store(synth_store, tmp_path):
     "A few steps of the tokenizer recipe on a small synthetic store: the loss falls, the recipe is saved with the weights"
-    from willie.video_vae import VideoFSQVAEConfig, tokenizer_data, tokenizer_recipe, train_tokenizer
+    from willie.tokenizers.video_vae import VideoFSQVAEConfig, tokenizer_data, tokenizer_recipe, train_tokenizer
     recipe = tokenizer_recipe('VideoFSQVAE', VideoFSQVAEConfig(ch=(8, 8, 8), n_res=(0, 0, 1)), steps=12, lr=3e-3)
     recipe['data'] |= dict(clip_len=8, n_eval=2, block_len=16, val_every=3); recipe['train'] |= dict(eval_every=6)
     train_ds, val_ds = tokenizer_data(recipe, synth_store)
@@ -139,8 +155,9 @@ def test_tokenizer_smoke_run_on_synthetic_store(synth_store, tmp_path):
 
 
 def test_loss_falls_on_synthetic_store(synth_store):
-    from willie.train import Trainer, TrainConfig, step_batches
-    from willie.video_vae import VideoFSQVAE, VideoFSQVAEConfig, recon_loss, tokenizer_augment, tokenizer_data, tokenizer_recipe
+    from willie.train.loop import Trainer, TrainConfig, step_batches
+    from willie.tokenizers.video_vae import (VideoFSQVAE, VideoFSQVAEConfig, recon_loss, tokenizer_augment,
+                                             tokenizer_data, tokenizer_recipe)
     recipe = tokenizer_recipe('VideoFSQVAE', VideoFSQVAEConfig(ch=(8, 16, 16), n_res=(0, 0, 1)), steps=40)
     recipe['data'] |= dict(clip_len=8, block_len=16, val_every=3)
     train_ds, _ = tokenizer_data(recipe, synth_store)
@@ -152,10 +169,10 @@ def test_loss_falls_on_synthetic_store(synth_store):
 
 
 def test_old_arch_names_still_load(tmp_path):
-    from willie.video_vae import VideoFSQVAE, VideoFSQVAEConfig
+    from willie.tokenizers.video_vae import VideoFSQVAE, VideoFSQVAEConfig
     save_weights(VideoFSQVAE(VideoFSQVAEConfig(ch=(8, 16, 16))), 'old', weights_dir=tmp_path)
     reg = read_registry(tmp_path)
-    reg['old'] |= {'arch': 'willie.video_vae:VideoFSQVAE', 'config_cls': 'willie.video_vae:VideoFSQVAEConfig'}
+    reg['old'] |= {'arch': 'willie.tokenizers.video_vae:VideoFSQVAE', 'config_cls': 'willie.tokenizers.video_vae:VideoFSQVAEConfig'}
     del reg['old']['recipe'], reg['old']['commit'], reg['old']['depends']   # an entry as the first release wrote them
     (tmp_path/'registry.json').write_text(json.dumps(reg))
     assert isinstance(load_weights('old', weights_dir=tmp_path), VideoFSQVAE)
@@ -164,7 +181,7 @@ def test_old_arch_names_still_load(tmp_path):
 def test_registry_writes_are_locked(tmp_path):
     "Processes saving at once keep every entry (threads here; `locked` is a POSIX flock per open file)"
     import threading
-    from willie.video_vae import VideoFSQVAE, VideoFSQVAEConfig
+    from willie.tokenizers.video_vae import VideoFSQVAE, VideoFSQVAEConfig
     m = VideoFSQVAE(VideoFSQVAEConfig(ch=(8, 16, 16)))
     ts = [threading.Thread(target=save_weights, args=(m, f'run{i}'), kwargs=dict(weights_dir=tmp_path)) for i in range(6)]
     for t in ts: t.start()
@@ -174,7 +191,7 @@ def test_registry_writes_are_locked(tmp_path):
 
 def test_a_recipe_file_needs_its_parts(tmp_path):
     "A recipe file with an arch but no model, data or seed is a `RecipeError` (a user's mistake), not a KeyError later"
-    from willie.recipes import RecipeError, load_recipe
+    from willie.apps.recipes import RecipeError, load_recipe
     (tmp_path/'half.json').write_text(json.dumps({'arch': 'Prior', 'model': {}}))
     with pytest.raises(RecipeError, match="half.json: a recipe file needs 'data', 'seed'"):
         load_recipe(str(tmp_path/'half.json'))
@@ -187,8 +204,8 @@ def test_a_fresh_python_loads_any_entry(tmp_path):
     old = {n: {k: v for k, v in reg[n].items() if k not in ('module', 'config_module')} for n in legacy}
     (tmp_path/'registry.json').write_text(json.dumps(old))
     for n in old: (tmp_path/reg[n]['file']).symlink_to(WEIGHTS_DIR/reg[n]['file'])
-    code = ("import sys; from willie.weights import load_weights as lw; "
+    code = ("import sys; from willie.train.weights import load_weights as lw; "
             f"print([type(lw(n)).__name__ for n in ('prior_s4_64', 'causal_s4_64', 'upsample_64_256', 'vae_cifar')], "
-            f"[type(lw(n, {str(tmp_path)!r})).__name__ for n in {legacy!r}], 'willie.recipes' in sys.modules)")
+            f"[type(lw(n, {str(tmp_path)!r})).__name__ for n in {legacy!r}], 'willie.apps.recipes' in sys.modules)")
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "['Prior', 'CausalTokenizer', 'Upsampler', 'VAE'] ['VideoFSQVAE', 'Upsampler'] False", out

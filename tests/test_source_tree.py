@@ -1,13 +1,13 @@
 """From the folder that holds a clone named `willie`, `import willie` finds the clone's root (no `__init__.py`) as a
 namespace package; with willie installed in editable mode, its modules then load under that namespace, and
-`load_weights('fsq_vae_64')` used to say `known: none`. `willie.core` (which every module that finds files imports)
+`load_weights('fsq_vae_64')` used to say `known: none`. `willie.base.core` (which every module that finds files imports)
 now stops the import with one line that says what to do. From inside the clone, and from any other folder, the
 package imports as usual."""
 import subprocess, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CODE = "from willie.weights import load_weights; load_weights('fsq_vae_64'); import willie; print(willie.__file__)"
+CODE = "from willie.train.weights import load_weights; load_weights('fsq_vae_64'); import willie; print(willie.__file__)"
 
 
 def _run(cwd):

@@ -1,13 +1,13 @@
-"""willie.tokens: streams follow the clip store's train/val split, the manifest pins tokenizer and source, stale or foreign
+"""willie.tokens.store: streams follow the clip store's train/val split, the manifest pins tokenizer and source, stale or foreign
 tokens are refused, builds are deterministic, atomic and resumable, stream lengths follow the 4x time compression."""
 import json, math
 import numpy as np, pytest, torch
-import willie.tokens as wt
-from willie.causal import CausalTokenizer, CausalTokenizerConfig
-from willie.data import ClipDataset
-from willie.tokens import (DEFAULT_VARIANTS, StaleTokensError, TokenStore, parse_variant, segments, tokenize_film,
-                           variant_frames)
-from willie.weights import read_registry, save_weights
+import willie.tokens.store as wt
+from willie.tokenizers.causal import CausalTokenizer, CausalTokenizerConfig
+from willie.data.film import ClipDataset
+from willie.tokens.store import (DEFAULT_VARIANTS, StaleTokensError, TokenStore, parse_variant, segments,
+                                 tokenize_film, variant_frames)
+from willie.train.weights import read_registry, save_weights
 
 SPLIT = dict(block_len=16, val_every=3)   # the synthetic store is 4 s long: 20 s blocks would leave no val
 
@@ -136,7 +136,7 @@ def test_bad_arguments_fail_before_work(synth_store, reg, tmp_path):
 
 def test_open_token_store_opens_current_and_refuses_stale(synth_store, reg, tmp_path, monkeypatch):
     monkeypatch.setenv('WILLIE_HOME', str(tmp_path/'home'))
-    from willie.tokens import MissingTokensError, TokenStoreError, open_token_store, token_store_path
+    from willie.tokens.store import MissingTokensError, TokenStoreError, open_token_store, token_store_path
     missing = r"make it with `willie tokenize --tokenizer tiny`.*prepare --download"
     with pytest.raises(MissingTokensError, match=missing):
         open_token_store('tiny', weights_dir=reg)                       # missing: an error, and nothing built

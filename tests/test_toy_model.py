@@ -7,10 +7,11 @@ import pytest, torch
 import torch.nn.functional as F
 from torch import nn
 
-from willie.cli import main
-from willie.recipes import all_recipes, build, load_recipe, tiny_recipe, train_recipe
-from willie.train import Trained, Trainer, phase_config, step_batches
-from willie.weights import TASKS, RecipeError, Task, load_weights, read_registry, register_task, save_dir, save_weights
+from willie.apps.cli import main
+from willie.apps.recipes import all_recipes, build, load_recipe, tiny_recipe, train_recipe
+from willie.train.loop import Trained, Trainer, phase_config, step_batches
+from willie.train.weights import (TASKS, RecipeError, Task, load_weights, read_registry, register_task, save_dir,
+                                  save_weights)
 
 
 # --- what a contributor writes: the model, its recipe, its data, its training function, its task ---------------------

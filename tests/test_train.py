@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from willie.train import NonFiniteLossError, Trainer, TrainConfig, step_batches
+from willie.train.loop import NonFiniteLossError, Trainer, TrainConfig, step_batches
 
 xs = torch.linspace(-1, 1, 128)[:, None]
 ys = torch.sin(3 * xs)
@@ -51,7 +51,7 @@ def test_state_loads_without_pickle(tmp_path):
 
 def test_crash_during_save_keeps_previous_checkpoint(tmp_path, monkeypatch):
     t = trainer(tmp_path).fit(steps=5)
-    import willie.train as wt
+    import willie.train.loop as wt
     def boom(*a, **k): raise OSError('disk full')
     monkeypatch.setattr(wt.torch, 'save', boom)
     t.step = 7
@@ -168,7 +168,7 @@ def test_best_and_log(tmp_path):
 
 
 def test_fit_in_chunks_draws_one_plot(monkeypatch):
-    import willie.train as wt
+    import willie.train.loop as wt
     from matplotlib.figure import Figure
     shown = []
     class Handle:

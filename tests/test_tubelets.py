@@ -1,5 +1,6 @@
 import torch, pytest
-from willie.tubelets import (patchify, unpatchify, sincos_3d, n_tubelet_tokens, TubeletFSQVAE, TubeletFSQVAEConfig)
+from willie.tokenizers.tubelets import (patchify, unpatchify, sincos_3d, n_tubelet_tokens, TubeletFSQVAE,
+                                        TubeletFSQVAEConfig)
 
 def test_patchify_round_trip_any_shape():
     x = torch.randn(2, 1, 10, 72, 40)

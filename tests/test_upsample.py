@@ -3,12 +3,12 @@ run on synthetic stores that saves and reloads, an evaluation that sees flicker,
 calls. The film's stores are checked only where they are already prepared (skipped otherwise)."""
 import numpy as np, pytest, torch
 
-from willie.data import film_store_path, prepare, resize_frames, synthetic_video, ClipStore
-from willie.metrics import psnr
-from willie.upsample import (RECIPES, PairedClips, Upsampler, UpsamplerConfig, bicubic, bicubic_upscale, check_paired,
-                             evaluate_upsampler, frame_windows, line_art, pairing_psnr, sr_augment, sr_loss,
-                             train_upsampler, upsample, upsampler_data, upsampler_recipe)
-from willie.weights import WEIGHTS_DIR, load_weights, read_registry
+from willie.data.film import film_store_path, prepare, resize_frames, synthetic_video, ClipStore
+from willie.eval.metrics import psnr
+from willie.generate.upsample import (RECIPES, PairedClips, Upsampler, UpsamplerConfig, bicubic, bicubic_upscale,
+                                      check_paired, evaluate_upsampler, frame_windows, line_art, pairing_psnr,
+                                      sr_augment, sr_loss, train_upsampler, upsample, upsampler_data, upsampler_recipe)
+from willie.train.weights import WEIGHTS_DIR, load_weights, read_registry
 
 
 @pytest.fixture(scope='module')

@@ -1,6 +1,6 @@
 import torch, torch.nn.functional as F, pytest
-from willie.video_vae import (VideoFSQVAE, VideoFSQVAEConfig, VideoVQVAE, VideoVQVAEConfig, tokenizer_augment,
-                              recon_loss)
+from willie.tokenizers.video_vae import (VideoFSQVAE, VideoFSQVAEConfig, VideoVQVAE, VideoVQVAEConfig,
+                                         tokenizer_augment, recon_loss)
 
 SMALL = dict(ch=(16, 32, 64), n_res=(0, 1, 1))
 

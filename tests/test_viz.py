@@ -1,4 +1,4 @@
-"Tests for `willie.viz` on small synthetic clips (no film needed)."
+"Tests for `willie.base.viz` on small synthetic clips (no film needed)."
 import base64, io
 
 import av
@@ -10,8 +10,8 @@ import pytest
 import torch
 from PIL import Image
 
-from willie.viz import (ClipScrubber, compose, encode_clip, error_clip, frame_strip, save_clip, show_clip,
-                        show_grid, tile, display_frames)
+from willie.base.viz import (ClipScrubber, compose, encode_clip, error_clip, frame_strip, save_clip, show_clip,
+                             show_grid, tile, display_frames)
 
 
 def moving(T=8, H=16, W=16, seed=0):

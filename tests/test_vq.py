@@ -1,7 +1,7 @@
-"Tests of willie.vq.VectorQuantizer and CodeUsage (fast, CPU)."
+"Tests of willie.cifar.vq.VectorQuantizer and CodeUsage (fast, CPU)."
 import math, pytest, torch
 from einops import rearrange
-from willie.vq import VectorQuantizer, CodeUsage, nearest_code
+from willie.cifar.vq import VectorQuantizer, CodeUsage, nearest_code
 
 
 def test_nearest_code_matches_cdist():

@@ -11,8 +11,8 @@ __doc__ = """willie: a literate course that builds a video generation model on S
 
 Five lines to tokenize a clip of the film with the bundled tokenizer and decode it back:
 
-    from willie.weights import load_weights
-    from willie.data import film_store, ClipDataset
+    from willie.train.weights import load_weights
+    from willie.data.film import film_store, ClipDataset
     tok = load_weights('fsq_vae_64')                       # Conv3D FSQ-VAE: 16x64x64 clip -> 4x8x8 = 256 tokens
     clip = ClipDataset(film_store(64), 16, 'val')[0][None]  # (1, 1, 16, 64, 64) in [-1, 1], a held-out clip
     recon = tok.detokenize(tok.tokenize(clip))              # tokens (1, 4, 8, 8) in [0, 1000) -> (1, 1, 16, 64, 64)
@@ -20,24 +20,16 @@ Five lines to tokenize a clip of the film with the bundled tokenizer and decode 
 The first use of the film decodes it once into a clip store (about a minute, ~40 MB under ~/.cache/willie). The film
 is found as $WILLIE_FILM, else ../shared/data/willie/, else a copy downloaded by `willie prepare --download`.
 
-Modules, bottom to top (each is one notebook in nbs/; open nbs/index.ipynb first, then 00_vae_cifar):
-  core       where data lives, hashes, atomic writes, locks, progress
-  metrics    PSNR, SSIM, bits per pixel, CodeUsage, evaluate_tokenizer and the Tokenizer contract
-  viz        frame grids, GIF/MP4, ClipScrubber
-  train      Trainer: named networks, optimizer_step, EMA, best checkpoint, exact resume
-  weights    the bundled-weights registry (recipes, commits, checksums)
-  convs      2-D and 3-D encoder/decoder stacks
-  cifar      CIFAR-10 loader and training recipe
-  vae, vq, vqvae2        CIFAR-10 warm-ups
-  data       the film as a clip store; ClipDataset
-  fsq, video_vae, tubelets   video tokenizers
-  judges     H.264 at a given rate, the classifier two-sample test
-  causal, gan, magvit        the causal MAGVIT-v2-style tokenizer and its GAN training
-  tokens, attention          the film as token streams; ALiBi / sliding-window / FlashAttention 2 attention
-  prior, maskgit             the GPT prior over video tokens and its MaskGIT twin
-  generate   sampling (rolling KV cache, MaskGIT windows, continuation) and `generate`
-  upsample   the learned 64 -> 128 / 256 video upsampler
-  gallery    the sample browser widget and the nearest-training-clip lookup
-  recipes    every training recipe by name (`willie train`)
-  cli        the `willie` command (prepare, info, reconstruct, eval-tokenizer, tokenize, train, generate, eval-prior)
+Packages, one per stage of the pipeline, bottom to top; each module is one notebook in nbs/ (start at index, then 00):
+  base/        core: paths, hashes, atomic writes, locks, progress, pixels · viz: grids, GIF/MP4, ClipScrubber
+  layers/      convs: 2-D/3-D stacks · fsq · attention: ALiBi, sliding window, FlashAttention 2
+  train/       loop: Trainer, EMA, best checkpoint, exact resume · weights: the registry (recipes, commits, checksums)
+  data/        film: the film as a clip store, ClipDataset
+  eval/        metrics: PSNR, SSIM, bpp, JOD, evaluate_tokenizer · judges: H.264, two-sample test · patch_nn
+  cifar/       data · vae · vq · vqvae2: the CIFAR-10 warm-ups
+  tokenizers/  video_vae · tubelets · causal · gan · magvit (the causal tokenizer's training) · rates
+  tokens/      store: the film as token streams
+  priors/      transformer: the GPT prior · maskgit
+  generate/    sampling: samplers, Generator, generate · upsample: the learned 64 -> 128 / 256 upsampler
+  apps/        gallery: the sample browser · recipes: every recipe by name · cli: the `willie` command
 """

@@ -13,8 +13,8 @@ reaches is what val could show even if val were distributed exactly like train.
 import sys
 import numpy as np
 import torch
-from willie.metrics import CodeUsage
-from willie.tokens import open_token_store
+from willie.eval.metrics import CodeUsage
+from willie.tokens.store import open_token_store
 
 
 def main(tokenizer:str='magvit_gan_64', draws:int=20):

@@ -2,8 +2,8 @@
 
     python experiments/drift/drift.py [--seconds 60] [--methods ar maskgit] [--seed 0] [--window 5] [--threads 2]
 
-Each method generates one video of `--seconds` from nothing with the bundled priors (`willie.generate`), decoded by
-the bundled tokenizer. `willie.generate.drift` measures every consecutive `--window`-second window: brightness (mean
+Each method generates one video of `--seconds` from nothing with the bundled priors (`willie.generate.sampling`), decoded by
+the bundled tokenizer. `willie.generate.sampling.drift` measures every consecutive `--window`-second window: brightness (mean
 pixel), contrast (pixel std), sharpness (mean spatial gradient) and motion (mean |frame difference|), all on the
 [-1, 1] scale except brightness (0 black, 1 white); `trend` fits a line through each and reports its change per minute as a fraction of its mean. A video
 that fades, freezes or dissolves into noise shows a steady trend; a healthy one wanders around a level. The last
@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse, time
 import torch
 
-from willie.generate import SAMPLERS, Generator, drift, generate, trend
+from willie.generate.sampling import SAMPLERS, Generator, drift, generate, trend
 
 KEYS = ('brightness', 'contrast', 'sharpness', 'motion')
 
@@ -26,8 +26,8 @@ KEYS = ('brightness', 'contrast', 'sharpness', 'motion')
 def real_levels(window:float, size:int)->dict|None:
     "Mean drift statistics of the val footage's windows (the film at `size`), or None without the film."
     try:
-        from willie.data import ClipDataset, film_store
-        from willie.metrics import footage
+        from willie.data.film import ClipDataset, film_store
+        from willie.eval.metrics import footage
         store = film_store(size, progress=False)
         rows = [r for x in footage(ClipDataset(store, 16, split='val', stride=16)) for r in drift(x, store.fps, window)]
     except Exception as e:  # no film here: the samples' own trends still say whether they drift

@@ -24,15 +24,15 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-from willie.core import willie_home
-from willie.data import ClipDataset, film_store
-from willie.gan import Discriminators, DiscriminatorConfig
-from willie.judges import two_sample_test
-from willie.magvit import GANConfig, _phase_cfg, clip_fidelity, gan_step
-from willie.metrics import evaluate_tokenizer, footage
-from willie.train import Trainer, step_batches
-from willie.video_vae import fixed_clips, tokenizer_augment, tokenizer_data
-from willie.weights import known_weights, load_weights
+from willie.base.core import willie_home
+from willie.data.film import ClipDataset, film_store
+from willie.tokenizers.gan import Discriminators, DiscriminatorConfig
+from willie.eval.judges import two_sample_test
+from willie.tokenizers.magvit import GANConfig, _phase_cfg, clip_fidelity, gan_step
+from willie.eval.metrics import evaluate_tokenizer, footage
+from willie.train.loop import Trainer, step_batches
+from willie.tokenizers.video_vae import fixed_clips, tokenizer_augment, tokenizer_data
+from willie.train.weights import known_weights, load_weights
 
 BASE = 'magvit_gan_64'
 TWO_SAMPLE = Path(__file__).resolve().parents[2]/'bench'/'two_sample.py'   # the repository's bench/

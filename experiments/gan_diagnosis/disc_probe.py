@@ -2,7 +2,7 @@
 
     python experiments/gan_diagnosis/disc_probe.py [--steps 200] [--threads 2]
 
-The generator is frozen: each row trains fresh `willie.gan.Discriminators` alone (hinge loss, Adam (0.5, 0.9), lazy R1
+The generator is frozen: each row trains fresh `willie.tokenizers.gan.Discriminators` alone (hinge loss, Adam (0.5, 0.9), lazy R1
 every 4 steps as in `gan_step`) on train clips against their reconstructions, and reports the hinge loss and the
 real - fake logit gap over the last 50 steps, then the accuracy of the sign of the mean logit on held-out val clips
 and their reconstructions (50% = chance). If even this, the easiest possible job, stays at chance, the generator in
@@ -14,11 +14,11 @@ cache, where `known_weights` finds its recipe. The run recorded in `disc_probe.t
 import argparse, time
 import numpy as np
 import torch
-from willie.data import film_store
-from willie.gan import Discriminators, DiscriminatorConfig, hinge_d_loss, r1_penalty
-from willie.train import step_batches
-from willie.video_vae import fixed_clips, tokenizer_data
-from willie.weights import known_weights, load_weights
+from willie.data.film import film_store
+from willie.tokenizers.gan import Discriminators, DiscriminatorConfig, hinge_d_loss, r1_penalty
+from willie.train.loop import step_batches
+from willie.tokenizers.video_vae import fixed_clips, tokenizer_data
+from willie.train.weights import known_weights, load_weights
 
 ROWS = [dict(lr=2e-4, r1=10.0, bs=4, name='as in the GAN phase (lr 2e-4, R1 10, batch 4)'),
         dict(lr=2e-4, r1=0.0, bs=4, name='no R1'),

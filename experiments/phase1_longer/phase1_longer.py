@@ -14,13 +14,13 @@ import sys, time
 import torch
 from safetensors.torch import save_file
 
-from willie.core import willie_home
-from willie.data import ClipDataset, film_store
-from willie.magvit import _phase_cfg, clip_fidelity
-from willie.metrics import evaluate_tokenizer, footage
-from willie.train import Trainer, step_batches
-from willie.video_vae import fixed_clips, recon_loss, tokenizer_augment, tokenizer_data
-from willie.weights import known_weights, load_weights
+from willie.base.core import willie_home
+from willie.data.film import ClipDataset, film_store
+from willie.tokenizers.magvit import _phase_cfg, clip_fidelity
+from willie.eval.metrics import evaluate_tokenizer, footage
+from willie.train.loop import Trainer, step_batches
+from willie.tokenizers.video_vae import fixed_clips, recon_loss, tokenizer_augment, tokenizer_data
+from willie.train.weights import known_weights, load_weights
 
 
 def main(steps:int, lr:float=3e-4, threads:int=2):

@@ -17,8 +17,8 @@ import argparse, json, math, sys, time
 from pathlib import Path
 import torch
 
-from willie.magvit import magvit_recipe
-from willie.rates import RATE_CANDIDATES
+from willie.tokenizers.magvit import magvit_recipe
+from willie.tokenizers.rates import RATE_CANDIDATES
 
 HERE = Path(__file__).parent
 RESULTS = HERE/'results.json'
@@ -31,8 +31,8 @@ BUDGET = 384 * 189_508_091_904
 def step_flops(cfg)->float:
     "Floating-point operations of one training step (forward and backward, batch `BS`), counted by PyTorch"
     from torch.utils.flop_counter import FlopCounterMode
-    from willie.causal import CausalTokenizer
-    from willie.video_vae import recon_loss
+    from willie.tokenizers.causal import CausalTokenizer
+    from willie.tokenizers.video_vae import recon_loss
     model, x = CausalTokenizer(cfg), torch.zeros(BS, 1, CLIP, 64, 64)
     with FlopCounterMode(display=False) as fc: recon_loss(model, x)[0].backward()
     return fc.get_total_flops()
@@ -44,7 +44,7 @@ def candidate_recipe(cfg, steps:int)->dict:
     return r
 
 def cmd_train(a):
-    from willie.recipes import train_recipe
+    from willie.apps.recipes import train_recipe
     torch.set_num_threads(a.threads)
     for name in a.only or CANDIDATES:
         what, cfg = CANDIDATES[name]
@@ -59,8 +59,8 @@ def cmd_train(a):
 def val_footage():
     "The val footage `willie eval-tokenizer` scores (16-frame windows, stretches inside one shot), and its clips alone"
     from einops import rearrange
-    from willie.data import ClipDataset, film_store
-    from willie.metrics import Footage, footage
+    from willie.data.film import ClipDataset, film_store
+    from willie.eval.metrics import Footage, footage
     fp = footage(ClipDataset(film_store(64), 16, split='val', stride=16))
     whole = lambda x: x[:, :, :x.shape[2] // 16 * 16]
     clips = Footage(w[None] for x in fp for w in rearrange(whole(x), '1 c (n t) h w -> n c t h w', t=16))
@@ -70,9 +70,9 @@ KEYS = ('bpp', 'psnr', 'ssim', 'jod', 'sharpness', 'motion', 'seams', 'code_use'
 
 def cmd_eval(a):
     "Each trained candidate (and the shipped GPU-trained tokenizer) on val with JOD; H.264 over a sweep of rates"
-    from willie.judges import h264_footage
-    from willie.metrics import evaluate_tokenizer, score_footage
-    from willie.weights import known_weights, load_weights
+    from willie.eval.judges import h264_footage
+    from willie.eval.metrics import evaluate_tokenizer, score_footage
+    from willie.train.weights import known_weights, load_weights
     torch.set_num_threads(a.threads)
     res = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     fp, clips = val_footage()
@@ -107,10 +107,10 @@ def cmd_eval(a):
 def cmd_prior_cost(a):
     """What the prior pays at each grid: tokens a second of video, and AR sampling speed (the shipped prior's size,
     random weights: speed does not depend on their values) through the KV cache, 1 video, `--threads` threads"""
-    from willie.generate import sample_ar
-    from willie.causal import CausalTokenizer
-    from willie.prior import Prior, PriorConfig
-    from willie.rates import token_rate
+    from willie.generate.sampling import sample_ar
+    from willie.tokenizers.causal import CausalTokenizer
+    from willie.priors.transformer import Prior, PriorConfig
+    from willie.tokenizers.rates import token_rate
     torch.set_num_threads(a.threads)
     res = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     for name, (what, cfg) in CANDIDATES.items():

@@ -1,0 +1,1 @@
+"""The ground floor: where data lives, atomic writes, progress, pixels (core); pictures and players (viz)."""

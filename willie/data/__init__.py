@@ -1,0 +1,1 @@
+"""The film: decoded once into a clip store, cut into clips by shot."""

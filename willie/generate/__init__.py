@@ -1,0 +1,1 @@
+"""From a prior to a video: sampling and `generate`, then the learned upsampler."""

@@ -1,0 +1,1 @@
+"""The film as token streams, encoded once by a tokenizer."""

@@ -1,0 +1,1 @@
+"""Training: the Trainer loop with exact resume (loop) and the weights registry (weights)."""
