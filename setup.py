@@ -18,5 +18,6 @@ setup(
     package_data={'willie': ['weights/*.safetensors', 'weights/*.json']},
     install_requires=cfg['requirements'].split(),
     extras_require={'dev': cfg['dev_requirements'].split(), 'gpu': ['flash-attn>=2.5']},
-    entry_points={'console_scripts': cfg['console_scripts'].split(), 'nbdev': [f"{cfg['lib_name']}={cfg['lib_name']}._modidx:d"]},
+    entry_points={'console_scripts': cfg['console_scripts'].split(),
+                  'nbdev': [f"{cfg['lib_name']}={cfg['lib_name']}._modidx:d"]},
 )

@@ -104,7 +104,8 @@ def one(backend:str, kind:str, L:int, W:int, bwd:bool)->dict:
     c = max(W, 512)
     mask = H * L * L * 4 if (backend != 'flex' and (window is None or chunk == 0 or L <= 2 * c)) else \
            H * c * (c + W - 1) * 4 if backend == 'sdpa' else 0
-    return dict(ms=sorted(times)[len(times) // 2] * 1e3, cpu_ms=sorted(cpu)[len(cpu) // 2] * 1e3, peak_mb=max(peak, 0) / 2**20, mask_mb=mask / 2**20)
+    return dict(ms=sorted(times)[len(times) // 2] * 1e3, cpu_ms=sorted(cpu)[len(cpu) // 2] * 1e3,
+                peak_mb=max(peak, 0) / 2**20, mask_mb=mask / 2**20)
 
 def skip_reason(backend, kind, L, bwd, args):
     if backend == 'flex' and bwd: return 'no backward on CPU'
@@ -128,25 +129,31 @@ def main():
             for backend, kind, _ in ROWS:
                 key = (backend, kind, L, bwd)
                 if why := skip_reason(backend, kind, L, bwd, args): res[key] = why; continue
-                out = subprocess.run([sys.executable, __file__, '--window', str(args.window), '--one', backend, kind, str(L), str(int(bwd))],
+                out = subprocess.run([sys.executable, __file__, '--window', str(args.window), '--one', backend, kind,
+                                      str(L), str(int(bwd))],
                                      capture_output=True, text=True, env=env)
-                res[key] = json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else f'failed: {out.stderr.strip().splitlines()[-1][:60]}'
-                print(f'{"fwd+bwd" if bwd else "fwd":>7} {L:>5} {backend} {kind}: {res[key]}', file=sys.stderr, flush=True)
+                res[key] = (json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0
+                            else f'failed: {out.stderr.strip().splitlines()[-1][:60]}')
+                print(f'{"fwd+bwd" if bwd else "fwd":>7} {L:>5} {backend} {kind}: {res[key]}',
+                      file=sys.stderr, flush=True)
     print(table(res, args.lengths, args.window))
     print(f'\n(total {time.time() - t_start:.0f} s, torch threads {os.environ.get("OMP_NUM_THREADS", "default")})')
 
 def table(res, lengths, W)->str:
-    lines = [f'| pass | L | backend | wall ms | CPU ms | × causal (CPU) | peak MB | × causal | mask MB |', '|---|---|---|---|---|---|---|---|---|']
+    lines = [f'| pass | L | backend | wall ms | CPU ms | × causal (CPU) | peak MB | × causal | mask MB |',
+             '|---|---|---|---|---|---|---|---|---|']
     for bwd in (False, True):
         for L in lengths:
             base = res.get(('sdpa', 'causal', L, bwd))
             for backend, kind, _ in ROWS:
                 r = res[(backend, kind, L, bwd)]
                 name = f'{backend} {kind}'.replace('window', f'window {W}')
-                if isinstance(r, str): lines.append(f'| {"fwd+bwd" if bwd else "fwd"} | {L} | {name} | {r} | | | | | |'); continue
+                if isinstance(r, str):
+                    lines.append(f'| {"fwd+bwd" if bwd else "fwd"} | {L} | {name} | {r} | | | | | |'); continue
                 rt = f'{r["cpu_ms"] / base["cpu_ms"]:.2f}' if isinstance(base, dict) else ''
                 rm = f'{r["peak_mb"] / base["peak_mb"]:.2f}' if isinstance(base, dict) and base['peak_mb'] > 0 else ''
-                lines.append(f'| {"fwd+bwd" if bwd else "fwd"} | {L} | {name} | {r["ms"]:.0f} | {r["cpu_ms"]:.0f} | {rt} | {r["peak_mb"]:.0f} | {rm} | {r["mask_mb"]:.1f} |')
+                lines.append(f'| {"fwd+bwd" if bwd else "fwd"} | {L} | {name} | {r["ms"]:.0f} | {r["cpu_ms"]:.0f} | '
+                             f'{rt} | {r["peak_mb"]:.0f} | {rm} | {r["mask_mb"]:.1f} |')
     return '\n'.join(lines)
 
 if __name__ == '__main__': main()

@@ -74,8 +74,10 @@ def main():
         for s0 in starts: decode_clip(c, st, int(s0), args.clip_len, info.fps, crop, args.size)
         decode_rate = args.n_decode / (time.perf_counter() - t)
 
-    rows += [(f'store: random {args.clip_len}-frame clips', f'{store_rate:,.0f} clips/s', f'n={args.n_store}', f'{args.size}x{args.size}'),
-             (f'mp4: seek+decode+gray+resize', f'{decode_rate:,.1f} clips/s', f'n={args.n_decode}', f'{args.size}x{args.size}'),
+    rows += [(f'store: random {args.clip_len}-frame clips', f'{store_rate:,.0f} clips/s', f'n={args.n_store}',
+              f'{args.size}x{args.size}'),
+             (f'mp4: seek+decode+gray+resize', f'{decode_rate:,.1f} clips/s', f'n={args.n_decode}',
+              f'{args.size}x{args.size}'),
              ('ratio store / mp4', f'{store_rate/decode_rate:,.0f}x', 'goal >= 100x', 'goal >= 2,000 clips/s')]
     w = [max(len(r[i]) for r in rows) for i in range(4)]
     print('\n'.join('  '.join(c.ljust(w[i]) for i, c in enumerate(r)) for r in rows))

@@ -4,18 +4,18 @@
     python bench/bench_generate.py --quick         # a smoke test: 0.5 s videos, batch 1 and 2, memory at 1 s vs 3 s
 
 Rows, each at batch 1 (one video, what `willie generate` does) and at `--batch` videos at once:
-- AR, no cache: `willie.generate.sampling.sample_ar(..., use_cache=False)`, which recomputes the last `context - 1` tokens
-  for every new token: the baseline the ratios are taken to (the same batch size);
+- AR, no cache: `willie.generate.sampling.sample_ar(..., use_cache=False)`, which recomputes the last `context - 1`
+  tokens for every new token: the baseline the ratios are taken to (the same batch size);
 - AR, rolling cache: `sample_ar(..., use_cache=True)`, one token per forward pass through a KV cache that keeps the
   prior's window (`window - 1` positions: 1,023 for `prior_s4_64`) and drops older ones;
 - MaskGIT, 8 and 12 steps: `sample_masked` on an all-[MASK] grid: windows of the prior's context in latent frames
   (8 for `maskgit_s4_64`) moving by half of it, each filled in `steps` parallel rounds; the grid is lengthened to
   whole windows (`aligned_frames`, what makes a shorter video the start of a longer one), so MaskGIT fills a few
   latent frames it does not deliver, and pays for them here as `generate` does.
-Every row samples through `willie.generate.sampling.sample`, the dispatch `generate` uses, with the shipped pair `prior_s4_64`
-and `maskgit_s4_64` (`Generator.load()`); every row generates a `--seconds` video per batch item (13 latent frames =
-49 frames for 2 s; AR also samples and drops 2 latent frames of burn-in, as `generate` does) and decodes it with the
-tokenizer's `detokenize_stream`.
+Every row samples through `willie.generate.sampling.sample`, the dispatch `generate` uses, with the shipped pair
+`prior_s4_64` and `maskgit_s4_64` (`Generator.load()`); every row generates a `--seconds` video per batch item (13
+latent frames = 49 frames for 2 s; AR also samples and drops 2 latent frames of burn-in, as `generate` does) and decodes
+it with the tokenizer's `detokenize_stream`.
 frames/s = frames delivered / wall-clock seconds of sampling + decoding, after one untimed warm-up of each row's
 code path. CPU s is the process's CPU time (both threads); on a shared machine it is the steadier number.
 
@@ -55,7 +55,8 @@ def decode(tokenizer, tokens:torch.Tensor)->torch.Tensor:
 
 
 def sample_tokens(models:dict, method:str, latent:int, batch:int, g:torch.Generator, **options)->torch.Tensor:
-    "(batch, latent, h, w) tokens from one method, through the dispatch `willie.generate.sampling.generate` uses (no prompt)."
+    """(batch, latent, h, w) tokens from one method, through the dispatch `willie.generate.sampling.generate` uses (no
+    prompt)."""
     return sample(models[method], method, latent, batch=batch, g=g, **options)
 
 
@@ -81,7 +82,8 @@ def rss_mb(peak:bool=False)->float:
     "This process's resident set (MB) now, or its peak since the last `reset_peak` (Linux /proc; elsewhere ru_maxrss)."
     try:
         status = Path('/proc/self/status').read_text()
-        return int(next(l for l in status.splitlines() if l.startswith('VmHWM:' if peak else 'VmRSS:')).split()[1]) / 1024
+        return int(next(l for l in status.splitlines()
+                        if l.startswith('VmHWM:' if peak else 'VmRSS:')).split()[1]) / 1024
     except (OSError, StopIteration):
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -113,16 +115,21 @@ def memory_rows(lengths, threads:int, seed:int)->list:
     "`memory_probe` for each length, each in a fresh Python process."
     out = []
     for s in lengths:
-        cmd = [sys.executable, str(Path(__file__).resolve()), '--memory-probe', str(s), '--threads', str(threads), '--seed', str(seed)]
+        cmd = [sys.executable, str(Path(__file__).resolve()), '--memory-probe', str(s), '--threads', str(threads),
+               '--seed', str(seed)]
         r = subprocess.run(cmd, capture_output=True, text=True)
-        if r.returncode: raise SystemExit(f"bench_generate: the memory probe at {s} s failed: {(r.stderr.strip().splitlines() or ['?'])[-1]}")
+        if r.returncode:
+            raise SystemExit(f"bench_generate: the memory probe at {s} s failed: "
+                             f"{(r.stderr.strip().splitlines() or ['?'])[-1]}")
         out.append(json.loads(r.stdout.strip().splitlines()[-1]))
         print(f"  memory at {s:g} s: done [{out[-1]['frames']} frames, {out[-1]['fps']:.1f} frames/s]", flush=True)
     return out
 
 
-ROWS = [dict(name='AR, no cache', method='ar', use_cache=False), dict(name='AR, rolling cache', method='ar', use_cache=True),
-        dict(name='MaskGIT, 8 steps', method='maskgit', steps=8), dict(name='MaskGIT, 12 steps', method='maskgit', steps=12)]
+ROWS = [dict(name='AR, no cache', method='ar', use_cache=False),
+        dict(name='AR, rolling cache', method='ar', use_cache=True),
+        dict(name='MaskGIT, 8 steps', method='maskgit', steps=8),
+        dict(name='MaskGIT, 12 steps', method='maskgit', steps=12)]
 
 
 def report(gen:Generator, results:list, mem:list, a, notes:list):
@@ -131,23 +138,29 @@ def report(gen:Generator, results:list, mem:list, a, notes:list):
           f"({gen.frames_for(latent)} frames, {latent} latent frames), {a.threads} CPU threads, seed {a.seed}"
           f"{'; --quick' if a.quick else ''}")
     for n in notes: print(f"  {n}")
-    print(f"  load average (1 min) at the start {a.load[0]:.1f}, at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: "
-          "above ~2, other jobs shared the CPU and wall-clock frames/s are lower than on a quiet machine (CPU s is steadier)")
-    print("\n| sampler | batch | frames | sample s | decode s | CPU s | frames/s | × no cache |\n|---|---|---|---|---|---|---|---|")
+    print(f"  load average (1 min) at the start {a.load[0]:.1f}, at the end {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} cores: above ~2, other jobs shared the CPU and wall-clock frames/s are lower than on a "
+          "quiet machine (CPU s is steadier)")
+    print("\n| sampler | batch | frames | sample s | decode s | CPU s | frames/s | × no cache |"
+          "\n|---|---|---|---|---|---|---|---|")
     for r in results:
-        base = next(q for q in results if q['batch'] == r['batch'] and q['method'] == 'ar' and not q.get('use_cache', True))
-        print(f"| {r['name']} | {r['batch']} | {r['frames']} | {r['sample_s']:.2f} | {r['decode_s']:.2f} | {r['cpu_s']:.2f} | "
-              f"{r['fps']:.1f} | {r['fps'] / base['fps']:.1f} |")
-    print("\n| AR with cache, batch 1 | frames | frames/s | RSS after loading | peak RSS growth while sampling | while decoding | decoded video | peak RSS |\n|---|---|---|---|---|---|---|---|")
+        base = next(q for q in results if q['batch'] == r['batch'] and q['method'] == 'ar'
+                    and not q.get('use_cache', True))
+        print(f"| {r['name']} | {r['batch']} | {r['frames']} | {r['sample_s']:.2f} | {r['decode_s']:.2f} | "
+              f"{r['cpu_s']:.2f} | {r['fps']:.1f} | {r['fps'] / base['fps']:.1f} |")
+    print("\n| AR with cache, batch 1 | frames | frames/s | RSS after loading | peak RSS growth while sampling | while "
+          "decoding | decoded video | peak RSS |\n|---|---|---|---|---|---|---|---|")
     for m in mem:
-        print(f"| {m['seconds']:g} s | {m['frames']} | {m['fps']:.1f} | {m['base_mb']:.0f} MB | {m['sample_growth_mb']:.1f} MB | {m['decode_growth_mb']:.1f} MB | "
-              f"{m['video_mb']:.1f} MB | {m['peak_mb']:.0f} MB |")
+        print(f"| {m['seconds']:g} s | {m['frames']} | {m['fps']:.1f} | {m['base_mb']:.0f} MB | "
+              f"{m['sample_growth_mb']:.1f} MB | {m['decode_growth_mb']:.1f} MB | {m['video_mb']:.1f} MB | "
+              f"{m['peak_mb']:.0f} MB |")
     print("\nGoals (issue 10):")
     for b in sorted({r['batch'] for r in results}):
         ar = next(r for r in results if r['batch'] == b and r['name'] == 'AR, rolling cache')
         print(f"  batch {b}: AR with cache {ar['fps']:.1f} frames/s vs {gen.fps:.3f} (real time): "
               f"{'met' if ar['fps'] >= gen.fps else 'NOT met'}; " +
-              '; '.join(f"{r['name']} {r['fps'] / ar['fps']:.1f}× AR with cache vs {GOAL_RATIO}×: {'met' if r['fps'] >= GOAL_RATIO * ar['fps'] else 'NOT met'}"
+              '; '.join(f"{r['name']} {r['fps'] / ar['fps']:.1f}× AR with cache vs {GOAL_RATIO}×: "
+                        f"{'met' if r['fps'] >= GOAL_RATIO * ar['fps'] else 'NOT met'}"
                         for r in results if r['batch'] == b and r['method'] == 'maskgit'))
 
 
@@ -155,11 +168,13 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--seconds', type=float, default=2.0, help='video length per batch item in the speed table')
     p.add_argument('--batch', type=int, default=8, help='the larger batch size (batch 1 is always measured)')
-    p.add_argument('--memory', type=float, nargs='*', default=[10, 60], help='video lengths (s) for the memory rows; none: skip them')
+    p.add_argument('--memory', type=float, nargs='*', default=[10, 60],
+                   help='video lengths (s) for the memory rows; none: skip them')
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--quick', action='store_true', help='a smoke test: 0.5 s videos, batch 2, memory at 1 s and 3 s')
-    p.add_argument('--memory-probe', type=float, default=None, help=argparse.SUPPRESS)   # internal: one memory row, as JSON
+    # internal: one memory row, as JSON
+    p.add_argument('--memory-probe', type=float, default=None, help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.memory_probe is not None: print(json.dumps(memory_probe(a.memory_probe, a.threads, a.seed))); return
     if a.quick: a.seconds, a.batch, a.memory = 0.5, 2, [1, 3]
@@ -173,7 +188,8 @@ def main(argv=None):
         for row in ROWS:
             results.append(measure(gen.tokenizer, models, row, latent, b, a.seed))
             r = results[-1]
-            print(f"  {r['name']}, batch {b}: {r['fps']:.1f} frames/s [{r['sample_s'] + r['decode_s']:.0f}s]", flush=True)
+            print(f"  {r['name']}, batch {b}: {r['fps']:.1f} frames/s [{r['sample_s'] + r['decode_s']:.0f}s]",
+                  flush=True)
     mem = memory_rows(a.memory, a.threads, a.seed)
     report(gen, results, mem, a, notes)
     print(f"\ntotal {time.time() - t0:.0f}s")

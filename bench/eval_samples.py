@@ -1,12 +1,13 @@
-"""Are the priors' samples novel, on-model and film-like? One table: generated 17-frame clips against held-out val clips.
+"""Are the priors' samples novel, on-model and film-like?
+One table: generated 17-frame clips against held-out val clips.
 
-    OMP_NUM_THREADS=2 python bench/eval_samples.py                      # N=48 per method: ~10 min on the course's 2-core CPU
-    python bench/eval_samples.py --quick                                 # a smoke test: N=8, a few minutes
+    OMP_NUM_THREADS=2 python bench/eval_samples.py                 # N=48 per method: ~10 min on the course's 2-core CPU
+    python bench/eval_samples.py --quick                            # a smoke test: N=8, a few minutes
     python bench/eval_samples.py --methods maskgit --steps 12 --temperature 0.9 --top-k 200
 
-Needs the film's 64x64 clip store (`willie prepare`), the token store of the priors' tokenizer (`willie tokenize`) and the
-bundled priors `prior_s4_64` (autoregressive) and `maskgit_s4_64` (MaskGIT), or the two named by `--priors`; it stops
-with one line when any is missing.
+Needs the film's 64x64 clip store (`willie prepare`), the token store of the priors' tokenizer (`willie tokenize`) and
+the bundled priors `prior_s4_64` (autoregressive) and `maskgit_s4_64` (MaskGIT), or the two named by `--priors`; it
+stops with one line when any is missing.
 
 The sets (every clip is 17 frames of 64x64: 5 latent frames of a causal tokenizer that downsamples time by 4):
 - real val A, the reference every other row is compared with, and real val B, a second held-out set whose frames are
@@ -17,12 +18,12 @@ The sets (every clip is 17 frames of 64x64: 5 latent frames of a causal tokenize
 - train clips through the tokenizer: what an exact copy of training tokens would score (its nearest-train SSIM is the
   memorisation end of the scale).
 - unigram: every token drawn i.i.d. from the train tokens' histogram (the tokenizer's store, split train, variant p0).
-- patch NN: the no-learning yardstick (`willie.eval.patch_nn.patch_nn_samples`, after VGPNN): each clip made by space-time
-  patch nearest neighbours, coarse to fine, from a random 64-frame window of one training shot (not decoded: its
-  patches are the film's own pixels). `--no-patch-nn` leaves it out.
-- ar / maskgit: N clips sampled as `willie generate` samples them, through `willie.generate.sampling.sample` (batch of 16 per
-  seed; AR drops 2 latent frames of burn-in, MaskGIT fills whole windows and keeps the first 5 latent frames), at each
-  method's own temperature unless `--temperature` is given, decoded with `detokenize`.
+- patch NN: the no-learning yardstick (`willie.eval.patch_nn.patch_nn_samples`, after VGPNN): each clip made by
+  space-time patch nearest neighbours, coarse to fine, from a random 64-frame window of one training shot (not decoded:
+  its patches are the film's own pixels). `--no-patch-nn` leaves it out.
+- ar / maskgit: N clips sampled as `willie generate` samples them, through `willie.generate.sampling.sample` (batch of
+  16 per seed; AR drops 2 latent frames of burn-in, MaskGIT fills whole windows and keeps the first 5 latent frames), at
+  each method's own temperature unless `--temperature` is given, decoded with `detokenize`.
   Batch i of a method is drawn with `torch.Generator().manual_seed(seed + i)`.
 
 The columns:
@@ -83,7 +84,8 @@ def quiet():
 
 # ---- data ----------------------------------------------------------------------------------------------------------
 def val_sets(store, period:int=80, every:int=4)->tuple:
-    "Two frame-disjoint sets of val windows (A: first half of every `period` frames, B: second half), start every `every` frames."
+    """Two frame-disjoint sets of val windows (A: first half of every `period` frames, B: second half), start every
+    `every` frames."""
     ds = ClipDataset(store, CLIP_LEN, split='val', stride=1)
     off, half = ds.starts % period, period // 2
     in_a = (off <= half - CLIP_LEN) & (off % every == 0)
@@ -101,7 +103,8 @@ def train_clips(store, n:int, seed:int)->torch.Tensor:
 
 def unigram(store:TokenStore)->torch.Tensor:
     "The train tokens' histogram (variant p0), as probabilities."
-    counts = sum(np.bincount(np.asarray(s, dtype=np.int64).ravel(), minlength=store.vocab_size) for s in store.streams('train', 'p0'))
+    counts = sum(np.bincount(np.asarray(s, dtype=np.int64).ravel(),
+                             minlength=store.vocab_size) for s in store.streams('train', 'p0'))
     return torch.as_tensor(counts, dtype=torch.float64) / counts.sum()
 
 
@@ -126,7 +129,8 @@ def latent_frames(tokenizer)->int:
 def unigram_clips(tokenizer, p:torch.Tensor, n:int, seed:int, grid:tuple)->torch.Tensor:
     "Clips decoded from tokens drawn i.i.d. from `p`."
     t = latent_frames(tokenizer)
-    tok = torch.multinomial(p.float(), n * t * grid[0] * grid[1], replacement=True, generator=torch.Generator().manual_seed(seed))
+    tok = torch.multinomial(p.float(), n * t * grid[0] * grid[1], replacement=True,
+                            generator=torch.Generator().manual_seed(seed))
     return decode(tokenizer, tok.view(n, t, *grid))
 
 
@@ -160,7 +164,8 @@ def encoder_features(tokenizer, clips:torch.Tensor, bs:int=16)->np.ndarray:
     for a in range(0, len(clips), bs):
         z = tokenizer.encode(clips[a:a + bs]).double()                                          # (b, c, t, h, w)
         dt = (z[:, :, 1:] - z[:, :, :-1]).abs().mean((2, 3, 4))
-        dxy = ((z[..., 1:, :] - z[..., :-1, :]).abs().mean((2, 3, 4)) + (z[..., 1:] - z[..., :-1]).abs().mean((2, 3, 4))) / 2
+        dxy = ((z[..., 1:, :] - z[..., :-1, :]).abs().mean((2, 3, 4))
+               + (z[..., 1:] - z[..., :-1]).abs().mean((2, 3, 4))) / 2
         out.append(torch.cat([z.mean((2, 3, 4)), z.std((2, 3, 4)), dt, dxy], 1))
     return torch.cat(out).numpy()
 
@@ -199,7 +204,8 @@ def fmt(r:dict)->str:
     q = np.percentile(r['near'], [25, 50, 75])
     acc = lambda c: '—' if c is None else f"{c['accuracy']:.2f} [{c['ci95'][0]:.2f}–{c['ci95'][1]:.2f}]"
     cells = [r['name'], str(r['n']), f"{q[1]:.3f} [{q[0]:.3f}–{q[2]:.3f}]", '—' if r['z'] is None else f"{r['z']:+.1f}"]
-    if 'c2st' in r: cells += [acc(r['c2st']), acc(r.get('c2st_tok')), f"{r['fd']:.3f}", f"{r['motion']:.2f}", f"{r['sharp']:.2f}"]
+    if 'c2st' in r:
+        cells += [acc(r['c2st']), acc(r.get('c2st_tok')), f"{r['fd']:.3f}", f"{r['motion']:.2f}", f"{r['sharp']:.2f}"]
     else: cells += ['—', '—', '—', '1.00', '1.00']
     return '| ' + ' | '.join(cells) + ' |'
 
@@ -212,32 +218,39 @@ def load(methods)->tuple:
     "The clip store, the token store and the models, or one line saying what is missing."
     reg = read_registry()
     if missing := [PRIORS[m] for m in methods if PRIORS[m] not in reg]:
-        fail(f"no trained weights for {', '.join(missing)} in willie/weights/registry.json yet (train them, or leave the method out with --methods)")
+        fail(f"no trained weights for {', '.join(missing)} in willie/weights/registry.json yet (train them, or leave "
+             "the method out with --methods)")
     try: store = film_store(64, progress=False)
     except (FileNotFoundError, ValueError) as e: fail(str(e).splitlines()[0])
     gen = Generator.load(PRIORS['ar'] if 'ar' in methods else None, PRIORS['maskgit'] if 'maskgit' in methods else None)
     tok_name = next(iter({reg[PRIORS[m]]['recipe']['data']['tokenizer'] for m in methods}))
     path = token_store_path(tok_name, 64)
-    if not (path/'manifest.json').exists(): fail(f"no token store at {path}: build it with `willie tokenize --tokenizer {tok_name}`")
+    if not (path/'manifest.json').exists():
+        fail(f"no token store at {path}: build it with `willie tokenize --tokenizer {tok_name}`")
     return store, TokenStore(path, tok_name), gen
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--n', type=int, default=48, help='generated clips per method (and clips of the train and unigram rows)')
+    p.add_argument('--n', type=int, default=48,
+                   help='generated clips per method (and clips of the train and unigram rows)')
     p.add_argument('--methods', nargs='*', default=['ar', 'maskgit'], choices=list(PRIORS))
     p.add_argument('--priors', nargs=2, metavar=('AR', 'MASKGIT'), default=None,
                    help=f"registry names of the two priors (default: {PRIORS['ar']} {PRIORS['maskgit']})")
-    p.add_argument('--temperature', type=float, default=None, help="default: each method's own (SAMPLERS[m].temperature)")
+    p.add_argument('--temperature', type=float, default=None,
+                   help="default: each method's own (SAMPLERS[m].temperature)")
     p.add_argument('--top-k', type=int, default=None)
     p.add_argument('--top-p', type=float, default=None)
     p.add_argument('--steps', type=int, default=10, help='MaskGIT decoding rounds')
-    p.add_argument('--seed', type=int, default=0, help='batch i of a method is drawn from seed + i; also the critic and the draws of the baselines')
+    p.add_argument('--seed', type=int, default=0,
+                   help='batch i of a method is drawn from seed + i; also the critic and the draws of the baselines')
     p.add_argument('--bs', type=int, default=16, help='clips sampled at once')
-    p.add_argument('--candidates', type=int, default=8, help='train windows per clip checked with exact SSIM after the proxy search')
+    p.add_argument('--candidates', type=int, default=8,
+                   help='train windows per clip checked with exact SSIM after the proxy search')
     p.add_argument('--critic-steps', type=int, default=300, help='training steps of the two-sample critic')
     p.add_argument('--threads', type=int, default=2)
-    p.add_argument('--quick', action='store_true', help='a smoke test: N=8, 4 candidates, 30 critic steps, every 4th real clip')
+    p.add_argument('--quick', action='store_true',
+                   help='a smoke test: N=8, 4 candidates, 30 critic steps, every 4th real clip')
     p.add_argument('--no-patch-nn', action='store_true', help='leave out the patch nearest-neighbour yardstick')
     p.add_argument('--json', default=None, help='also write the table to this JSON file')
     a = p.parse_args(argv)
@@ -260,8 +273,10 @@ def main(argv=None):
     t0 = time.time()
     sets[REAL_B] = val_b
     sets['val B through the tokenizer (ceiling)'] = through_tokenizer(gen.tokenizer, val_b)
-    sets['train clips through the tokenizer (a copy)'] = through_tokenizer(gen.tokenizer, train_clips(store, a.n, a.seed))
-    sets['unigram tokens (trivial baseline)'] = unigram_clips(gen.tokenizer, unigram(tokens), a.n, a.seed, tuple(tokens.grid))
+    sets['train clips through the tokenizer (a copy)'] = through_tokenizer(gen.tokenizer,
+                                                                           train_clips(store, a.n, a.seed))
+    sets['unigram tokens (trivial baseline)'] = unigram_clips(gen.tokenizer, unigram(tokens), a.n, a.seed,
+                                                              tuple(tokens.grid))
     print(f"baselines coded [{time.time() - t0:.0f}s]", flush=True)
     if not a.no_patch_nn:
         t0 = time.time()
@@ -277,22 +292,27 @@ def main(argv=None):
 
     print("scoring:", flush=True)
     ref = score('real val A (reference)', val_a, {}, gen.tokenizer, index, a)
-    ref |= dict(clips=val_a, tok_clips=through_tokenizer(gen.tokenizer, val_a), feats=encoder_features(gen.tokenizer, val_a), motion=frame_differences(val_a).mean(), sharp=spatial_gradient(val_a))
+    ref |= dict(clips=val_a, tok_clips=through_tokenizer(gen.tokenizer, val_a),
+                feats=encoder_features(gen.tokenizer, val_a), motion=frame_differences(val_a).mean(),
+                sharp=spatial_gradient(val_a))
     undecoded = (REAL_B, PATCH_NN)
-    rows = [ref] + [score(name, x, ref, gen.tokenizer, index, a, decoded=name not in undecoded) for name, x in sets.items()]
+    rows = [ref] + [score(name, x, ref, gen.tokenizer, index, a,
+                          decoded=name not in undecoded) for name, x in sets.items()]
     if a.json:
         keep = lambda r: {k: (np.percentile(v, [25, 50, 75]).tolist() if k == 'near' else v) for k, v in r.items()}
-        Path(a.json).write_text(json.dumps(dict(args=vars(a), seeds=seeds, gen_secs=gen_secs, rows=[keep(r) for r in rows]),
+        Path(a.json).write_text(json.dumps(dict(args=vars(a), seeds=seeds, gen_secs=gen_secs,
+                                                rows=[keep(r) for r in rows]),
                                            indent=1, default=str))
 
-    temps = a.temperature if a.temperature is not None else ', '.join(f'{m} {SAMPLERS[m].temperature}' for m in a.methods)
-    print(f"\nSamples vs held-out film: 17-frame clips at 64x64; N={a.n} per method; temperature {temps}, top-k {a.top_k}, "
-          f"top-p {a.top_p}, MaskGIT {a.steps} steps; sampling seeds {seeds} (one per batch of {a.bs}); train-clip and unigram draws, "
-          f"critic: seed {a.seed}, {a.critic_steps} critic steps; "
+    temps = a.temperature if a.temperature is not None else ', '.join(f'{m} {SAMPLERS[m].temperature}'
+                                                                      for m in a.methods)
+    print(f"\nSamples vs held-out film: 17-frame clips at 64x64; N={a.n} per method; temperature {temps}, top-k "
+          f"{a.top_k}, top-p {a.top_p}, MaskGIT {a.steps} steps; sampling seeds {seeds} (one per batch of {a.bs}); "
+          f"train-clip and unigram draws, critic: seed {a.seed}, {a.critic_steps} critic steps; "
           f"{a.candidates} exact-SSIM candidates per clip{'; --quick' if a.quick else ''}\n")
-    print("| set | N | nearest-train SSIM, median [IQR] | Z_U vs held-out (<0 copying, >0 off-model) | C2ST vs real A [95% CI] (50% = indistinguishable) "
-          "| C2ST vs A through the tokenizer [95% CI] | FD (tokenizer-encoder features, not FVD) | motion × | sharpness × |\n"
-          "|---|---|---|---|---|---|---|---|---|")
+    print("| set | N | nearest-train SSIM, median [IQR] | Z_U vs held-out (<0 copying, >0 off-model) | C2ST vs real A "
+          "[95% CI] (50% = indistinguishable) | C2ST vs A through the tokenizer [95% CI] | FD (tokenizer-encoder "
+          "features, not FVD) | motion × | sharpness × |\n|---|---|---|---|---|---|---|---|---|")
     for r in rows: print(fmt(r))
     print(f"\nGeneration: {', '.join(f'{m} {gen_secs[m]:.0f}s ({a.n / gen_secs[m]:.1f} clips/s)' for m in a.methods)}; "
           f"total {time.time() - t_start:.0f}s on {a.threads} thread(s).")

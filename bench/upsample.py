@@ -1,7 +1,8 @@
 """The upsampler on the film's held-out blocks: bicubic, the per-frame model and the video model side by side at ×2
 (64→128) and ×4 (64→256) — PSNR and its gain over bicubic, SSIM, sharpness, flicker and its ratio to bicubic's,
-motion, and the video model shown no neighbours ("video, still") — the same table as nbs/12_upsample.ipynb, by the same `willie.generate.upsample.evaluate_upsampler`. Then the time per
-frame of each method at ×2 and ×4 with one and two torch threads.
+motion, and the video model shown no neighbours ("video, still") — the same table as nbs/12_upsample.ipynb, by the same
+`willie.generate.upsample.evaluate_upsampler`. Then the time per frame of each method at ×2 and ×4 with one and two
+torch threads.
 
 Needs the film's 64², 128² and 256² stores (`willie prepare --download --size 128`, then `--size 256`).
 
@@ -25,7 +26,8 @@ def main():
     args = p.parse_args()
     torch.set_num_threads(1)
     video = load_weights('upsample_64_256')
-    methods = {'bicubic': bicubic_upscale, 'per-frame': load_weights('upsample_64_256_frame').upscale, 'video': video.upscale}
+    methods = {'bicubic': bicubic_upscale, 'per-frame': load_weights('upsample_64_256_frame').upscale,
+               'video': video.upscale}
     load = os.getloadavg()[0] if hasattr(os, 'getloadavg') else float('nan')
     print(f"torch {torch.__version__}, {os.cpu_count()} cpu(s), load average {load:.1f} at the start")
 
@@ -34,7 +36,8 @@ def main():
         except FileNotFoundError as e: sys.exit(f"bench/upsample.py: {e}")
         val = PairedClips(stores, 16, 'val', stride=16)
         t0 = time.perf_counter()
-        res = evaluate_upsampler(methods | {'video, still': without_neighbours(video)}, val, max_clips=args.max_clips, progress=False)
+        res = evaluate_upsampler(methods | {'video, still': without_neighbours(video)}, val, max_clips=args.max_clips,
+                                 progress=False)
         print(f"\nval split of the film: every non-overlapping 16-frame clip of the held-out blocks "
               f"(scored in {time.perf_counter() - t0:.0f} s on 1 thread)")
         upsample_table(res)
@@ -43,7 +46,8 @@ def main():
     print(f"{'':6} {'method':>12}" + ''.join(f" {f'{n} thread' + ('s' if n > 1 else ''):>10}" for n in args.threads))
     for s in (2, 4):
         for name, f in methods.items():
-            print(f"{'×' + str(s):6} {name:>12}" + ''.join(f" {time_per_frame(f, s, n) * 1e3:10.1f}" for n in args.threads))
+            print(f"{'×' + str(s):6} {name:>12}"
+                  + ''.join(f" {time_per_frame(f, s, n) * 1e3:10.1f}" for n in args.threads))
     load = os.getloadavg()[0] if hasattr(os, 'getloadavg') else float('nan')
     print(f"(load average {load:.1f} at the end: other processes on the machine slow the timings down)")
 

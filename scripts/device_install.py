@@ -6,8 +6,8 @@ package's registry only what beats what ships.
 
 RESULTS is the folder of files the run left in OUT (the `run` tool's files_at): `<name>.tar` per trained model (weights,
 history, registry entry), `tokens_<tokenizer>.tar`, `checks.json`, `summary.json`, `log.txt`.
-A tokenizer wins when its val PSNR, SSIM and JOD (where ColorVideoVDP is installed) beat the shipped tokenizer's (the table shows
-each one's bits per pixel);
+A tokenizer wins when its val PSNR, SSIM and JOD (where ColorVideoVDP is installed) beat the shipped tokenizer's (the
+table shows each one's bits per pixel);
 a prior wins when its tokenizer is installed (now or before) and it codes val below the unigram entropy of val tokens.
 """
 from __future__ import annotations
@@ -40,7 +40,8 @@ def eval_tokenizer(name:str, weights_dir, store)->dict:
     from willie.train.weights import load_weights
     try: import pycvvdp  # noqa: F401  (JOD when ColorVideoVDP is here: bash scripts/install_cvvdp.sh)
     except ImportError: pycvvdp = None
-    r = evaluate_tokenizer(load_weights(name, weights_dir), val_footage(store), progress=False, with_jod=pycvvdp is not None)
+    r = evaluate_tokenizer(load_weights(name, weights_dir), val_footage(store), progress=False,
+                           with_jod=pycvvdp is not None)
     return {k: r[k] for k in ('psnr', 'ssim', 'jod', 'sharpness', 'motion', 'seams', 'code_use', 'bpp') if k in r}
 
 def eval_prior(name:str, weights_dir, entry:dict)->dict:
@@ -78,9 +79,11 @@ def main(argv=None)->int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('results', type=Path, help="the run's files (what it wrote to OUT)")
     ap.add_argument('--install', action='store_true', help='install the winners into willie/weights')
-    ap.add_argument('--device', default=None, help="the machine it trained on (default: the run's machine.json or checks.json)")
+    ap.add_argument('--device', default=None,
+                    help="the machine it trained on (default: the run's machine.json or checks.json)")
     a = ap.parse_args(argv)
-    if not (a.results/'summary.json').exists(): ap.error(f"{a.results} holds no summary.json: not the files of a GPU run")
+    if not (a.results/'summary.json').exists():
+        ap.error(f"{a.results} holds no summary.json: not the files of a GPU run")
     from willie.base.core import willie_home
     from willie.data.film import film_store
     from willie.train.weights import read_registry
@@ -93,12 +96,15 @@ def main(argv=None)->int:
     shipped, store, wins = read_registry(), film_store(64, progress=False), {}
     rows = []
     for name, e in sorted(reg.items(), key=lambda kv: kv[1]['arch'] != 'CausalTokenizer'):   # tokenizers first
-        phases = {ph: e['recipe'][ph] for ph in ('recon', 'gan', 'train') if ph in e['recipe'] and e['recipe'][ph].get('steps_taken')}
+        phases = {ph: e['recipe'][ph] for ph in ('recon', 'gan', 'train')
+                  if ph in e['recipe'] and e['recipe'][ph].get('steps_taken')}
         trained = dict(device=device, minutes=round(sum(p.get('minutes', 0) for p in phases.values()), 2),
-                       steps={ph: p['steps_taken'] for ph, p in phases.items()}, seconds=e['metrics'].get('train_seconds'))
+                       steps={ph: p['steps_taken'] for ph, p in phases.items()},
+                       seconds=e['metrics'].get('train_seconds'))
         if e['arch'] == 'CausalTokenizer':
             new, old = eval_tokenizer(name, stage, store), eval_tokenizer(SHIPPED_TOKENIZER, None, store)
-            wins[name] = new['psnr'] > old['psnr'] and new['ssim'] > old['ssim'] and new.get('jod', 0) >= old.get('jod', 0)
+            wins[name] = (new['psnr'] > old['psnr'] and new['ssim'] > old['ssim']
+                          and new.get('jod', 0) >= old.get('jod', 0))
             rows += [(name, 'new', new, trained), (SHIPPED_TOKENIZER, 'shipped', old, None)]
         else:
             r = eval_prior(name, stage, e)

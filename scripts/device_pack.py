@@ -1,7 +1,7 @@
 """Pack what a GPU run needs beside the tracked tree into .device/, then check that everything travels.
 
-    python scripts/device_pack.py            # the film's 64x64 store -> .device/film_64.mp4 (+ .json), wheels, size check
-    python scripts/device_pack.py --check    # the size check alone
+    python scripts/device_pack.py        # the film's 64x64 store -> .device/film_64.mp4 (+ .json), wheels, size check
+    python scripts/device_pack.py --check  # the size check alone
 
 The film store (39 MB of uint8 frames) travels as an H.264 file at CRF 6 (about 7 MB) that OpenCV decodes there: the
 GPU trains on frames within a grey level or two of the store's (the PSNR is measured here and written into the .json).
@@ -15,7 +15,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACK = ROOT/'.device'
 WHEELS = ('fastprogress==1.0.5',)          # pure Python; the GPU machine's image lacks it (torch, numpy, cv2 are there)
-TRACKED_MAX, TOTAL_MAX = 56_000_000, 60 * 2**20   # the bundled chain is 38 MB of it; 60 MiB leaves 4 MiB under the tool's 64
+# the bundled chain is 38 MB of it; 60 MiB leaves 4 MiB under the tool's 64
+TRACKED_MAX, TOTAL_MAX = 56_000_000, 60 * 2**20
 
 
 def git_files(root:Path, *args)->list:
@@ -39,8 +40,9 @@ def check_travel(root:Path=ROOT, carry=(PACK,))->dict:
         raise ValueError(f"tracked files are {s['tracked']/1e6:.1f} MB, over {TRACKED_MAX/1e6:.0f} MB: the device call "
                          "would not fit; drop superseded weights (history keeps them) or large outputs")
     if s['total'] > TOTAL_MAX:
-        raise ValueError(f"the tree that travels is {s['total']/2**20:.1f} MiB (tracked {s['tracked']/2**20:.1f}, untracked "
-                         f"{s['untracked']/2**20:.1f}, carried {s['carried']/2**20:.1f}), over {TOTAL_MAX/2**20:.0f} MiB")
+        raise ValueError(f"the tree that travels is {s['total']/2**20:.1f} MiB (tracked {s['tracked']/2**20:.1f}, "
+                         f"untracked {s['untracked']/2**20:.1f}, carried {s['carried']/2**20:.1f}), over "
+                         f"{TOTAL_MAX/2**20:.0f} MiB")
     return s
 
 def encode_gray(frames, path:Path, fps:float, crf:int):
@@ -84,7 +86,8 @@ def fetch_wheels(dest:Path=PACK/'wheels'):
     dest.mkdir(parents=True, exist_ok=True)
     for w in WHEELS:
         if not list(dest.glob(w.split('==')[0].replace('-', '_') + '-*.whl')):
-            subprocess.run([sys.executable, '-m', 'pip', 'download', '-q', '--no-deps', '--only-binary=:all:', '-d', str(dest), w],
+            subprocess.run([sys.executable, '-m', 'pip', 'download', '-q', '--no-deps', '--only-binary=:all:',
+                            '-d', str(dest), w],
                            check=True)
 
 def main(argv=None)->int:

@@ -14,7 +14,8 @@ import argparse, importlib, json, os, subprocess, sys, tarfile, time, traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACK = Path(os.environ.get('WILLIE_DEVICE_PACK') or ROOT/'.device')   # what travels beside the tree: `carry: ['.device']`
+# what travels beside the tree: `carry: ['.device']`
+PACK = Path(os.environ.get('WILLIE_DEVICE_PACK') or ROOT/'.device')
 NEEDS = ('torch', 'numpy', 'einops', 'safetensors', 'fastprogress', 'cv2')
 TINY_MINUTES = 0.02                        # each training stage's budget at toy size
 
@@ -66,7 +67,8 @@ def unpack_film(size:int=64)->Path:
     from device_pack import decode_gray    # the decoding the packer measured its PSNR with
     src, meta = PACK/f'film_{size}.mp4', json.loads((PACK/f'film_{size}.json').read_text())
     frames, m = decode_gray(src), meta['manifest']
-    if len(frames) != m['n_frames']: raise SystemExit(f"{src.name}: decoded {len(frames)} frames, the manifest says {m['n_frames']}")
+    if len(frames) != m['n_frames']:
+        raise SystemExit(f"{src.name}: decoded {len(frames)} frames, the manifest says {m['n_frames']}")
     dest = home()/'stores'/f'film_{size}'
     tmp = dest.with_name(f'.{dest.name}.tmp'); tmp.mkdir(parents=True, exist_ok=True)
     np.save(tmp/'frames.npy', frames)
@@ -114,7 +116,8 @@ def attention_parity(dev:str)->dict:
             gref = torch.autograd.grad(ref.square().sum(), (q, k, v))
             for b in backends:
                 for dtype in (torch.float32, torch.bfloat16):
-                    if b == 'flex-compiled' and (dtype == torch.float32 or not causal): continue   # compiling costs ~10 s each
+                    # compiling costs ~10 s each
+                    if b == 'flex-compiled' and (dtype == torch.float32 or not causal): continue
                     key = f"{b} causal={causal} window={window} {str(dtype)[6:]}"
                     try:
                         qq, kk, vv = (x.detach().to(dtype).requires_grad_() for x in (q, k, v))
@@ -132,7 +135,8 @@ def stage_checks(out:Path, dev:str, tiny:bool):
     res = {'device': torch.cuda.get_device_name() if dev == 'cuda' else 'cpu', 'torch': torch.__version__}
     if dev == 'cuda': res['attention'] = attention_parity(dev)
     steps, recipes = {}, all_recipes()
-    if tiny: recipes = {n: recipes[n] for n, _ in RECIPE.values()}   # the CPU tests step every recipe already (test_recipes)
+    # the CPU tests step every recipe already (test_recipes)
+    if tiny: recipes = {n: recipes[n] for n, _ in RECIPE.values()}
     for name, r in recipes.items():
         t0 = time.time()
         if r['data'].get('dataset') == 'cifar10': steps[name] = 'skipped: CIFAR-10 does not travel'; continue
@@ -143,11 +147,12 @@ def stage_checks(out:Path, dev:str, tiny:bool):
             if 'tokenizer' in r['data']:   # a prior's: it trains on its tokenizer's tokens
                 tok = r['data']['tokenizer']
                 from willie.train.weights import read_registry
-                if tok not in read_registry(): steps[name] = f'skipped: its tokenizer {tok} is trained later in this run'; continue
+                if tok not in read_registry():
+                    steps[name] = f'skipped: its tokenizer {tok} is trained later in this run'; continue
                 store = tokenize_film(tok, film(), ['p0'], home()/'tokens'/f'check_{tok}', device=dev, progress=False,
                                       **tokenizer_split(tiny))
-            train_recipe(r, store=store, steps=1, device=dev, ckpt_dir=home()/'runs'/f'check_{name}', log=lambda s: None,
-                         progress=False)
+            train_recipe(r, store=store, steps=1, device=dev, ckpt_dir=home()/'runs'/f'check_{name}',
+                         log=lambda s: None, progress=False)
             steps[name] = f'ok, {time.time() - t0:.1f} s'
         except Exception as e: steps[name] = f"FAILED: {type(e).__name__}: {str(e).splitlines()[0][:200]}"
         log_line(out, f"checks: {name}: {steps[name]}")
@@ -159,8 +164,8 @@ def stage_train(stage:str, out:Path, dev:str, tiny:bool):
     from willie.tokens.store import TokenStore, token_store_path
     rname, name = RECIPE[stage]
     r = recipe_for(stage, tiny)
-    store = film() if stage == 'tokenizer' else TokenStore(token_store_path(RECIPE['tokenizer'][1]), RECIPE['tokenizer'][1],
-                                                          cache_weights())
+    store = film() if stage == 'tokenizer' else TokenStore(token_store_path(RECIPE['tokenizer'][1]),
+                                                           RECIPE['tokenizer'][1], cache_weights())
     try: train_recipe(r, store=store, name=name, save_to=cache_weights(), device=dev, ckpt_dir=home()/'runs'/name,
                       log=lambda s: log_line(out, f"{stage}: {s}"), progress=False)
     except Exception:
@@ -178,7 +183,8 @@ def ship_checkpoint(out:Path, name:str):
     sd = load_file(str(found[-1]))
     pick = 'ema.' if any(k.startswith('ema.') for k in sd) else next(iter(sd)).split('.')[0] + '.'
     f = home()/f'{name}.rescued.safetensors'
-    save_file({k[len(pick):]: v.half() if v.is_floating_point() else v for k, v in sd.items() if k.startswith(pick)}, str(f))
+    save_file({k[len(pick):]: v.half() if v.is_floating_point() else v
+               for k, v in sd.items() if k.startswith(pick)}, str(f))
     ship(out, f'{name}.rescued', [f])
     log_line(out, f"{name}: failed after training; the last checkpoint's {pick[:-1]} weights are in {name}.rescued.tar")
 
@@ -221,11 +227,13 @@ def drive(out:Path, tiny:bool, only:list|None, deadline:float, limits:dict)->int
     for stage in only or list(STAGES):
         need = [s for s in STAGES[stage][1] if summary['stages'].get(s, {}).get('status') != 'ok']
         if need:
-            summary['stages'][stage] = dict(status=f"skipped: needs {', '.join(need)}"); write_json(out/'summary.json', summary)
+            summary['stages'][stage] = dict(status=f"skipped: needs {', '.join(need)}")
+            write_json(out/'summary.json', summary)
             log_line(out, f"{stage}: skipped, it needs {', '.join(need)}"); continue
         limit = min(limits.get(stage, stage_limit(stage, tiny)), t_end - time.monotonic())
         if t_end - time.monotonic() < 5:
-            summary['stages'][stage] = dict(status='skipped: the run is out of time'); write_json(out/'summary.json', summary); continue
+            summary['stages'][stage] = dict(status='skipped: the run is out of time')
+            write_json(out/'summary.json', summary); continue
         log_line(out, f"{stage}: {STAGES[stage][0]} (limit {limit:.0f} s)")
         t0 = time.monotonic()
         cmd = [sys.executable, __file__, str(out), '--stage', stage] + (['--tiny'] if tiny else [])
@@ -255,7 +263,8 @@ def main(argv=None)->int:
     ap.add_argument('--stage', choices=list(STAGES), help=argparse.SUPPRESS)   # internal: run one stage in this process
     ap.add_argument('--only', nargs='+', choices=list(STAGES), help='run these stages only (default: all, in order)')
     ap.add_argument('--deadline', type=float, default=560, help='seconds for the whole run (default 560)')
-    ap.add_argument('--limit', action='append', default=[], metavar='STAGE=SECONDS', help='override a stage\'s hard limit')
+    ap.add_argument('--limit', action='append', default=[], metavar='STAGE=SECONDS',
+                    help='override a stage\'s hard limit')
     a = ap.parse_args(argv)
     if 'WILLIE_HOME' not in os.environ: ap.error('set WILLIE_HOME to a scratch folder (scripts/device_train.sh does)')
     if a.stage:

@@ -31,7 +31,8 @@ def main(tokenizer:str='magvit_gan_64', draws:int=20):
     same = [(np.bincount(rng.choice(V, n_val, p=counts / counts.sum()), minlength=V) > 0).mean() for _ in range(draws)]
     flat = [(np.bincount(rng.integers(0, V, n_val), minlength=V) > 0).mean() for _ in range(draws)]
     print(f"| {n_val:,} draws from train's code frequencies (mean of {draws}) | {n_val:,} | {np.mean(same):.1%} | |")
-    print(f"| {n_val:,} draws, every code equally likely (mean of {draws}) | {n_val:,} | {np.mean(flat):.1%} | {np.log2(V):.2f} |")
+    print(f"| {n_val:,} draws, every code equally likely (mean of {draws}) | {n_val:,} | {np.mean(flat):.1%} | "
+          f"{np.log2(V):.2f} |")
 
 
 if __name__ == '__main__':

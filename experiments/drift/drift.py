@@ -2,13 +2,13 @@
 
     python experiments/drift/drift.py [--seconds 60] [--methods ar maskgit] [--seed 0] [--window 5] [--threads 2]
 
-Each method generates one video of `--seconds` from nothing with the bundled priors (`willie.generate.sampling`), decoded by
-the bundled tokenizer. `willie.generate.sampling.drift` measures every consecutive `--window`-second window: brightness (mean
-pixel), contrast (pixel std), sharpness (mean spatial gradient) and motion (mean |frame difference|), all on the
-[-1, 1] scale except brightness (0 black, 1 white); `trend` fits a line through each and reports its change per minute as a fraction of its mean. A video
-that fades, freezes or dissolves into noise shows a steady trend; a healthy one wanders around a level. The last
-rows give the same statistics for the film's val footage (whole stretches, when the film is on this machine), the
-level the samples should hover around.
+Each method generates one video of `--seconds` from nothing with the bundled priors (`willie.generate.sampling`),
+decoded by the bundled tokenizer. `willie.generate.sampling.drift` measures every consecutive `--window`-second window:
+brightness (mean pixel), contrast (pixel std), sharpness (mean spatial gradient) and motion (mean |frame difference|),
+all on the [-1, 1] scale except brightness (0 black, 1 white); `trend` fits a line through each and reports its change
+per minute as a fraction of its mean. A video that fades, freezes or dissolves into noise shows a steady trend; a
+healthy one wanders around a level. The last rows give the same statistics for the film's val footage (whole stretches,
+when the film is on this machine), the level the samples should hover around.
 
 `drift.txt`, beside this script, was measured on the first chain (`prior_64` and `maskgit_64` through
 `magvit_gan_64`), which no longer ships; run today, the script measures the bundled chain (`prior_s4_64`,
@@ -47,7 +47,8 @@ def main():
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     gen = Generator.load()
-    print(f"{a.seconds:g} s per method, seed {a.seed}, temperature {a.temperature}, windows of {a.window:g} s, {a.threads} threads")
+    print(f"{a.seconds:g} s per method, seed {a.seed}, temperature {a.temperature}, windows of {a.window:g} s, "
+          f"{a.threads} threads")
     trends = {}
     for m in a.methods:
         t0 = time.time()
@@ -61,7 +62,8 @@ def main():
     print(f"\n{'trend per minute (fraction of mean)':>36} " + ' '.join(f'{k:>10}' for k in KEYS))
     for m, t in trends.items(): print(f"{m:>36} " + ' '.join(f'{t[k]:>+10.3f}' for k in KEYS))
     if (lv := real_levels(a.window, gen.size)) is not None:
-        print(f"{'film val footage, mean of ' + str(lv['windows']) + ' windows':>36} " + ' '.join(f'{lv[k]:>10.4f}' for k in KEYS))
+        print(f"{'film val footage, mean of ' + str(lv['windows']) + ' windows':>36} "
+              + ' '.join(f'{lv[k]:>10.4f}' for k in KEYS))
 
 
 if __name__ == '__main__':

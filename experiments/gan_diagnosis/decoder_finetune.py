@@ -54,7 +54,8 @@ def train(run:str, changes:dict, threads:int=2):
     G.encoder.requires_grad_(False); G.quantizer.requires_grad_(False)   # optimizers skip parameters without gradients
     seed = 7
     torch.manual_seed(seed)
-    D = Discriminators(DiscriminatorConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in recipe['disc'].items()}))
+    D = Discriminators(DiscriminatorConfig(**{k: tuple(v) if isinstance(v, list) else v
+                                              for k, v in recipe['disc'].items()}))
     p = dict(recipe['gan'], steps=900, lr=5e-5, ramp=200, eval_every=100) | changes
     print('settings', json.dumps(p), flush=True)
     g_cfg = _phase_cfg(p, seed, grad_clip=1.0, log_every=5)
@@ -63,15 +64,18 @@ def train(run:str, changes:dict, threads:int=2):
     def tracker(m):
         evals.append(clip_fidelity(m, val)); step = 100 * len(evals)
         save_file({k: v.contiguous() for k, v in m.decoder.state_dict().items()}, out/f'dec_{step:04d}.safetensors')
-        print(f"{time.time() - t0:.0f}s step {step}: " + ', '.join(f'{k} {v:.3f}' for k, v in evals[-1].items()), flush=True)
+        print(f"{time.time() - t0:.0f}s step {step}: "
+              + ', '.join(f'{k} {v:.3f}' for k, v in evals[-1].items()), flush=True)
         for a_ in range(step - 100, step, 50):   # how the game went since the last checkpoint
             seg = [h for h in tr.history if a_ <= h['step'] < a_ + 50]
             mean = lambda k: np.mean([h[k] for h in seg])
-            print(f"  steps {a_}-{a_ + 49}: D hinge {mean('d_hinge'):.3f}, logits real {mean('logit_real'):+.2f} fake {mean('logit_fake'):+.2f}, "
-                  f"gan_w {mean('gan_w'):.3f}, batch sharpness {mean('sharp'):.2f}", flush=True)
+            print(f"  steps {a_}-{a_ + 49}: D hinge {mean('d_hinge'):.3f}, logits real {mean('logit_real'):+.2f} fake "
+                  f"{mean('logit_fake'):+.2f}, gan_w {mean('gan_w'):.3f}, batch sharpness {mean('sharp'):.2f}",
+                  flush=True)
         (out/'history.json').write_text(json.dumps(tr.history))
         return evals[-1]
-    tr = Trainer({'generator': G, 'discriminator': D}, None, step_batches(train_ds, p['bs'], seed, augment=augment), g_cfg,
+    tr = Trainer({'generator': G, 'discriminator': D}, None,
+                 step_batches(train_ds, p['bs'], seed, augment=augment), g_cfg,
                  eval_fn=tracker, opt_cfgs={'discriminator': d_cfg}, step_fn=gan_step(GANConfig.from_recipe(p)),
                  log=lambda s: None)
     tr.fit()
@@ -84,15 +88,17 @@ def evaluate(run:str, steps:list, threads:int=2):
     ts = importlib.util.module_from_spec(spec); spec.loader.exec_module(ts)
     fp = ts.val_footage(64, None)
     full = ClipDataset(film_store(64, progress=False), 16, split='val', stride=16)
-    print("| checkpoint | PSNR | SSIM | sharpness | motion | seams (film's) | bpp | two-sample accuracy [95% CI] |\n|---|---|---|---|---|---|---|---|")
+    print("| checkpoint | PSNR | SSIM | sharpness | motion | seams (film's) | bpp | two-sample accuracy [95% CI] |"
+          "\n|---|---|---|---|---|---|---|---|")
     for s in steps:
         m = load_weights(BASE)
         if s != 'base': m.decoder.load_state_dict(load_file(str(run_dir(run)/f'dec_{int(s):04d}.safetensors')))
         r = evaluate_tokenizer(m, footage(full), progress=False)
         real, fake, bpp = ts.tokenizer_windows(m, fp)
         c = two_sample_test(real, fake, steps=300, seed=0)
-        print(f"| {run} {s} | {r['psnr']:.2f} | {r['ssim']:.3f} | {r['sharpness']:.3f} | {r['motion']:.3f} | {r['seams']:.3f} "
-              f"({r['seams_original']:.3f}) | {bpp:.4f} | {c['accuracy']:.2f} [{c['ci95'][0]:.2f}–{c['ci95'][1]:.2f}] |", flush=True)
+        print(f"| {run} {s} | {r['psnr']:.2f} | {r['ssim']:.3f} | {r['sharpness']:.3f} | {r['motion']:.3f} | "
+              f"{r['seams']:.3f} ({r['seams_original']:.3f}) | {bpp:.4f} | {c['accuracy']:.2f} "
+              f"[{c['ci95'][0]:.2f}–{c['ci95'][1]:.2f}] |", flush=True)
 
 
 if __name__ == '__main__':

@@ -2,11 +2,11 @@
 
     python experiments/gan_diagnosis/disc_probe.py [--steps 200] [--threads 2]
 
-The generator is frozen: each row trains fresh `willie.tokenizers.gan.Discriminators` alone (hinge loss, Adam (0.5, 0.9), lazy R1
-every 4 steps as in `gan_step`) on train clips against their reconstructions, and reports the hinge loss and the
-real - fake logit gap over the last 50 steps, then the accuracy of the sign of the mean logit on held-out val clips
-and their reconstructions (50% = chance). If even this, the easiest possible job, stays at chance, the generator in
-the GAN phase was never judged. Needs the film's 64² store; ~1-2 min per row on 2 threads.
+The generator is frozen: each row trains fresh `willie.tokenizers.gan.Discriminators` alone (hinge loss, Adam (0.5,
+0.9), lazy R1 every 4 steps as in `gan_step`) on train clips against their reconstructions, and reports the hinge loss
+and the real - fake logit gap over the last 50 steps, then the accuracy of the sign of the mean logit on held-out val
+clips and their reconstructions (50% = chance). If even this, the easiest possible job, stays at chance, the generator
+in the GAN phase was never judged. Needs the film's 64² store; ~1-2 min per row on 2 threads.
 
 `magvit_gan_64` is no longer bundled: `willie train magvit_gan_64` makes it first (about 50 min on a CPU), in the
 cache, where `known_weights` finds its recipe. The run recorded in `disc_probe.txt` is from 2026-11-23.
@@ -51,7 +51,8 @@ def probe(row, disc_cfg, tok, train_ds, val_real, val_fake, steps, seed=0):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--steps', type=int, default=200); p.add_argument('--threads', type=int, default=2); p.add_argument('--n-val', type=int, default=32)
+    p.add_argument('--steps', type=int, default=200); p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--n-val', type=int, default=32)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     tok = load_weights('magvit_gan_64')
@@ -59,9 +60,11 @@ def main():
     train_ds, val_ds = tokenizer_data(recipe, film_store(64, progress=False))
     disc_cfg = DiscriminatorConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in recipe['disc'].items()})
     val_real = fixed_clips(val_ds, a.n_val)
-    with torch.no_grad(): val_fake = torch.cat([tok(val_real[i:i + 8])[0].clamp(-1, 1) for i in range(0, len(val_real), 8)])
+    with torch.no_grad():
+        val_fake = torch.cat([tok(val_real[i:i + 8])[0].clamp(-1, 1) for i in range(0, len(val_real), 8)])
     print(f"discriminators alone vs the frozen magvit_gan_64, {a.steps} steps, {a.n_val} val clips + reconstructions\n")
-    print("| discriminator training | hinge, last 50 steps (2 = chance) | real - fake logit | held-out accuracy (50% = chance) | time |\n|---|---|---|---|---|")
+    print("| discriminator training | hinge, last 50 steps (2 = chance) | real - fake logit | held-out accuracy (50% = "
+          "chance) | time |\n|---|---|---|---|---|")
     for row in ROWS:
         t0 = time.time()
         h, gap, acc = probe(row, disc_cfg, tok, train_ds, val_real, val_fake, a.steps)

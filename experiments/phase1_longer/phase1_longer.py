@@ -39,14 +39,16 @@ def main(steps:int, lr:float=3e-4, threads:int=2):
         print(f"{time.time() - t0:.0f}s " + ', '.join(f'{k} {v:.3f}' for k, v in r.items()), flush=True)
         return r
     cfg = _phase_cfg(dict(p, steps=steps, lr=lr, warmup=100, eval_every=500), seed)
-    print('start (causal_64):', ', '.join(f'{k} {v:.3f}' for k, v in clip_fidelity(model.eval(), val).items()), flush=True)
-    tr = Trainer(model.train(), recon_loss, step_batches(train_ds, p['bs'], seed, augment=augment), cfg, eval_fn=tracker,
-                 log=lambda s: None).fit()
+    print('start (causal_64):',
+          ', '.join(f'{k} {v:.3f}' for k, v in clip_fidelity(model.eval(), val).items()), flush=True)
+    tr = Trainer(model.train(), recon_loss, step_batches(train_ds, p['bs'], seed, augment=augment), cfg,
+                 eval_fn=tracker, log=lambda s: None).fit()
     out = willie_home()/'runs'/'phase1_longer'; out.mkdir(parents=True, exist_ok=True)
     more = tr.ema.float().eval()
     save_file({k: v.contiguous() for k, v in more.state_dict().items()}, str(out/'causal_64_more.safetensors'))
     full = ClipDataset(store, 16, split='val', stride=16)
-    print("| weights | steps | PSNR | SSIM | sharpness | motion | seams (film's) | code use |\n|---|---|---|---|---|---|---|---|")
+    print("| weights | steps | PSNR | SSIM | sharpness | motion | seams (film's) | code use |"
+          "\n|---|---|---|---|---|---|---|---|")
     for name, m, n in (('causal_64', load_weights('causal_64'), p['steps']), ('continued', more, p['steps'] + steps)):
         r = evaluate_tokenizer(m, footage(full), progress=False)
         print(f"| {name} | {n} | {r['psnr']:.2f} | {r['ssim']:.3f} | {r['sharpness']:.3f} | {r['motion']:.3f} | "
