@@ -24,7 +24,8 @@ widget's cell (how docs/assets/jupyterlab_scrubber.png was made).
 """
 from __future__ import annotations
 
-import atexit, base64, functools, importlib.util, json, os, secrets, shutil, signal, socket, subprocess, sys, tempfile, time, urllib.request
+import atexit, base64, functools, importlib.util, json, os, secrets, shutil, signal, socket, subprocess, sys, tempfile
+import time, urllib.request
 from pathlib import Path
 
 CHROMIUM = os.environ.get('WILLIE_CHROMIUM', '/usr/bin/chromium')
@@ -102,18 +103,21 @@ class JupyterLab:
             dest = self.root / name; dest.parent.mkdir(parents=True, exist_ok=True)
             if isinstance(nb, dict): dest.write_text(json.dumps(nb, indent=1))
             else: shutil.copyfile(nb, dest)
-        jdirs = {k: self.tmp / k.lower() for k in ('JUPYTER_CONFIG_DIR', 'JUPYTER_DATA_DIR', 'JUPYTER_RUNTIME_DIR', 'IPYTHONDIR')}
+        jdirs = {k: self.tmp / k.lower() for k in ('JUPYTER_CONFIG_DIR', 'JUPYTER_DATA_DIR',
+                                                   'JUPYTER_RUNTIME_DIR', 'IPYTHONDIR')}
         for d in jdirs.values(): d.mkdir()
         settings = jdirs['JUPYTER_CONFIG_DIR'] / 'lab' / 'user-settings' / '@jupyterlab' / 'apputils-extension'
         settings.mkdir(parents=True)  # no news / update checks: no toast in screenshots, no request off the machine
-        (settings / 'notification.jupyterlab-settings').write_text(json.dumps({'fetchNews': 'false', 'checkForUpdates': False}))
+        (settings / 'notification.jupyterlab-settings').write_text(json.dumps({'fetchNews': 'false',
+                                                                               'checkForUpdates': False}))
         env = {**os.environ, **{k: str(v) for k, v in jdirs.items()}, 'JUPYTER_PLATFORM_DIRS': '1',
                'OMP_NUM_THREADS': os.environ.get('OMP_NUM_THREADS', '1'), 'PYTHONUNBUFFERED': '1', **self.extra_env}
         env.pop('JUPYTER_PATH', None); env.pop('JUPYTER_TOKEN', None)
         self.token, self.port = secrets.token_hex(16), _free_port()
         self.url = f'http://127.0.0.1:{self.port}'
-        cmd = [sys.executable, '-m', 'jupyterlab', '--no-browser', '--ServerApp.ip=127.0.0.1', f'--ServerApp.port={self.port}',
-               '--ServerApp.port_retries=0', f'--IdentityProvider.token={self.token}', f'--ServerApp.root_dir={self.root}',
+        cmd = [sys.executable, '-m', 'jupyterlab', '--no-browser', '--ServerApp.ip=127.0.0.1',
+               f'--ServerApp.port={self.port}', '--ServerApp.port_retries=0',
+               f'--IdentityProvider.token={self.token}', f'--ServerApp.root_dir={self.root}',
                '--LabApp.expose_app_in_browser=True',  # window.jupyterapp: run commands, read kernel state
                '--LabApp.news_url=', '--ServerApp.log_level=WARN']
         if hasattr(os, 'geteuid') and os.geteuid() == 0: cmd.append('--ServerApp.allow_root=True')  # containers, CI
@@ -132,7 +136,8 @@ class JupyterLab:
                     if r.status == 200: return
             except OSError: pass
             if time.monotonic() > deadline:
-                raise TimeoutError(f'jupyter lab did not answer on {self.url} within {self.timeout * SLOW:.0f} s:\n{self.log()}')
+                raise TimeoutError(f'jupyter lab did not answer on {self.url} '
+                                   f'within {self.timeout * SLOW:.0f} s:\n{self.log()}')
             time.sleep(0.2)
 
     def notebook_url(self, name: str) -> str:
@@ -167,8 +172,8 @@ class Chromium:
         try:
             self._pw = sync_playwright().start()
             self.context = self._pw.chromium.launch_persistent_context(
-                self.profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, timeout=self.timeout * SLOW * 1000,
-                viewport={'width': self.viewport[0], 'height': self.viewport[1]})
+                self.profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+                timeout=self.timeout * SLOW * 1000, viewport={'width': self.viewport[0], 'height': self.viewport[1]})
             self.context.set_default_timeout(self.timeout * SLOW * 1000)
         except BaseException: self.close(); raise
         return self
@@ -178,16 +183,19 @@ class Chromium:
         return self.context.new_page()
 
     def open_lab(self, lab: JupyterLab, timeout: float = 120):
-        "A new page with JupyterLab loaded (no document open); pass it as `page` to `open_notebook` to open several quickly."
+        """A new page with JupyterLab loaded (no document open); pass it as `page` to `open_notebook` to open several
+        quickly."""
         page, timeout = self.new_page(), timeout * SLOW
         page.goto(f'{lab.url}/lab?token={lab.token}', timeout=timeout * 1000)
-        page.wait_for_function('() => window.jupyterapp && window.jupyterapp.shell', polling=100, timeout=timeout * 1000)
-        page.evaluate('async (ms) => { await Promise.race([window.jupyterapp.restored, new Promise(r => setTimeout(r, ms))]); }',
-                      timeout * 1000)
+        page.wait_for_function('() => window.jupyterapp && window.jupyterapp.shell', polling=100,
+                               timeout=timeout * 1000)
+        page.evaluate('async (ms) => { await Promise.race([window.jupyterapp.restored, '
+                      'new Promise(r => setTimeout(r, ms))]); }', timeout * 1000)
         return page
 
     def open_notebook(self, lab: JupyterLab, name: str, kernel: bool = True, page=None) -> 'Notebook':
-        "Open notebook `name` of `lab` in a new page; with `kernel`, wait for its kernel (raising `KernelDialog` if asked to pick one)."
+        """Open notebook `name` of `lab` in a new page; with `kernel`, wait for its kernel (raising `KernelDialog` if
+        asked to pick one)."""
         nb = Notebook(page or self.new_page(), lab, name)
         nb.open()
         if kernel: nb.wait_kernel()
@@ -201,9 +209,12 @@ class Chromium:
         if self.profile: shutil.rmtree(self.profile, ignore_errors=True); self.profile = None
 
 
-# JavaScript run in the page: find the notebook panel for a path through window.jupyterapp (LabApp.expose_app_in_browser)
-_PANEL = """const panel = (path) => { if (!window.jupyterapp) return null; for (const w of window.jupyterapp.shell.widgets('main'))
-  if (w.context && w.context.path === path && w.content && w.sessionContext) return w; return null; };"""
+# JavaScript run in the page: find the notebook panel for a path through window.jupyterapp
+# (LabApp.expose_app_in_browser)
+_PANEL = """const panel = (path) => { if (!window.jupyterapp) return null;
+  for (const w of window.jupyterapp.shell.widgets('main'))
+    if (w.context && w.context.path === path && w.content && w.sessionContext) return w;
+  return null; };"""
 
 
 class Notebook:
@@ -227,7 +238,8 @@ class Notebook:
     def open(self, timeout: float = 120):
         "Open this notebook: in the JupyterLab already loaded in the page (command 'docmanager:open'), else by its URL."
         if self.page.url.startswith(self.lab.url) and self.page.evaluate('() => !!window.jupyterapp'):
-            self.page.evaluate('(path) => { window.jupyterapp.commands.execute("docmanager:open", {path}); }', self.name)
+            self.page.evaluate('(path) => { window.jupyterapp.commands.execute("docmanager:open", {path}); }',
+                               self.name)
         else:
             self.page.goto(self.lab.notebook_url(self.name), timeout=timeout * SLOW * 1000)
         self.wait_js('return !!panel(path);', timeout=timeout, what='notebook panel')
@@ -249,7 +261,8 @@ class Notebook:
           if (d) return {dialog: (d.querySelector('.jp-Dialog-header') || d).textContent.trim()};
           const p = panel(path), k = p && p.sessionContext.session && p.sessionContext.session.kernel;
           if (!k) return null;
-          if (arg === 'started' || (p.sessionContext.isReady && k.status === 'idle')) return {kernel: k.name, status: k.status};
+          if (arg === 'started' || (p.sessionContext.isReady && k.status === 'idle'))
+            return {kernel: k.name, status: k.status};
           return null;""", until, timeout=timeout, what=f'kernel {until} or dialog')
 
     def dialog(self) -> str | None:
@@ -264,25 +277,30 @@ class Notebook:
             self.page.keyboard.press('Escape'); self.page.wait_for_timeout(200)
 
     def wait_kernel(self, until: str = 'idle', timeout: float = 120) -> str:
-        "Wait for the notebook's kernel to be `until` (see `kernel_state`); raise `KernelDialog` if JupyterLab asks which kernel to use."
+        """Wait for the notebook's kernel to be `until` (see `kernel_state`); raise `KernelDialog` if JupyterLab asks
+        which kernel to use."""
         st = self.kernel_state(until, timeout)
         if 'dialog' in st:
             raise KernelDialog(f'{self.name}: JupyterLab opened a {st["dialog"]!r} dialog instead of starting a kernel '
-                               "(add metadata.kernelspec, e.g. {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'})")
+                               "(add metadata.kernelspec, e.g. {'name': 'python3', 'display_name': 'Python 3', "
+                               "'language': 'python'})")
         return st['kernel']
 
     def kernel_status(self) -> str | None:
         "The kernel's status now ('idle', 'busy', 'starting', ...), or None without a kernel."
-        return self.js('const p = panel(path), s = p && p.sessionContext.session; return s && s.kernel ? s.kernel.status : null;')
+        return self.js('const p = panel(path), s = p && p.sessionContext.session; '
+                       'return s && s.kernel ? s.kernel.status : null;')
 
     def command(self, name: str, args: dict | None = None):
         "Run a JupyterLab command (e.g. 'notebook:run-all-cells') on this notebook, without waiting for its result."
         self.js('const p = panel(path); window.jupyterapp.shell.activateById(p.id);'
-                'window.__willie_cmd = window.jupyterapp.commands.execute(arg[0], arg[1] || {}); return true;', [name, args])
+                'window.__willie_cmd = window.jupyterapp.commands.execute(arg[0], arg[1] || {}); return true;',
+                [name, args])
 
     def run_all(self, timeout: float = 180, check: bool = True, via: str = 'command'):
         """Run all cells and wait until they ran and the kernel is idle; raise `CellError` on a failed cell (`check`).
-        `via`: 'command' (the lab command 'notebook:run-all-cells') or 'menu' (click Run > Run All Cells, as a learner)."""
+        `via`: 'command' (the lab command 'notebook:run-all-cells') or 'menu' (click Run > Run All Cells, as a
+        learner)."""
         self.wait_kernel()
         self.js("""const p = panel(path); window.jupyterapp.shell.activateById(p.id); window.__willie_run = null;
           window.__willie_before = p.content.widgets.map(c => c.model.type === 'code' ? c.model.executionCount : null);
@@ -292,9 +310,11 @@ class Notebook:
             self.page.locator('.lm-Menu-item').filter(has_text='Run All Cells').first.click()
         elif via == 'command':
             self.js("""window.jupyterapp.commands.execute('notebook:run-all-cells').then(
-              ok => { window.__willie_run = {ok: ok}; }, e => { window.__willie_run = {ok: false, error: String(e)}; });""")
+              ok => { window.__willie_run = {ok: ok}; },
+              e => { window.__willie_run = {ok: false, error: String(e)}; });""")
         else: raise ValueError(f"via must be 'command' or 'menu'; got {via!r}")
-        # done: every non-empty code cell has a new execution count (or one failed and the rest were skipped), kernel idle
+        # done: every non-empty code cell has a new execution count (or one failed and the rest were skipped),
+        # kernel idle
         st = self.wait_js("""const p = panel(path), s = p && p.sessionContext.session;
           if (!s || !s.kernel || s.kernel.status !== 'idle') return null;
           if ([...p.node.querySelectorAll('.jp-InputPrompt')].some(e => e.textContent.includes('*'))) return null;
@@ -302,7 +322,8 @@ class Notebook:
             .filter(([c]) => c.model.type === 'code' && c.model.sharedModel.getSource().trim());
           if (cells.some(([c]) => c.model.outputs.toJSON().some(o => o.output_type === 'error'))) return {error: true};
           if (window.__willie_run && window.__willie_run.error) return window.__willie_run;
-          return cells.every(([c, b]) => c.model.executionCount !== null && c.model.executionCount !== b) ? {ok: true} : null;""",
+          return cells.every(([c, b]) => c.model.executionCount !== null && c.model.executionCount !== b)
+            ? {ok: true} : null;""",
                          timeout=timeout, what='end of run-all')
         if check and (errs := self.errors()): raise CellError(f'{self.name}: {errs[0]}')
         if check and isinstance(st.get('error'), str): raise CellError(f'{self.name}: run-all failed: {st["error"]}')
@@ -318,10 +339,11 @@ class Notebook:
         "'Ename: evalue' of every error output in the notebook."
         return self.js("""const p = panel(path); const out = [];
           for (const c of p.content.widgets) if (c.model.type === 'code')
-            for (const o of c.model.outputs.toJSON()) if (o.output_type === 'error') out.push(`${o.ename}: ${o.evalue}`);
+            for (const o of c.model.outputs.toJSON())
+              if (o.output_type === 'error') out.push(`${o.ename}: ${o.evalue}`);
           return out;""")
 
-    # --- widgets (ipywidgets 8 DOM) -------------------------------------------------------------------------------------
+    # --- widgets (ipywidgets 8 DOM) -----------------------------------------------------------------------------------
     def sliders(self):
         "Locator of the notebook's slider widgets (IntSlider, FloatSlider, ...), in page order."
         return self.panel.locator('.widget-slider')
@@ -399,7 +421,8 @@ class Notebook:
         "Wait until widget image `i` shows bytes other than `before`; return them."
         deadline = time.monotonic() + timeout * SLOW
         while (now := self.image_bytes(i)) == before:
-            if time.monotonic() > deadline: raise TimeoutError(f'{self.name}: widget image {i} did not change within {timeout * SLOW:.0f} s')
+            if time.monotonic() > deadline:
+                raise TimeoutError(f'{self.name}: widget image {i} did not change within {timeout * SLOW:.0f} s')
             time.sleep(0.1)
         return now
 
@@ -407,7 +430,8 @@ class Notebook:
         "Wait until `check(bytes)` holds for widget image `i` (e.g. it decodes to an expected frame); return the bytes."
         deadline = time.monotonic() + timeout * SLOW
         while not check(now := self.image_bytes(i)):
-            if time.monotonic() > deadline: raise TimeoutError(f'{self.name}: widget image {i} showed no {what} within {timeout * SLOW:.0f} s')
+            if time.monotonic() > deadline:
+                raise TimeoutError(f'{self.name}: widget image {i} showed no {what} within {timeout * SLOW:.0f} s')
             time.sleep(0.1)
         return now
 
@@ -434,10 +458,12 @@ class Notebook:
 
 if __name__ == '__main__':
     import argparse
-    ap = argparse.ArgumentParser(description='Run a notebook in JupyterLab in headless Chromium; screenshot its first widget.')
+    ap = argparse.ArgumentParser(description='Run a notebook in JupyterLab in headless Chromium; '
+                                             'screenshot its first widget.')
     ap.add_argument('notebook'); ap.add_argument('png')
     ap.add_argument('--drop', action='append', default=['nbdev.nbdev_export'],
-                    help="also drop cells whose source contains this text (repeatable; nbdev's export cell always goes)")
+                    help="also drop cells whose source contains this text "
+                         "(repeatable; nbdev's export cell always goes)")
     ap.add_argument('--widget', type=int, default=0, help='screenshot the cell of this slider (0: the first)')
     ap.add_argument('--steps', type=int, default=0, help='then move that slider by this many steps')
     ap.add_argument('--width', type=int, default=1280); ap.add_argument('--height', type=int, default=900)
@@ -453,7 +479,8 @@ if __name__ == '__main__':
             img = nb.widget_cell(a.widget).locator('img.widget-image').first
             before = img.evaluate('i => i.src')
             nb.move_slider(a.widget, a.steps)
-            nb.page.wait_for_function('([i, b]) => i.src !== b && i.complete', arg=[img.element_handle(), before], timeout=15000)
+            nb.page.wait_for_function('([i, b]) => i.src !== b && i.complete',
+                                      arg=[img.element_handle(), before], timeout=15000)
         nb.bring_to_top(nb.widget_cell(a.widget))
         nb.page.mouse.move(0, a.height - 1)  # no hover highlight in the picture
         print(nb.screenshot(a.png), f'{time.monotonic() - t:.1f} s')

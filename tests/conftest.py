@@ -13,7 +13,8 @@ from willie.data.film import FILM_NAME, film_path, prepare, synthetic_video
 
 @pytest.fixture
 def make_video(tmp_path):
-    "Factory: `make_video(name='synth.mp4', **kw)` writes `willie.data.film.synthetic_video` (48 frames 96x80, cuts at 16 and 32) to tmp_path."
+    """Factory: `make_video(name='synth.mp4', **kw)` writes `willie.data.film.synthetic_video` (48 frames 96x80, cuts at
+    16 and 32) to tmp_path."""
     def make(name='synth.mp4', **kw): return synthetic_video(tmp_path/name, **kw)
     return make
 
@@ -42,7 +43,8 @@ def audio_only(tmp_path):
     with av.open(str(path), 'w') as c:
         s = c.add_stream('aac', rate=16000, layout='mono')
         t = np.arange(16000 // 2) / 16000
-        frame = av.AudioFrame.from_ndarray((0.1 * np.sin(2*np.pi*440*t)).astype(np.float32)[None], format='fltp', layout='mono')
+        frame = av.AudioFrame.from_ndarray((0.1 * np.sin(2*np.pi*440*t)).astype(np.float32)[None],
+                                           format='fltp', layout='mono')
         frame.sample_rate = 16000
         for p in s.encode(frame): c.mux(p)
         for p in s.encode(): c.mux(p)
@@ -60,7 +62,9 @@ def still_image(request, tmp_path):
 def film():
     "The real film (`willie.data.film.film_path()`); skips the test when it is not on this machine."
     try: return film_path()
-    except FileNotFoundError: pytest.skip(f"the film {FILM_NAME} is not on this machine (set $WILLIE_FILM or put it in ../shared/data/willie/)")
+    except FileNotFoundError:
+        pytest.skip(f"the film {FILM_NAME} is not on this machine (set $WILLIE_FILM or put it in "
+                    "../shared/data/willie/)")
 
 
 # --- a fake archive.org ----------------------------------------------------------------------------------------------
@@ -86,7 +90,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = data[start:]
         self.send_response(206 if rng else 200)
         if rng: self.send_header('Content-Range', f'bytes {start}-{len(data)-1}/{len(data)}')
-        self.send_header('Accept-Ranges', 'bytes'); self.send_header('Content-Length', str(len(body))); self.end_headers()
+        self.send_header('Accept-Ranges', 'bytes'); self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
         if srv.cut_next:  # announce the whole body, send half, drop the connection
             srv.cut_next = False
             self.wfile.write(body[:len(body)//2]); self.wfile.flush()
@@ -97,7 +102,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 class FakeArchive:
-    "A local archive.org: `add(name, data, **fields)`, `.base_url`, `.requests` [(path, Range)], `.cut_next = True` to drop one download halfway."
+    """A local archive.org: `add(name, data, **fields)`, `.base_url`, `.requests` [(path, Range)], `.cut_next = True` to
+    drop one download halfway."""
     def __init__(self, item='steamboat-willie-mickey'):
         self.httpd = ThreadingHTTPServer(('127.0.0.1', 0), _Handler)
         self.httpd.item, self.httpd.files, self.httpd.requests, self.httpd.cut_next = item, {}, [], False
@@ -105,7 +111,8 @@ class FakeArchive:
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True); self.thread.start()
         self.base_url = f'http://127.0.0.1:{self.httpd.server_address[1]}'
     def add(self, name, data:bytes, **fields):
-        "Serve `data` as file `name`; metadata gets size/md5/sha1 (override with fields, e.g. md5='0'*32) and any extras."
+        """Serve `data` as file `name`; metadata gets size/md5/sha1 (override with fields, e.g. md5='0'*32) and any
+        extras."""
         self.httpd.files[name] = data
         entry = dict(name=name, source='original', size=str(len(data)), md5=hashlib.md5(data).hexdigest(),
                      sha1=hashlib.sha1(data).hexdigest())

@@ -1,5 +1,6 @@
-"""willie.layers.attention: ALiBi slopes and masks, every backend against the naive reference (forward and, where the backend
-has one here, backward), the blocked sliding window, the KV cache, FlashAttention's conventions, and argument errors."""
+"""willie.layers.attention: ALiBi slopes and masks, every backend against the naive reference (forward and, where the
+backend has one here, backward), the blocked sliding window, the KV cache, FlashAttention's conventions, and argument
+errors."""
 import math
 import pytest, torch
 from willie.layers.attention import (attention, alibi_slopes, alibi_bias, alibi3d_bias, attn_mask, raster_coords,
@@ -41,7 +42,8 @@ def flash_rule(slopes, L, S, window, causal):
 @pytest.mark.parametrize('L,S,window,causal', [(8, 8, None, True), (8, 8, 3, True), (3, 11, 4, True), (1, 9, 9, True),
                                                (7, 7, None, False), (7, 7, 2, False)])
 def test_mask_is_flash_attention_bias(L, S, window, causal):
-    torch.testing.assert_close(attn_mask(alibi_slopes(5), L, S, causal, window), flash_rule(alibi_slopes(5), L, S, window, causal))
+    torch.testing.assert_close(attn_mask(alibi_slopes(5), L, S, causal, window),
+                               flash_rule(alibi_slopes(5), L, S, window, causal))
 
 CASES = [(4, True, None, 50, 50), (6, True, 4, 50, 50), (6, True, 8, 300, 300), (3, True, 8, 20, 70),
          (5, False, None, 50, 50), (6, False, 5, 40, 40), (12, True, 16, 64, 64)]
@@ -71,7 +73,8 @@ def test_flex_matches_reference(H, causal, window, L, S):
 def test_flex_backward_on_cpu_says_so():
     if flex_backward_ok('cpu'): pytest.skip('this torch has a FlexAttention backward on CPU')
     q, k, v = _qkv(2, 8, 8)
-    with pytest.raises(NotImplementedError, match="no backward on cpu.*backend='sdpa'"): attention(q, k, v, backend='flex')
+    with pytest.raises(NotImplementedError, match="no backward on cpu.*backend='sdpa'"):
+        attention(q, k, v, backend='flex')
     assert backends()['flex'].startswith('forward only')
 
 @pytest.mark.parametrize('chunk', [1, 5, 16, 33, 128])
@@ -93,7 +96,8 @@ def test_explicit_bias_3d():
     torch.testing.assert_close(bias[0, :, q, q - 16], -2 * alibi_slopes(4))       # one frame back, same place
     torch.testing.assert_close(bias[0, :, q, q - 4], -alibi_slopes(4))            # one row up
     q_, k_, v_ = _qkv(4, 48, 48)
-    torch.testing.assert_close(attention(q_, k_, v_, bias=bias, backend='sdpa'), attention(q_, k_, v_, bias=bias, backend='naive'), atol=1e-5, rtol=0)
+    torch.testing.assert_close(attention(q_, k_, v_, bias=bias, backend='sdpa'),
+                               attention(q_, k_, v_, bias=bias, backend='naive'), atol=1e-5, rtol=0)
 
 @pytest.mark.parametrize('backend', ['sdpa', 'naive', 'flex'])
 @pytest.mark.parametrize('window', [None, 1, 5, 16])
@@ -105,7 +109,8 @@ def test_kv_cache_decode_equals_full(backend, window, steps):
     cache, outs, a = KVCache(1, window), [], 0
     for n in steps:
         kk, vv = cache.update(0, k[:, :, a:a + n], v[:, :, a:a + n])
-        with torch.no_grad(): outs.append(attention(q[:, :, a:a + n], kk, vv, slopes=sl, window=window, backend=backend))
+        with torch.no_grad():
+            outs.append(attention(q[:, :, a:a + n], kk, vv, slopes=sl, window=window, backend=backend))
         cache.advance(n); a += n
         if window is not None: assert len(cache) <= window - 1         # rolling: bounded by the window
     assert cache.pos == 50 and cache.start == 50 - len(cache)
@@ -144,7 +149,8 @@ def test_auto_backend():
     (lambda q, k, v: attention(q, k, v, backend='xformers'), "unknown backend 'xformers'"),
     (lambda q, k, v: attention(q, k, v, bias=torch.zeros(1, 4, 10)), 'bias must be'),
     (lambda q, k, v: attention(q, k, v, bias=torch.zeros(1, 4, 10, 10), slopes=alibi_slopes(4)), 'not both'),
-    (lambda q, k, v: attention(q, k, v, bias=torch.zeros(1, 4, 10, 10), backend='flash'), "needs backend 'sdpa' or 'naive'"),
+    (lambda q, k, v: attention(q, k, v, bias=torch.zeros(1, 4, 10, 10), backend='flash'),
+     "needs backend 'sdpa' or 'naive'"),
 ])
 def test_errors(call, msg):
     q, k, v = _qkv(4, 10, 10)

@@ -44,7 +44,8 @@ def scrubber_notebook() -> dict:
                 _cell('clip', CLIP_SRC),
                 _cell('scrubber', f'from willie.base.viz import ClipScrubber\n'
                       f'sc = ClipScrubber({{"square": clip, "negative": 255 - clip}}, fps=20, scale={SCALE})\nsc')],
-            'metadata': {'kernelspec': {'name': 'python3', 'display_name': 'Python 3 (ipykernel)', 'language': 'python'},
+            'metadata': {'kernelspec': {'name': 'python3', 'display_name': 'Python 3 (ipykernel)',
+                                        'language': 'python'},
                          'language_info': {'name': 'python'}}}
 
 def expected_clip() -> np.ndarray:
@@ -57,7 +58,8 @@ def has_kernelspec(path: Path) -> bool:
 
 @pytest.fixture(scope='module')
 def lab():
-    "One JupyterLab for the module, serving copies of nbs/*.ipynb and the scrubber notebook; checks it leaves nothing behind."
+    """One JupyterLab for the module, serving copies of nbs/*.ipynb and the scrubber notebook; checks it leaves nothing
+    behind."""
     pytest.importorskip('jupyterlab')
     gallery = load_notebook(GALLERY_SRC, drop=('nbdev.nbdev_export', '#| film'))
     with JupyterLab({**{p.name: p for p in NBS}, SCRUB: scrubber_notebook(), GALLERY: gallery}) as lab:
@@ -87,10 +89,12 @@ def test_lab_server_is_private(lab):
 
 @browser_test
 def test_scrubber_in_jupyterlab(lab, chromium, tmp_path):
-    "Run the scrubber notebook in JupyterLab; the slider (keys, mouse) and Play change the pictures to the right frames."
+    """Run the scrubber notebook in JupyterLab; the slider (keys, mouse) and Play change the pictures to the right
+    frames."""
     clip = expected_clip()
     def frame(b): return np.asarray(Image.open(io.BytesIO(b)))
-    def shows(t, neg=False): return lambda b: np.array_equal(frame(b)[::SCALE, ::SCALE], 255 - clip[t] if neg else clip[t])
+    def shows(t, neg=False):
+        return lambda b: np.array_equal(frame(b)[::SCALE, ::SCALE], 255 - clip[t] if neg else clip[t])
 
     nb = chromium.open_notebook(lab, SCRUB)  # fails here if JupyterLab asks for a kernel
     try:
@@ -141,8 +145,8 @@ def test_gallery_in_jupyterlab(lab, chromium, tmp_path):
         assert size(frame6) == size(frame0)
 
         nb.click_button('Next seeds')
-        nb.wait_js("return [...panel(path).node.querySelectorAll('.widget-html')].some(e => e.textContent.includes('seeds 4–7'))",
-                   timeout=120, what="'seeds 4–7' in the status")
+        nb.wait_js("return [...panel(path).node.querySelectorAll('.widget-html')].some(e => "
+                   "e.textContent.includes('seeds 4–7'))", timeout=120, what="'seeds 4–7' in the status")
         new = nb.wait_image_change(0, frame6)
         assert nb.slider_value(frame) == 6                  # the same frame of the new clips
 
@@ -158,7 +162,8 @@ def test_gallery_in_jupyterlab(lab, chromium, tmp_path):
 @browser_test
 @pytest.mark.parametrize('name', [
     pytest.param(p.name, marks=[] if has_kernelspec(p) else pytest.mark.xfail(
-        strict=False, raises=AssertionError, reason=f'{p.name} has no metadata.kernelspec yet: JupyterLab asks "Select Kernel"'))
+        strict=False, raises=AssertionError,
+        reason=f'{p.name} has no metadata.kernelspec yet: JupyterLab asks "Select Kernel"'))
     for p in NBS])
 def test_notebook_opens_without_kernel_dialog(name, lab, lab_page):
     "Opening the notebook (not running it) starts its kernel straight away: no 'Select Kernel' dialog."

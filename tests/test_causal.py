@@ -48,4 +48,5 @@ def test_stream_context_is_measured_and_cached(tok):
     assert 1 <= c < 40 and stream_context(tok) == c
 
 def test_stream_rejects_batches(tok):
-    with pytest.raises(ValueError, match=r'expected \(1, 1, T, H, W\)'): encode_stream(tok, torch.zeros(2, 1, 5, 64, 64))
+    with pytest.raises(ValueError, match=r'expected \(1, 1, T, H, W\)'):
+        encode_stream(tok, torch.zeros(2, 1, 5, 64, 64))

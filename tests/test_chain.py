@@ -48,7 +48,8 @@ def chain(tmp_path_factory):
 
 def test_the_token_store_records_the_frames_it_stands_for(chain):
     s = chain['tokens']
-    assert s.frames == dict(tokenizer='tiny_t2', fps=pytest.approx(FPS), time_factor=2, space_factor=8, size=32, grid=[4, 4])
+    assert s.frames == dict(tokenizer='tiny_t2', fps=pytest.approx(FPS), time_factor=2, space_factor=8,
+                            size=32, grid=[4, 4])
     assert s.fps == pytest.approx(chain['store'].fps) and TokenStore(s.path, check=False).frames == s.frames
     assert all(json.loads((s.path/'manifest.json').read_text())['tokenizer'][k] == v
                for k, v in dict(time_factor=2, space_factor=8).items())
@@ -95,6 +96,7 @@ def test_the_command_writes_and_reports_the_other_rate(chain, tmp_path, capsys):
     assert 'the upsampler takes 64x64 frames and these priors make 32x32' in capsys.readouterr().err
 
 
-@pytest.mark.skipif(not (film_store_path(64)/'manifest.json').exists(), reason="the film's 64x64 clip store is not here")
+@pytest.mark.skipif(not (film_store_path(64)/'manifest.json').exists(),
+                    reason="the film's 64x64 clip store is not here")
 def test_the_films_rate_is_what_its_store_measures():
     assert ClipStore(film_store_path(64)).fps == pytest.approx(FILM_FPS, rel=1e-6)

@@ -15,11 +15,13 @@ def make_tar(path, files:dict):
 
 def jpeg(value):
     from PIL import Image
-    b = io.BytesIO(); Image.fromarray(np.full((32, 32, 3), value, np.uint8)).save(b, 'JPEG', quality=95); return b.getvalue()
+    b = io.BytesIO(); Image.fromarray(np.full((32, 32, 3), value, np.uint8)).save(b, 'JPEG', quality=95)
+    return b.getvalue()
 
 @pytest.fixture
 def small_jpeg_tar(tmp_path):
-    files = {f'{s}/{c}/{i:04d}.jpg': jpeg(20*k + i) for s in ('train', 'test') for k, c in enumerate(['cat', 'airplane']) for i in range(3)}
+    files = {f'{s}/{c}/{i:04d}.jpg': jpeg(20*k + i)
+             for s in ('train', 'test') for k, c in enumerate(['cat', 'airplane']) for i in range(3)}
     return make_tar(tmp_path/'small.tar.gz', files)
 
 def python_release_tar(path, n=4):
@@ -52,7 +54,8 @@ def test_missing_split_and_unknown_class(tmp_path):
     with pytest.raises(ValueError, match="unknown class folder 'cow'"): read_cifar_archive(p, expected=None)
 
 def test_incomplete_archive(small_jpeg_tar, tmp_path):
-    with pytest.raises(ValueError, match='train has 6 images, expected 50000'): load_cifar('train', small_jpeg_tar, tmp_path/'cache')
+    with pytest.raises(ValueError, match='train has 6 images, expected 50000'):
+        load_cifar('train', small_jpeg_tar, tmp_path/'cache')
 
 def test_bad_split(small_jpeg_tar, tmp_path):
     with pytest.raises(ValueError, match="split must be"): load_cifar('val', small_jpeg_tar, tmp_path/'cache')
@@ -127,7 +130,8 @@ def _real_archive():
     try: return cifar_path(download=False)
     except FileNotFoundError: return None
 
-@pytest.mark.skipif(_real_archive() is None, reason='no local CIFAR-10 archive ($WILLIE_CIFAR or ../shared/data/cifar10)')
+@pytest.mark.skipif(_real_archive() is None,
+                    reason='no local CIFAR-10 archive ($WILLIE_CIFAR or ../shared/data/cifar10)')
 def test_real_archive():
     x, y = load_cifar('test')
     assert x.shape == (10000, 32, 32, 3) and x.dtype == np.uint8

@@ -99,22 +99,26 @@ def test_download_failure_is_one_line(capsys, archive, synth_video, tmp_path, of
 def test_reconstruct_with_bundled_tokenizer(capsys, synth_video, tmp_path, monkeypatch):
     monkeypatch.setenv('WILLIE_HOME', str(tmp_path / 'home'))
     out = tmp_path / 'recon.gif'
-    rc, stdout, err = run(capsys, 'reconstruct', '--video', str(synth_video), '--split', 'all', '-n', '2', '--out', str(out), '--quiet')
+    rc, stdout, err = run(capsys, 'reconstruct', '--video', str(synth_video), '--split', 'all', '-n', '2', '--out',
+                          str(out), '--quiet')
     assert rc == 0, err
     assert '256 tokens' in stdout and stdout.count('PSNR') == 3 and out.stat().st_size > 0
 
 
 def test_reconstruct_unknown_tokenizer(capsys, synth_video, tmp_path):
-    rc, stdout, err = run(capsys, 'reconstruct', '--tokenizer', 'nope', '--video', str(synth_video), '--out', str(tmp_path / 'x.gif'))
+    rc, stdout, err = run(capsys, 'reconstruct', '--tokenizer', 'nope', '--video', str(synth_video), '--out',
+                          str(tmp_path / 'x.gif'))
     assert rc == 1 and "no bundled weights named 'nope'" in err and not (tmp_path / 'x.gif').exists()
 
 
 def test_eval_tokenizer_on_any_footage(capsys, synth_video, tmp_path, monkeypatch):
     monkeypatch.setenv('WILLIE_HOME', str(tmp_path / 'home'))
     out = tmp_path / 'side.gif'
-    rc, stdout, err = run(capsys, 'eval-tokenizer', 'fsq_vae_64', '--video', str(synth_video), '--out', str(out), '--seconds', '1', '--quiet')
+    rc, stdout, err = run(capsys, 'eval-tokenizer', 'fsq_vae_64', '--video', str(synth_video), '--out', str(out),
+                          '--seconds', '1', '--quiet')
     assert rc == 0, err
-    for k in ('PSNR', 'SSIM', 'sharpness ratio', 'motion ratio', 'seam ratio', 'bits per pixel', 'code use'): assert k in stdout
+    for k in ('PSNR', 'SSIM', 'sharpness ratio', 'motion ratio', 'seam ratio', 'bits per pixel', 'code use'):
+        assert k in stdout
     assert '0.0389' in stdout and out.stat().st_size > 0
 
 
@@ -126,7 +130,8 @@ def test_eval_tokenizer_h264(capsys, synth_video, tmp_path, monkeypatch):
     assert rc == 0, err
     tok, h264 = stdout.split('H.264 on ')
     assert tok.startswith('fsq_vae_64 on ') and 'code use' in tok and 'crf' in h264
-    for k in ('PSNR', 'SSIM', 'sharpness ratio', 'motion ratio', 'seam ratio', 'bits per pixel'): assert k in tok and k in h264
+    for k in ('PSNR', 'SSIM', 'sharpness ratio', 'motion ratio', 'seam ratio', 'bits per pixel'):
+        assert k in tok and k in h264
     assert tok.split('windows of')[0].split(':')[-1] == h264.split('windows of')[0].split(':')[-1]  # the same windows
 
 @pytest.mark.parametrize('args,msg', [
@@ -148,14 +153,15 @@ def stream_registry(tmp_path):
     from willie.tokenizers.video_vae import VideoFSQVAE, VideoFSQVAEConfig
     from willie.train.weights import save_weights
     torch.manual_seed(0)
-    save_weights(CausalTokenizer(CausalTokenizerConfig(ch=(8, 16, 16), enc_res=(0, 0, 1), dec_res=(0, 0, 1))), 'tiny', weights_dir=tmp_path/'w')
+    save_weights(CausalTokenizer(CausalTokenizerConfig(ch=(8, 16, 16), enc_res=(0, 0, 1), dec_res=(0, 0, 1))), 'tiny',
+                 weights_dir=tmp_path/'w')
     save_weights(VideoFSQVAE(VideoFSQVAEConfig(ch=(8, 16, 16))), 'clips', weights_dir=tmp_path/'w')
     return tmp_path/'w'
 
 def test_tokenize_a_video(capsys, make_video, stream_registry, offline):
     vid = make_video('synth96.mp4', n_frames=96, cuts=(30, 60))
-    args = ['tokenize', '--tokenizer', 'tiny', '--video', vid, '--block-len', 16, '--val-every', 3, '--variants', 'p0,flip+p1',
-            '--weights-dir', stream_registry, '--quiet']
+    args = ['tokenize', '--tokenizer', 'tiny', '--video', vid, '--block-len', 16, '--val-every', 3,
+            '--variants', 'p0,flip+p1', '--weights-dir', stream_registry, '--quiet']
     rc, out, err = run(capsys, *args)
     assert rc == 0, err
     assert 'tokens per second of film' in out and 'variants  2 on train (p0, p1+flip)' in out

@@ -22,20 +22,23 @@ STEPS, EVERY = 40, 4
 
 
 def training_run(ckpt, pace:float=0.0)->Trainer:
-    "A small net with dropout and EMA on y = sin(3x), checkpointing every 4 steps; `pace` seconds per step gives a killer time to aim"
+    """A small net with dropout and EMA on y = sin(3x), checkpointing every 4 steps; `pace` seconds per step gives a
+    killer time to aim"""
     torch.manual_seed(0)
     net = nn.Sequential(nn.Linear(1, 32), nn.GELU(), nn.Dropout(0.2), nn.Linear(32, 1))
     xs = torch.linspace(-1, 1, 256)[:, None]; ys = torch.sin(3 * xs)
     batches = step_batches((xs, ys), 16, seed=5)
     def batch_fn(step): time.sleep(pace); return batches(step)
     cfg = TrainConfig(steps=STEPS, lr=1e-2, warmup=4, ema=0.9, log_every=1, ckpt_every=EVERY, seed=5)
-    return Trainer(net, lambda m, b: (nn.functional.mse_loss(m(b[0]), b[1]), {}), batch_fn, cfg, ckpt_dir=ckpt, log=lambda s: None).fit()
+    return Trainer(net, lambda m, b: (nn.functional.mse_loss(m(b[0]), b[1]), {}), batch_fn, cfg, ckpt_dir=ckpt,
+                   log=lambda s: None).fit()
 
 
 def _wait_for(cond, proc, what:str, timeout:float=300):
     t0 = time.time()
     while not cond():
-        assert proc.poll() is None, f"the process ended (exit {proc.returncode}) before {what}: {proc.stderr.read() if proc.stderr else ''}"
+        assert proc.poll() is None, (f"the process ended (exit {proc.returncode}) before {what}: "
+                                     f"{proc.stderr.read() if proc.stderr else ''}")
         assert time.time() - t0 < timeout, f"no {what} after {timeout} s"
         time.sleep(0.01)
 
@@ -59,7 +62,8 @@ def test_training_killed_and_resumed_is_bit_identical(tmp_path):
     torch.set_num_threads(1)   # the reference, never stopped, with the same arithmetic as the children's
     straight = training_run(None)
     assert resumed['resumed_from'] == killed_at
-    assert resumed['losses'] == [h['loss'] for h in straight.history], "the resumed run's losses differ from an uninterrupted run's"
+    assert resumed['losses'] == [h['loss'] for h in straight.history], ("the resumed run's losses differ from an "
+                                                                        "uninterrupted run's")
     assert resumed['ema'] == [p.flatten().tolist() for p in straight.ema.parameters()]
     assert not [f for f in ckpt.iterdir() if f.name.startswith('.')], "temporary files left in the checkpoint folder"
 
@@ -67,7 +71,8 @@ def test_training_killed_and_resumed_is_bit_identical(tmp_path):
 @pytest.fixture(scope='module')
 def long_video(tmp_path_factory):
     "600 frames: long enough to be caught in the middle of decoding"
-    return synthetic_video(tmp_path_factory.mktemp('crash')/'long.mp4', n_frames=600, width=160, height=128, cuts=(200, 400))
+    return synthetic_video(tmp_path_factory.mktemp('crash')/'long.mp4', n_frames=600, width=160, height=128,
+                           cuts=(200, 400))
 
 
 def _hidden(d:Path)->list: return sorted(p.name for p in d.iterdir() if p.name.startswith('.'))
@@ -75,11 +80,13 @@ def _hidden(d:Path)->list: return sorted(p.name for p in d.iterdir() if p.name.s
 
 def test_prepare_killed_then_rerun_gives_the_same_store(long_video, tmp_path):
     out = tmp_path/'stores'/'s'
-    cmd = [sys.executable, '-m', 'willie.apps.cli', 'prepare', '--video', str(long_video), '--out', str(out), '--size', '32', '--quiet']
+    cmd = [sys.executable, '-m', 'willie.apps.cli', 'prepare', '--video', str(long_video), '--out', str(out), '--size',
+           '32', '--quiet']
     p = subprocess.Popen(cmd, env=ENV, stderr=subprocess.PIPE, text=True)
     _wait_for(lambda: list(out.parent.glob('.s.tmp-*/frames.npy')), p, 'frames being written')
     p.kill(); p.wait()
-    assert not out.exists() and _hidden(out.parent), "kill -9 could not have cleaned up: the test did not catch prepare at work"
+    assert not out.exists() and _hidden(out.parent), ("kill -9 could not have cleaned up: the test did not catch "
+                                                      "prepare at work")
     r = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert _hidden(out.parent) == [], "the rerun left (or did not sweep) hidden folders"
@@ -89,12 +96,14 @@ def test_prepare_killed_then_rerun_gives_the_same_store(long_video, tmp_path):
 
 def test_prepare_terminated_cleans_up_at_once(long_video, tmp_path):
     out = tmp_path/'s'
-    p = subprocess.Popen([sys.executable, '-m', 'willie.apps.cli', 'prepare', '--video', str(long_video), '--out', str(out), '--size', '32', '--quiet'],
+    p = subprocess.Popen([sys.executable, '-m', 'willie.apps.cli', 'prepare', '--video', str(long_video), '--out',
+                          str(out), '--size', '32', '--quiet'],
                          env=ENV, stderr=subprocess.PIPE, text=True)
     _wait_for(lambda: list(tmp_path.glob('.s.tmp-*/frames.npy')), p, 'frames being written')
     p.terminate()
     err = p.communicate(timeout=120)[1]
-    assert p.returncode == 128 + signal.SIGTERM and err == 'willie: interrupted (SIGTERM); no output was left half-written\n', (p.returncode, err)
+    assert p.returncode == 128 + signal.SIGTERM and err == 'willie: interrupted (SIGTERM); no output was left ' \
+                                                           'half-written\n', (p.returncode, err)
     assert not out.exists() and _hidden(tmp_path) == [], _hidden(tmp_path)
 
 
@@ -104,21 +113,25 @@ def test_tokenize_killed_then_rerun_gives_the_same_store(tmp_path):
     from willie.tokens.store import tokenize_film
     from willie.train.weights import save_weights
     torch.manual_seed(0)
-    save_weights(CausalTokenizer(CausalTokenizerConfig(ch=(8, 8, 8), enc_res=(0, 0, 0), dec_res=(0, 0, 0))), 'tiny', weights_dir=tmp_path/'w')
+    save_weights(CausalTokenizer(CausalTokenizerConfig(ch=(8, 8, 8), enc_res=(0, 0, 0), dec_res=(0, 0, 0))), 'tiny',
+                 weights_dir=tmp_path/'w')
     video = synthetic_video(tmp_path/'clip.mp4', n_frames=240, cuts=(80, 160))
     out, env = tmp_path/'tokens'/'t', ENV | {'WILLIE_HOME': str(tmp_path/'home')}
-    cmd = [sys.executable, '-m', 'willie.apps.cli', 'tokenize', '--tokenizer', 'tiny', '--weights-dir', str(tmp_path/'w'), '--out', str(out),
+    cmd = [sys.executable, '-m', 'willie.apps.cli', 'tokenize', '--tokenizer', 'tiny', '--weights-dir',
+           str(tmp_path/'w'), '--out', str(out),
            '--video', str(video), '--variants', 'all', '--block-len', '64', '--val-every', '3', '--quiet']
     p = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True)
     _wait_for(lambda: list(out.parent.glob('.t.build-*/1.npz')), p, 'two of the eight variants coded')
     p.kill(); p.wait()
-    assert not out.exists() and _hidden(out.parent), "kill -9 could not have cleaned up: the test did not catch tokenize at work"
-    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)   # the same command: resumes after variant 2
+    assert not out.exists() and _hidden(out.parent), ("kill -9 could not have cleaned up: the test did not catch "
+                                                      "tokenize at work")
+    # the same command: resumes after variant 2
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert _hidden(out.parent) == [], _hidden(out.parent)
     torch.set_num_threads(1)   # never interrupted, on the store the command prepared
-    ref = tokenize_film('tiny', ClipStore(tmp_path/'home'/'stores'/'clip_64'), out=tmp_path/'ref', block_len=64, val_every=3,
-                        weights_dir=tmp_path/'w', progress=False).path
+    ref = tokenize_film('tiny', ClipStore(tmp_path/'home'/'stores'/'clip_64'), out=tmp_path/'ref',
+                        block_len=64, val_every=3, weights_dir=tmp_path/'w', progress=False).path
     for f in ('tokens.npy', 'manifest.json'): assert (out/f).read_bytes() == (ref/f).read_bytes(), f
 
 

@@ -1,4 +1,5 @@
-"Tests of willie.data.film: download, reading, bars, cuts, the clip store, ClipDataset. Synthetic videos; the film where present."
+"""Tests of willie.data.film: download, reading, bars, cuts, the clip store, ClipDataset. Synthetic videos; the film
+where present."""
 import json, os, shutil
 from pathlib import Path
 import numpy as np, pytest, torch
@@ -11,9 +12,11 @@ from willie.data.film import (ChecksumError, ClipDataset, ClipStore, DownloadErr
 # --- download ---------------------------------------------------------------------------------------------------------
 def test_choose_video_file_rule():
     files = [dict(name='low.mp4', height='240', size='900'), dict(name='a.mp4', height='480', size='100'),
-             dict(name='b.mp4', height='480', size='200'), dict(name='big.ogv', height='720', size='999'), dict(name='n.mp4')]
+             dict(name='b.mp4', height='480', size='200'), dict(name='big.ogv', height='720', size='999'),
+             dict(name='n.mp4')]
     assert choose_video_file({'files': files})['name'] == 'b.mp4'
-    with pytest.raises(ValueError, match='no .mp4 file'): choose_video_file({'files': [dict(name='x.ogv', format='Ogg Video')]})
+    with pytest.raises(ValueError, match='no .mp4 file'):
+        choose_video_file({'files': [dict(name='x.ogv', format='Ogg Video')]})
 
 @pytest.fixture
 def served(archive, synth_video):
@@ -60,7 +63,7 @@ def test_download_checksum_mismatch(archive, synth_video, tmp_path):
     assert list((tmp_path/'dl').iterdir()) == []   # neither film.mp4 nor film.mp4.part
 
 
-# --- reading ------------------------------------------------------------------------------------------------------------
+# --- reading ----------------------------------------------------------------------------------------------------------
 def test_check_and_read(synth_video):
     info = check_video(synth_video)
     assert (info.width, info.height, info.fps, info.n_frames) == (96, 80, 24.0, 48)
@@ -79,7 +82,7 @@ def test_resize_is_antialiased():
     assert small.shape == (2, 16, 16) and abs(small.mean() - 127.5) < 2
 
 
-# --- bad inputs: a specific error and nothing left behind --------------------------------------------------------------
+# --- bad inputs: a specific error and nothing left behind -------------------------------------------------------------
 def _truncated(video, tmp_path):
     data = video.read_bytes()
     (p := tmp_path/'truncated.mp4').write_bytes(data[:min(100_000, len(data)//2)])
@@ -87,8 +90,10 @@ def _truncated(video, tmp_path):
 
 BAD = {
     'missing':   (lambda tp, **f: tp/'missing.mp4', FileNotFoundError, 'video not found'),
-    'empty':     (lambda tp, **f: (tp/'empty.mp4').write_bytes(b'') or tp/'empty.mp4', VideoError, r'empty \(0 bytes\)'),
-    'text':      (lambda tp, **f: (tp/'notes.mp4').write_text('hello\n' * 50) and tp/'notes.mp4', VideoError, 'not a video PyAV can open'),
+    'empty':     (lambda tp, **f: (tp/'empty.mp4').write_bytes(b'') or tp/'empty.mp4', VideoError,
+                  r'empty \(0 bytes\)'),
+    'text':      (lambda tp, **f: (tp/'notes.mp4').write_text('hello\n' * 50) and tp/'notes.mp4', VideoError,
+                  'not a video PyAV can open'),
     'truncated': (lambda tp, synth_video, **f: _truncated(synth_video, tp), VideoError, 'truncated'),
     'audio':     (lambda tp, audio_only, **f: audio_only, VideoError, r'has no video stream \(found: audio\)'),
 }
@@ -103,7 +108,8 @@ def test_bad_input(kind, tmp_path, synth_video, audio_only):
 
 def test_still_image(still_image, tmp_path):
     out = tmp_path/'st'
-    with pytest.raises(VideoError, match=r'still image \((png|jpeg|image2)\w*\)'): prepare(still_image, out, progress=False)
+    with pytest.raises(VideoError, match=r'still image \((png|jpeg|image2)\w*\)'):
+        prepare(still_image, out, progress=False)
     assert not out.exists()
 
 def test_truncated_film(film, tmp_path):
@@ -118,7 +124,7 @@ def test_interrupted_prepare_leaves_nothing(synth_video, tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ['synth.mp4']
 
 
-# --- the store -----------------------------------------------------------------------------------------------------------
+# --- the store --------------------------------------------------------------------------------------------------------
 def test_prepare_store(barred_video, tmp_path):
     s = prepare(barred_video, tmp_path/'s', size=32, progress=False)
     assert isinstance(s.frames, np.memmap) and s.frames.shape == (48, 32, 32) and s.frames.dtype == np.uint8
@@ -133,7 +139,8 @@ def test_prepare_idempotent(synth_video, tmp_path):
     mtime = (s.path/'frames.npy').stat().st_mtime_ns
     assert prepare(synth_video, tmp_path/'s', size=32, progress=False).frames.shape == (48, 32, 32)
     assert (s.path/'frames.npy').stat().st_mtime_ns == mtime                          # no work
-    assert prepare(synth_video, tmp_path/'s', size=16, progress=False).frames.shape == (48, 16, 16)  # other size: rebuilt
+    # other size: rebuilt
+    assert prepare(synth_video, tmp_path/'s', size=16, progress=False).frames.shape == (48, 16, 16)
     assert sorted(p.name for p in tmp_path.iterdir()) == ['s', 'synth.mp4']
 
 def test_prepare_refuses_foreign_folder(synth_video, tmp_path):
@@ -143,7 +150,9 @@ def test_prepare_refuses_foreign_folder(synth_video, tmp_path):
 def test_store_mismatch(synth_store, tmp_path):
     bad = shutil.copytree(synth_store.path, tmp_path/'bad')
     np.save(bad/'frames.npy', np.zeros((95, 32, 32), np.uint8))
-    with pytest.raises(StoreError, match=r'frames.npy is uint8 \(95, 32, 32\) but the manifest says uint8 \(96, 32, 32\)'): ClipStore(bad)
+    with pytest.raises(StoreError,
+                       match=r'frames.npy is uint8 \(95, 32, 32\) but the manifest says uint8 \(96, 32, 32\)'):
+        ClipStore(bad)
     np.save(bad/'frames.npy', np.zeros((96, 32, 32), np.float32))
     with pytest.raises(StoreError, match='float32'): ClipStore(bad)
     (bad/'frames.npy').write_bytes(b'garbage')
@@ -152,7 +161,7 @@ def test_store_mismatch(synth_store, tmp_path):
     with pytest.raises(StoreError, match='not a clip store'): ClipStore(bad)
 
 
-# --- ClipDataset ---------------------------------------------------------------------------------------------------------
+# --- ClipDataset ------------------------------------------------------------------------------------------------------
 def test_dataset_items(synth_store):
     ds = ClipDataset(synth_store, clip_len=8, split='all')
     x = ds[3]
@@ -198,7 +207,7 @@ def test_with_step_batches(synth_store):
     assert b.shape == (4, 1, 4, 32, 32) and torch.equal(b, bf(3))
 
 
-# --- paths ---------------------------------------------------------------------------------------------------------------
+# --- paths ------------------------------------------------------------------------------------------------------------
 def test_film_store_without_film_says_how(tmp_path, monkeypatch):
     monkeypatch.delenv('WILLIE_FILM', raising=False)
     monkeypatch.setenv('WILLIE_HOME', str(tmp_path/'home'))
@@ -215,7 +224,7 @@ def test_film_path_env(tmp_path, monkeypatch, synth_video):
     with pytest.raises(FileNotFoundError, match='does not exist'): wd.film_path()
 
 
-# --- the real film (skipped without it) ----------------------------------------------------------------------------------
+# --- the real film (skipped without it) -------------------------------------------------------------------------------
 def test_film_info(film):
     info = check_video(film)
     assert (info.width, info.height) == (576, 480) and abs(info.fps - 23.976) < 0.01 and info.n_frames > 9000

@@ -17,7 +17,8 @@ try: import willie  # noqa: F401
 except ImportError: sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from willie.train.loop import Trainer, TrainConfig, rank_world, step_batches
 
-TOL = 1e-5   # float32 sums in another order (two half batches, then the mean of two gradients): far below any real change
+# float32 sums in another order (two half batches, then the mean of two gradients): far below any real change
+TOL = 1e-5
 STEPS, BS = 12, 8
 
 
@@ -36,7 +37,8 @@ def gan():
     torch.manual_seed(0)
     nets = {'generator': nn.Sequential(nn.Linear(4, 16), nn.GELU(), nn.Linear(16, 1)),
             'discriminator': nn.Sequential(nn.Linear(1, 16), nn.GELU(), nn.Linear(16, 1))}
-    real, noise = 2 + 0.5 * torch.randn(256, 1), torch.randn(256, 4)   # the noise comes with the batch: no RNG in the step
+    # the noise comes with the batch: no RNG in the step
+    real, noise = 2 + 0.5 * torch.randn(256, 1), torch.randn(256, 4)
     def step_fn(t, batch):
         x, z = batch
         G, D = t.models['generator'], t.models['discriminator']
@@ -71,8 +73,8 @@ def dropout_resume(ckpt):
 def train_command(out:Path, data:Path):
     "`willie train` on a tiny tokenizer recipe (a .json file) and a synthetic clip store: the real entry point"
     from willie.apps.cli import main
-    rc = main(['train', str(data/'tiny_fsq.json'), '--store', str(data/'store'), '--name', 'tiny_fsq', '--ckpt-dir', str(out/'train'),
-               '--weights-dir', str(out/'w'), '--quiet'])
+    rc = main(['train', str(data/'tiny_fsq.json'), '--store', str(data/'store'), '--name', 'tiny_fsq', '--ckpt-dir',
+               str(out/'train'), '--weights-dir', str(out/'w'), '--quiet'])
     assert rc == 0
     return torch.load(sorted((out/'train').glob('step*.state.pt'))[-1], weights_only=True)['history']
 
@@ -86,8 +88,10 @@ def runs(out:Path, data:Path)->dict:
            'regression': [h['loss'] for h in reg.history], 'gan_d': [h['d_loss'] for h in g.history],
            'gan_g': [h['g_loss'] for h in g.history], 'willie_train': [h['loss'] for h in hist],
            'weights': {n: [p.detach().flatten().tolist() for p in m.parameters()] for n, m in
-                       [('regression', reg.model), ('generator', g.models['generator']), ('discriminator', g.models['discriminator'])]},
-           'dropout_straight': [h['loss'] for h in straight.history], 'dropout_resumed': [h['loss'] for h in resumed.history]}
+                       [('regression', reg.model), ('generator', g.models['generator']),
+                        ('discriminator', g.models['discriminator'])]},
+           'dropout_straight': [h['loss'] for h in straight.history],
+           'dropout_resumed': [h['loss'] for h in resumed.history]}
     (out/f'rank{rank}.json').write_text(json.dumps(res))
     return res
 
@@ -113,7 +117,8 @@ def _flat(params): return [x for p in params for x in p]
 def two_procs(tmp_path_factory, data):
     out = tmp_path_factory.mktemp('ddp')
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(Path(__file__).resolve().parents[1]))
-    p = subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2', __file__, str(out), str(data)],
+    p = subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2', __file__,
+                        str(out), str(data)],
                        env=env, capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr[-3000:]
     return out, [json.loads((out/f'rank{r}.json').read_text()) for r in (0, 1)]
@@ -133,7 +138,8 @@ def test_two_processes_match_one_at_the_same_global_batch(two_procs, one_proc):
         assert len(a) == len(b) > 1
         diffs[k] = max(abs(x - y) for x, y in zip(a, b))
         assert ranks[1][k] == a, f"{k}: the ranks logged different histories"   # logs are averaged over the processes
-    print("max |loss(2 processes) - loss(1 process)|: " + ', '.join(f'{k} {v:.2e} over {len(ranks[0][k])} steps' for k, v in diffs.items()))
+    print("max |loss(2 processes) - loss(1 process)|: "
+          + ', '.join(f'{k} {v:.2e} over {len(ranks[0][k])} steps' for k, v in diffs.items()))
     assert max(diffs.values()) < TOL, diffs
     assert any(a != b for a, b in zip(ranks[0]['regression'], ranks[0]['regression'][1:]))   # it did train
 
@@ -153,8 +159,9 @@ def test_resume_under_torchrun_is_exact_and_rank0_writes(two_procs):
     state = torch.load(out/'ckpt'/'step0000012.state.pt', weights_only=True)
     assert state['world'] == 2 and len(state['rng_ranks']) == 1
     assert not torch.equal(state['rng']['torch'], state['rng_ranks'][0]['torch'])   # two processes, two random streams
-    assert sorted(p.name for p in (out/'ckpt').iterdir()) == ['latest.json', 'step0000006.safetensors', 'step0000006.state.pt',
-                                                            'step0000012.safetensors', 'step0000012.state.pt']
+    assert sorted(p.name for p in (out/'ckpt').iterdir()) == ['latest.json',
+                                                              'step0000006.safetensors', 'step0000006.state.pt',
+                                                              'step0000012.safetensors', 'step0000012.state.pt']
 
 
 def test_a_checkpoint_of_two_processes_is_refused_by_one(two_procs):
@@ -164,7 +171,8 @@ def test_a_checkpoint_of_two_processes_is_refused_by_one(two_procs):
     net = nn.Sequential(nn.Linear(1, 32), nn.GELU(), nn.Dropout(0.3), nn.Linear(32, 1))
     t = Trainer(net, lambda m, b: (m(b).mean(), {}), lambda s: torch.zeros(BS, 1),
                 TrainConfig(steps=STEPS, lr=1e-2, warmup=2, log_every=1, ckpt_every=6, seed=3), ckpt_dir=out/'ckpt')
-    with pytest.raises(CheckpointError, match=r'written by a run of 2 process\(es\), this one has 1'): t.load_checkpoint()
+    with pytest.raises(CheckpointError, match=r'written by a run of 2 process\(es\), this one has 1'):
+        t.load_checkpoint()
 
 
 def test_willie_train_under_torchrun_saves_once(two_procs):
@@ -202,7 +210,8 @@ def _tiny_tokenizer_run(name, synth, tmp_path, gan_steps):
     r = tiny_recipe(GPU_RECIPES[name]); r['gan']['steps'] = gan_steps
     size = r['data']['size']
     store = prepare(synth, tmp_path/f's{size}', size=size, progress=False)
-    return train_recipe(r, store, name=name, save_to=tmp_path/'w', ckpt_dir=tmp_path/name, device='cpu', log=lambda s: None, progress=False)
+    return train_recipe(r, store, name=name, save_to=tmp_path/'w', ckpt_dir=tmp_path/name, device='cpu',
+                        log=lambda s: None, progress=False)
 
 
 @pytest.mark.parametrize('name', ['magvit_gan_128_gpu', 'magvit_gan_256_gpu'])
@@ -221,7 +230,8 @@ def test_gpu_gan_phase_takes_a_step_under_bf16(synth, tmp_path):
 
 
 def test_gpu_prior_recipe_trains_a_step_on_cpu(synth, tmp_path):
-    "The tiny prior (one narrow layer; the 16x16 grid and 4,375 codes kept) trains on tokens of a tokenizer of the 128x128 geometry"
+    """The tiny prior (one narrow layer; the 16x16 grid and 4,375 codes kept) trains on tokens of a tokenizer of the
+    128x128 geometry"""
     from willie.tokenizers.causal import CausalTokenizer, CausalTokenizerConfig
     from willie.data.film import prepare
     from willie.apps.recipes import GPU_RECIPES, tiny_recipe, train_recipe
@@ -229,11 +239,13 @@ def test_gpu_prior_recipe_trains_a_step_on_cpu(synth, tmp_path):
     from willie.train.weights import save_weights
     tok = tiny_recipe(GPU_RECIPES['magvit_gan_128_gpu'])
     torch.manual_seed(0)
-    save_weights(CausalTokenizer(CausalTokenizerConfig(**tok['model'])), 'magvit_gan_128_gpu', weights_dir=tmp_path/'w', recipe=tok)
+    save_weights(CausalTokenizer(CausalTokenizerConfig(**tok['model'])), 'magvit_gan_128_gpu',
+                 weights_dir=tmp_path/'w', recipe=tok)
     store = prepare(synth, tmp_path/'s128', size=128, progress=False)
-    tokens = tokenize_film('magvit_gan_128_gpu', store, ('p0',), tmp_path/'tokens', block_len=16, val_every=3, weights_dir=tmp_path/'w', progress=False)
-    tr = train_recipe(tiny_recipe(GPU_RECIPES['prior_128_gpu']), tokens, name='prior_128_gpu', save_to=tmp_path/'w', ckpt_dir=tmp_path/'prior',
-                      device='cpu', log=lambda s: None, progress=False)
+    tokens = tokenize_film('magvit_gan_128_gpu', store, ('p0',), tmp_path/'tokens', block_len=16, val_every=3,
+                           weights_dir=tmp_path/'w', progress=False)
+    tr = train_recipe(tiny_recipe(GPU_RECIPES['prior_128_gpu']), tokens, name='prior_128_gpu', save_to=tmp_path/'w',
+                      ckpt_dir=tmp_path/'prior', device='cpu', log=lambda s: None, progress=False)
     model, metrics = tr
     assert tr.trainer.step == 1 and tr.trainer.cfg.bf16 and np.isfinite(tr.trainer.history[-1]['loss'])
     assert (model.cfg.grid, model.cfg.vocab_size) == ((16, 16), 4375) and metrics['steps'] == 1

@@ -33,13 +33,15 @@ def test_device_pack_round_trip(packed):
 def test_device_travel_check(tmp_path, monkeypatch):
     subprocess.run(['git', 'init', '-q', str(tmp_path)], check=True)
     (tmp_path/'small.txt').write_text('x' * 100); (tmp_path/'big.bin').write_bytes(b'\0' * 5000)
-    (tmp_path/'.gitignore').write_text('ignored/\n'); (tmp_path/'ignored').mkdir(); (tmp_path/'ignored'/'f').write_bytes(b'\0' * 9000)
+    (tmp_path/'.gitignore').write_text('ignored/\n'); (tmp_path/'ignored').mkdir()
+    (tmp_path/'ignored'/'f').write_bytes(b'\0' * 9000)
     subprocess.run(['git', '-C', str(tmp_path), 'add', 'small.txt', '.gitignore'], check=True)
     s = device_pack.travel_size(tmp_path, carry=())
     assert s['tracked'] == 109 and s['untracked'] == 5000 and s['total'] == 5109   # ignored files stay behind
     monkeypatch.setattr(device_pack, 'TOTAL_MAX', 6000)
     assert device_pack.check_travel(tmp_path, carry=())['total'] == 5109
-    with pytest.raises(ValueError, match='travels is .* carried'): device_pack.check_travel(tmp_path, carry=(tmp_path/'ignored',))
+    with pytest.raises(ValueError, match='travels is .* carried'):
+        device_pack.check_travel(tmp_path, carry=(tmp_path/'ignored',))
     monkeypatch.setattr(device_pack, 'TRACKED_MAX', 100)
     with pytest.raises(ValueError, match='tracked files are'): device_pack.check_travel(tmp_path, carry=())
 
@@ -53,7 +55,8 @@ def test_device_chain_tiny(packed):
     summary = json.loads((out/'summary.json').read_text())
     assert {s: v['status'] for s, v in summary['stages'].items()} == dict.fromkeys(
         ['checks', 'tokenizer', 'tokens', 'prior', 'maskgit'], 'ok')
-    assert json.loads((out/'machine.json').read_text())['device'] == 'cpu'   # what device_install records as "trained on"
+    # what device_install records as "trained on"
+    assert json.loads((out/'machine.json').read_text())['device'] == 'cpu'
     checks = json.loads((out/'checks.json').read_text())['bf16_step']
     assert not [n for n, v in checks.items() if v.startswith('FAILED')], checks
     back = d/'back'

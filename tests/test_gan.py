@@ -18,7 +18,8 @@ def test_r1_of_linear_discriminator_is_weight_norm():
     w = torch.randn(6)
     x = torch.randn(4, 6, requires_grad=True)
     torch.testing.assert_close(r1_penalty((x @ w)[:, None], x), w.pow(2).sum())
-    torch.testing.assert_close(r1_penalty((x @ w)[:, None].expand(4, 336), x), w.pow(2).sum())  # per-item mean of patch logits
+    # per-item mean of patch logits
+    torch.testing.assert_close(r1_penalty((x @ w)[:, None].expand(4, 336), x), w.pow(2).sum())
 
 def test_adaptive_weight_is_gradient_ratio():
     W = torch.randn(3, 3, requires_grad=True)
@@ -53,7 +54,8 @@ def test_random_shift_moves_each_clip_and_passes_gradients():
     y = random_shift(x, 1, torch.tensor([[1, 1], [2, 0]]))
     assert torch.equal(y[0], x[0])                                            # centre crop: no shift
     assert torch.equal(y[1, ..., :7, 1:], x[1, ..., 1:, :7])                  # up 1, right 1
-    assert torch.equal(y[1, ..., 7, 1:], x[1, ..., 6, :7])                    # the bottom edge is reflected, not wrapped
+    # the bottom edge is reflected, not wrapped
+    assert torch.equal(y[1, ..., 7, 1:], x[1, ..., 6, :7])
     y.sum().backward(); assert x.grad.sum() == y.numel()
     torch.manual_seed(0); a = random_shift(x.detach(), 2)
     assert a.shape == x.shape and not torch.equal(a, x.detach())

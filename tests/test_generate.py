@@ -31,7 +31,8 @@ def test_generate_writes_a_reproducible_clip(tmp_path, method, monkeypatch, caps
     monkeypatch.setenv('WILLIE_FILM', str(tmp_path/'no-film-here.mp4'))   # needs no film
     a, b = tmp_path/'a.gif', tmp_path/'b.gif'
     for out in (a, b):
-        assert main(['generate', '--seconds', '0.5', '--seed', '7', '--method', method, '--out', str(out), '--quiet']) == 0
+        assert main(['generate', '--seconds', '0.5', '--seed', '7', '--method', method, '--out',
+                     str(out), '--quiet']) == 0
     gen = Generator.load()
     assert gif_frames(a) == gen.frames_for(gen.latent_frames_for(0.5)) == 13
     assert a.read_bytes() == b.read_bytes()                                      # same seed, same video
@@ -65,8 +66,8 @@ def test_the_closing_line_of_an_mp4(tmp_path, capsys):
     out = tmp_path/'v.mp4'
     assert main(['generate', '--seconds', '0.5', '--out', str(out), '--quiet']) == 0
     assert capsys.readouterr().out.startswith(f"{out}: 13 frames of 256x256 (64x64 generated, enlarged 4x), "
-                                              f"plays 0.54 s at 23.976 fps; ar at temperature {SAMPLERS['ar'].temperature}, "
-                                              "seed 0, 4 latent frames, ")
+                                              "plays 0.54 s at 23.976 fps; ar at temperature "
+                                              f"{SAMPLERS['ar'].temperature}, seed 0, 4 latent frames, ")
 
 
 @pytest.mark.parametrize('method', list(SAMPLERS))
@@ -84,8 +85,10 @@ def test_continuation_keeps_the_prompt_in_front(tmp_path):
     video, tokens = generate(gen, seconds=0.5, seed=0, method='maskgit', prompt=img)
     assert tokens.shape[1] == 1 + gen.latent_frames_for(0.5) and video.shape[2] == gen.frames_for(tokens.shape[1])
     first = gen.decode(gen.tokenizer.tokenize_stream(img)[None])[0, 0, 0]
-    assert torch.allclose(video[0, 0, 0], first, atol=1e-5)                                  # the prompt's own reconstruction comes first
-    assert video[0, 0, 0, 24:40, 24:40].mean() > video[0, 0, 0, :8, :8].mean() + 0.3     # the square survives the tokenizer
+    # the prompt's own reconstruction comes first
+    assert torch.allclose(video[0, 0, 0], first, atol=1e-5)
+    # the square survives the tokenizer
+    assert video[0, 0, 0, 24:40, 24:40].mean() > video[0, 0, 0, :8, :8].mean() + 0.3
 
 
 BAD = [
@@ -136,13 +139,17 @@ def test_existing_output_needs_overwrite(tmp_path, capsys):
 
 @pytest.mark.parametrize('args', [['--method', 'diffusion'], ['--seconds', 'two'], ['--size', '100']])
 def test_argparse_choices_are_one_line_usage_errors(args):
-    r = subprocess.run([sys.executable, '-c', 'import sys; from willie.apps.cli import main; sys.exit(main())', 'generate', *args],
+    r = subprocess.run([sys.executable, '-c', 'import sys; from willie.apps.cli import main; sys.exit(main())',
+                        'generate', *args],
                        capture_output=True, text=True)
-    assert r.returncode == 2 and 'invalid' in r.stderr and len(r.stderr.strip().splitlines()) == 1 and 'Traceback' not in r.stderr
+    assert (r.returncode == 2 and 'invalid' in r.stderr and len(r.stderr.strip().splitlines()) == 1
+            and 'Traceback' not in r.stderr)
 
 def test_no_progress_bars_into_a_pipe(tmp_path):
     "Run with its output going to a pipe or a log, `willie generate` prints its closing line and no bar updates"
-    r = subprocess.run([sys.executable, '-c', 'import sys; from willie.apps.cli import main; sys.exit(main())', 'generate',
-                        '--seconds', '0.2', '--out', str(tmp_path/'x.gif')], capture_output=True, text=True, timeout=300)
+    r = subprocess.run([sys.executable, '-c', 'import sys; from willie.apps.cli import main; sys.exit(main())',
+                        'generate', '--seconds', '0.2', '--out', str(tmp_path/'x.gif')],
+                       capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
-    assert '\r' not in r.stdout + r.stderr and '█' not in r.stdout and r.stdout.strip().startswith(str(tmp_path/'x.gif'))
+    assert ('\r' not in r.stdout + r.stderr and '█' not in r.stdout
+            and r.stdout.strip().startswith(str(tmp_path/'x.gif')))

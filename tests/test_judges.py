@@ -1,4 +1,5 @@
-"Fast tests of willie.eval.judges (H.264 at a rate, over footage; the classifier two-sample test) and of the scoring it shares with evaluate_tokenizer."
+"""Fast tests of willie.eval.judges (H.264 at a rate, over footage; the classifier two-sample test) and of the scoring
+it shares with evaluate_tokenizer."""
 import math
 import numpy as np, pytest, torch, torch.nn.functional as F
 from willie.eval.metrics import Distortion, Footage, evaluate_tokenizer, psnr, reconstruct_stretch, score_footage
@@ -8,7 +9,8 @@ from willie.eval.judges import (ClipCritic, h264_at_rate, h264_footage, h264_rou
 
 
 def drifting(n:int=1, t:int=32, size:int=32, seed:int=0)->torch.Tensor:
-    "(n, 1, t, size, size) in [-1, 1], values on the uint8 grid: soft stripes drifting right, a bright square drifting down"
+    """(n, 1, t, size, size) in [-1, 1], values on the uint8 grid: soft stripes drifting right, a bright square drifting
+    down"""
     g = torch.Generator().manual_seed(seed)
     yy, xx = torch.meshgrid(torch.arange(size).float(), torch.arange(size).float(), indexing='ij')
     out = []
@@ -28,7 +30,8 @@ class PoolTokenizer(torch.nn.Module):
 
 
 def test_nal_units():
-    assert nal_units(b'\x00\x00\x00\x01\x67ab\x00\x00\x01\x68c\x00\x00\x00\x01\x06xyz') == [b'\x67ab', b'\x68c', b'\x06xyz']
+    assert (nal_units(b'\x00\x00\x00\x01\x67ab\x00\x00\x01\x68c\x00\x00\x00\x01\x06xyz')
+            == [b'\x67ab', b'\x68c', b'\x06xyz'])
     assert nal_units(b'') == []
 
 
@@ -42,7 +45,8 @@ def test_h264_roundtrip_and_rate():
     hi = h264_roundtrip(frames, 20, preset='ultrafast')[1] / frames.size
     target = hi * 0.6
     r = h264_at_rate(frames, target, preset='ultrafast', tol=0.05)
-    assert abs(r['bpp'] / target - 1) <= 0.05 and r['crf'] > 20 and r['decoded'].shape == frames.shape and r['tries'] <= 10
+    assert (abs(r['bpp'] / target - 1) <= 0.05 and r['crf'] > 20 and r['decoded'].shape == frames.shape
+            and r['tries'] <= 10)
     assert h264_at_rate(frames, 1e-5, preset='ultrafast', max_iter=4)['crf'] == 51  # out of reach: the fewest bits
 
 
@@ -54,7 +58,8 @@ def test_h264_footage_is_scored_like_a_tokenizer():
     assert [o.shape[2] for o in orig] == [32, 32]  # cut to whole 16-frame windows, the frames the tokenizer coded
     assert torch.equal(orig[0], reconstruct_stretch(PoolTokenizer(), feet[0])[0])
     h = score_footage(orig, rec, bits=info['bits'])
-    assert abs(h['bpp'] / tok['bpp'] - 1) <= 0.05 and h['n_clips'] == tok['n_clips'] == 4 and h['frames'] == tok['frames']
+    assert (abs(h['bpp'] / tok['bpp'] - 1) <= 0.05 and h['n_clips'] == tok['n_clips'] == 4
+            and h['frames'] == tok['frames'])
     assert {'psnr', 'ssim', 'sharpness', 'motion', 'seams', 'seams_original'} <= set(h)
     assert h['seams_original'] == pytest.approx(tok['seams_original'])  # the same originals
     assert [o.shape[2] for o in h264_footage(feet, 0.2, window=None, preset='ultrafast')[0]] == [40, 36]
@@ -64,7 +69,8 @@ def test_score_footage_is_evaluate_tokenizers_scoring():
     feet = Footage([drifting(t=40, seed=2), drifting(t=48, seed=3)])
     r = evaluate_tokenizer(PoolTokenizer(), feet, progress=False)
     coded = [reconstruct_stretch(PoolTokenizer(), v) for v in feet]
-    s = score_footage(Footage(c[0] for c in coded), Footage(c[1] for c in coded), bits=sum(c[2].numel() for c in coded) * 4)
+    s = score_footage(Footage(c[0] for c in coded), Footage(c[1] for c in coded),
+                      bits=sum(c[2].numel() for c in coded) * 4)
     for k in ('psnr', 'ssim', 'sharpness', 'motion', 'seams', 'seams_original', 'bpp', 'n_clips', 'frames'):
         assert s[k] == pytest.approx(r[k], rel=1e-6), k
     assert s['psnr_per_clip'] == pytest.approx(r['psnr_per_clip'])

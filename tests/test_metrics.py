@@ -42,13 +42,15 @@ def test_ssim_parity_structured_uint8_and_channels():
     assert abs(ssim(img / 127.5 - 1, rec / 127.5 - 1).item() - ref) < 1e-4  # [-1, 1] tensors score as their pixels
     g = torch.Generator().manual_seed(2)
     c1, c2 = torch.rand(1, 3, 20, 20, generator=g), torch.rand(1, 3, 20, 20, generator=g)
-    assert abs(ssim(c1, c2, data_range=1., vmin=0.).item() - sk(c1[0].double().numpy(), c2[0].double().numpy(), 1.)) < 1e-4
+    assert abs(ssim(c1, c2, data_range=1., vmin=0.).item()
+               - sk(c1[0].double().numpy(), c2[0].double().numpy(), 1.)) < 1e-4
 
 def test_ssim_video_is_mean_of_frames():
     g = torch.Generator().manual_seed(3)
     v = torch.rand(2, 1, 3, 16, 16, generator=g) * 2 - 1; w = (v + 0.2 * torch.randn(v.shape, generator=g)).clamp(-1, 1)
     per = ssim(v, w, reduction='none')
-    frames = torch.stack([torch.stack([ssim(v[i:i+1, :, t], w[i:i+1, :, t]) for t in range(3)]).mean() for i in range(2)])
+    frames = torch.stack([torch.stack([ssim(v[i:i+1, :, t], w[i:i+1, :, t]) for t in range(3)]).mean()
+                          for i in range(2)])
     assert torch.allclose(per, frames, atol=1e-6)
     assert torch.allclose(ssim(v, v, reduction='none'), torch.ones(2))
     with pytest.raises(ValueError): ssim(v[..., :8, :8], w[..., :8, :8])
@@ -60,7 +62,8 @@ def test_bits():
 class PoolTokenizer(torch.nn.Module):
     def __init__(self, codebook_size=16): super().__init__(); self.codebook_size = codebook_size
     def tokenize(self, x): return ((F.avg_pool3d(x, 4)[:, 0] + 1) / 2 * (self.codebook_size - 1)).round().long()
-    def detokenize(self, idx): return F.interpolate((idx.float() / (self.codebook_size - 1) * 2 - 1)[:, None], scale_factor=4)
+    def detokenize(self, idx):
+        return F.interpolate((idx.float() / (self.codebook_size - 1) * 2 - 1)[:, None], scale_factor=4)
     def token_shape(self, clip_shape): return tuple(s // 4 for s in clip_shape)
 
 def test_evaluate_tokenizer():
@@ -70,7 +73,8 @@ def test_evaluate_tokenizer():
     r = evaluate_tokenizer(tok, ds, bs=2, progress=False)
     x = ds.tensors[0]; xh = tok.detokenize(tok.tokenize(x)).clamp(-1, 1)
     assert r['n_clips'] == 5 and r['tokens_per_clip'] == 2 * 4 * 4 and r['token_shape'] == (2, 4, 4)
-    assert math.isclose(r['psnr'], psnr(x, xh).item(), rel_tol=1e-5) and math.isclose(r['ssim'], ssim(x, xh).item(), rel_tol=1e-5)
+    assert (math.isclose(r['psnr'], psnr(x, xh).item(), rel_tol=1e-5)
+            and math.isclose(r['ssim'], ssim(x, xh).item(), rel_tol=1e-5))
     assert math.isclose(r['bpp'], 32 * 4 / (8 * 16 * 16))
     assert 0 < r['code_use'] <= 1 and 1 <= r['perplexity'] <= 16
     r2 = evaluate_tokenizer(tok, torch.utils.data.DataLoader(ds, batch_size=3), max_clips=4, progress=False)
@@ -78,12 +82,15 @@ def test_evaluate_tokenizer():
     with pytest.raises(TypeError): evaluate_tokenizer(torch.nn.Linear(2, 2), ds, progress=False)
 
 def test_bench_h264_helpers():
-    "bench/rate_distortion.py: Annex-B parsing, bit counting without SEI/start codes, round trip, log-bpp interpolation."
+    """bench/rate_distortion.py: Annex-B parsing, bit counting without SEI/start codes, round trip, log-bpp
+    interpolation."""
     import importlib.util, pathlib
     pytest.importorskip('av')
-    spec = importlib.util.spec_from_file_location('rate_distortion', pathlib.Path(__file__).parents[1]/'bench'/'rate_distortion.py')
+    spec = importlib.util.spec_from_file_location('rate_distortion',
+                                                  pathlib.Path(__file__).parents[1]/'bench'/'rate_distortion.py')
     rd = importlib.util.module_from_spec(spec); spec.loader.exec_module(rd)
-    assert rd.nal_units(b'\x00\x00\x00\x01\x67ab\x00\x00\x01\x68c\x00\x00\x00\x01\x06xyz') == [b'\x67ab', b'\x68c', b'\x06xyz']
+    assert (rd.nal_units(b'\x00\x00\x00\x01\x67ab\x00\x00\x01\x68c\x00\x00\x00\x01\x06xyz')
+            == [b'\x67ab', b'\x68c', b'\x06xyz'])
     yy, xx = np.mgrid[:32, :32]
     frames = np.stack([((np.sin((xx + 2*t) / 5) * np.cos(yy / 7) + 1) * 127.5).astype(np.uint8) for t in range(16)])
     dec, bits, raw = rd.h264_roundtrip(frames, crf=20, preset='ultrafast')
@@ -93,7 +100,8 @@ def test_bench_h264_helpers():
     assert rd.interp_logbpp(curve, .04) == (pytest.approx(24.), False) and rd.interp_logbpp(curve, .16)[1]
 
 def test_jod_pins_a_tiny_case():
-    "ColorVideoVDP through `jod`: identical clips score 10 (indistinguishable), noise lowers it, more noise lowers it more"
+    """ColorVideoVDP through `jod`: identical clips score 10 (indistinguishable), noise lowers it, more noise lowers it
+    more"""
     pytest.importorskip('pycvvdp', reason='ColorVideoVDP is not installed (bash scripts/install_cvvdp.sh)')
     from willie.eval.metrics import jod
     g = torch.Generator().manual_seed(0)

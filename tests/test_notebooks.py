@@ -39,7 +39,8 @@ def test_index_lists_every_course_notebook():
 
 @pytest.mark.parametrize('nb', NOTEBOOKS, ids=lambda p: p.stem)
 def test_no_pictures_of_the_data_are_committed(nb):
-    "Cells that read the film or CIFAR-10 (flagged `film`/`cifar`) keep text outputs only: nothing derived from the data is committed"
+    """Cells that read the film or CIFAR-10 (flagged `film`/`cifar`) keep text outputs only: nothing derived from the
+    data is committed"""
     bad = [i for i, c in enumerate(json.loads(nb.read_text())['cells'])
            if re.search(r'^#\|\s*(film|cifar)\b', ''.join(c['source']), re.M)
            and any(k.startswith('image/') for o in c.get('outputs', []) for k in o.get('data', {}))]

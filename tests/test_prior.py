@@ -1,5 +1,5 @@
-"""willie.priors.transformer: config, shapes, KV-cache decoding equal to the full forward, token windows, learning a synthetic
-token stream below its unigram entropy, and running at 4x the training context with the sliding window."""
+"""willie.priors.transformer: config, shapes, KV-cache decoding equal to the full forward, token windows, learning a
+synthetic token stream below its unigram entropy, and running at 4x the training context with the sliding window."""
 import json, math
 from dataclasses import asdict
 import numpy as np, pytest, torch
@@ -35,7 +35,8 @@ def test_shapes_loss_and_grids():
     logits, loss = m(grid, grid)
     assert logits.shape == (2, 128, 1000) and abs(loss.item() - math.log(1000)) < 0.05
     torch.testing.assert_close(m(grid)[0], m(grid.flatten(1))[0])
-    with pytest.raises(ValueError, match="does not match the config's grid"): m(torch.zeros(1, 2, 4, 4, dtype=torch.long))
+    with pytest.raises(ValueError, match="does not match the config's grid"):
+        m(torch.zeros(1, 2, 4, 4, dtype=torch.long))
     with pytest.raises(ValueError, match=r'must be \(B, t, h, w\) or \(B, L\)'): m(torch.zeros(5, dtype=torch.long))
 
 def test_config():
@@ -70,7 +71,8 @@ def test_token_windows():
 @pytest.fixture(scope='module')
 def trained():
     "A tiny windowed prior trained for 150 steps on the synthetic frame-shift stream."
-    cfg = PriorConfig(vocab_size=16, n_layer=2, n_head=4, n_embd=32, context=32, window=8, position='alibi+hw', grid=(2, 2))
+    cfg = PriorConfig(vocab_size=16, n_layer=2, n_head=4, n_embd=32, context=32, window=8,
+                      position='alibi+hw', grid=(2, 2))
     recipe = prior_recipe(cfg, tokenizer=None, steps=150, lr=3e-3, warmup=15, weight_decay=0., ema=0., eval_every=50)
     return train_prior(recipe, frame_shift(64, 16, seed=0), frame_shift(16, 16, seed=1), log=lambda line: None).trainer
 
@@ -117,19 +119,23 @@ def test_smoke_run_on_a_synthetic_token_store(synth_store, tmp_path):
     from willie.train.weights import load_weights, read_registry, save_weights
     torch.manual_seed(0)
     reg = tmp_path/'weights'
-    save_weights(CausalTokenizer(CausalTokenizerConfig(ch=(8, 16, 16), enc_res=(0, 0, 1), dec_res=(0, 0, 1))), 'tiny', weights_dir=reg)
-    store = tokenize_film('tiny', synth_store, variants=('p0', 'p1+flip'), out=tmp_path/'tok', weights_dir=reg, progress=False,
-                          block_len=16, val_every=3)
+    save_weights(CausalTokenizer(CausalTokenizerConfig(ch=(8, 16, 16), enc_res=(0, 0, 1), dec_res=(0, 0, 1))), 'tiny',
+                 weights_dir=reg)
+    store = tokenize_film('tiny', synth_store, variants=('p0', 'p1+flip'), out=tmp_path/'tok', weights_dir=reg,
+                          progress=False, block_len=16, val_every=3)
     cfg = PriorConfig.from_token_shape((2, 4, 4), 4375, latent_frames=2, n_layer=1, n_head=2, n_embd=16)
-    recipe = prior_recipe(cfg, tokenizer='tiny', variants=('p0', 'p1+flip'), steps=6, bs=4, warmup=2, eval_every=3, val_windows=4)
+    recipe = prior_recipe(cfg, tokenizer='tiny', variants=('p0', 'p1+flip'), steps=6, bs=4, warmup=2,
+                          eval_every=3, val_windows=4)
     train, val = prior_data(recipe, store)
     assert len(train) == len(store.streams('train')) and len(val) == len(store.streams('val'))
     lines = []
     tr = train_prior(recipe, train, val, 'prior_smoke', save_to=reg, log=lines.append).trainer
     e = read_registry(reg)['prior_smoke']
-    assert e['recipe'] == recipe | {'train': recipe['train'] | {'steps_taken': 6}} and e['arch'] == 'Prior' and e['depends'] == {'tiny': read_registry(reg)['tiny']['sha256']}
+    assert (e['recipe'] == recipe | {'train': recipe['train'] | {'steps_taken': 6}} and e['arch'] == 'Prior'
+            and e['depends'] == {'tiny': read_registry(reg)['tiny']['sha256']})
     assert e['metrics']['steps'] == 6 and len(tr.evals) == 2 and any('prior_smoke saved' in l for l in lines)
     m = load_weights('prior_smoke', weights_dir=reg)
-    assert isinstance(m, Prior) and m(torch.from_numpy(np.asarray(val[0][:2], dtype=np.int64))[None])[0].shape == (1, 32, 4375)
+    assert isinstance(m, Prior) and m(torch.from_numpy(np.asarray(val[0][:2],
+                                                                  dtype=np.int64))[None])[0].shape == (1, 32, 4375)
     with pytest.raises(ValueError, match='do not mix'): prior_data(prior_recipe(cfg, tokenizer='magvit_gan_64'), store)
     with pytest.raises(ValueError, match='lacks the variants'): prior_data(prior_recipe(cfg, tokenizer='tiny'), store)

@@ -1,5 +1,6 @@
 """Recipes are data: every shipped weight records the recipe and commit that made it, the notebook's `slow` cell trains
-exactly that recipe, training runs on any dataset (a synthetic store here) and writes into the package only when asked."""
+exactly that recipe, training runs on any dataset (a synthetic store here) and writes into the package only when
+asked."""
 import ast, importlib, json, re
 from pathlib import Path
 import pytest, torch
@@ -48,12 +49,14 @@ def test_every_entry_records_its_recipe_and_commit():
     for name, e in reg.items():
         phases = [e['recipe'][k] for k in ('train', 'recon', 'gan') if k in e['recipe']]  # one phase, or magvit's two
         taken = [p.get('steps_taken', p['steps']) for p in phases]   # a time-budgeted phase records the steps it took
-        as_written = {k: ({a: b for a, b in v.items() if a != 'steps_taken'} if isinstance(v, dict) else v) for k, v in e['recipe'].items()}
+        as_written = {k: ({a: b for a, b in v.items() if a
+                           != 'steps_taken'} if isinstance(v, dict) else v) for k, v in e['recipe'].items()}
         assert as_written == rec[name], f"{name}: the registry's recipe differs from the code's"
         assert e['recipe']['model'] == e['config'], f"{name}: recipe's model config is not the shipped config"
         assert e['metrics']['steps'] == sum(taken), f"{name}: trained {e['metrics']['steps']} steps"
         assert re.fullmatch(r'[0-9a-f]{40}(\+dirty)?', e['commit']), f"{name}: commit {e['commit']!r}"
-        assert isinstance(e['depends'], dict) and all(d in reg and reg[d]['sha256'] == s for d, s in e['depends'].items())
+        assert isinstance(e['depends'], dict) and all(d in reg and reg[d]['sha256'] == s
+                                                      for d, s in e['depends'].items())
         assert ':' not in e['arch'], f"{name}: arch {e['arch']!r} names a module path; store the class name"
 
 
@@ -64,12 +67,14 @@ def slow_cells():
 
 
 def trained_names(cell:str, notebook_recipes:dict)->set:
-    "Registry names a slow cell trains; fails on a training call whose recipe is not a registered one, or that changes it"
+    """Registry names a slow cell trains; fails on a training call whose recipe is not a registered one, or that changes
+    it"""
     tree, names = ast.parse(cell), set()
     loop_vars = {n.target.id for n in ast.walk(tree) if isinstance(n, ast.For) and isinstance(n.target, ast.Name)
                  and isinstance(n.iter, ast.Name) and n.iter.id == 'RECIPES'}
     for call in ast.walk(tree):
-        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id.startswith('train_')): continue
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id.startswith('train_')):
+            continue
         if call.func.id == 'train_requested': continue
         arg = call.args[0]
         if isinstance(arg, ast.Constant): got = {arg.value}
@@ -94,11 +99,13 @@ def test_slow_cells_train_the_registered_recipes():
         for cell in slow:
             names = trained_names(cell, nb_recipes)
             if names:
-                assert 'train_requested(TRAIN)' in cell, f"{nb.name}: a slow training cell must wait for the TRAIN switch"
+                assert 'train_requested(TRAIN)' in cell, (f"{nb.name}: a slow training cell must wait for the TRAIN "
+                                                          "switch")
                 assert any(re.match(r'^TRAIN = False', c, re.M) for c in cells), f"{nb.name}: no `TRAIN = False` switch"
             assert names <= set(nb_recipes), f"{nb.name} trains {names - set(nb_recipes)}, not recipes of its module"
             trained |= names
-    assert set(reg) - set(gpu_trained()) <= trained, f"shipped weights no slow cell reproduces: {set(reg) - set(gpu_trained()) - trained}"
+    assert set(reg) - set(gpu_trained()) <= trained, ("shipped weights no slow cell reproduces: "
+                                                      f"{set(reg) - set(gpu_trained()) - trained}")
 
 
 def test_train_requested(monkeypatch, capsys):
@@ -118,7 +125,8 @@ def test_runs_save_into_the_package_only_when_asked(monkeypatch, tmp_path):
 
 
 def test_weights_that_no_longer_ship(monkeypatch, tmp_path):
-    "Recipes whose weights left the package: `load_weights` says in one line how to make them, then finds them in the cache"
+    """Recipes whose weights left the package: `load_weights` says in one line how to make them, then finds them in the
+    cache"""
     from willie.train.weights import NOT_BUNDLED, UnknownWeightsError, cache_dir, known_weights
     from willie.tokenizers.video_vae import VideoFSQVAE, VideoFSQVAEConfig
     monkeypatch.setenv('WILLIE_HOME', str(tmp_path)); monkeypatch.delenv('WILLIE_SAVE_WEIGHTS', raising=False)
@@ -127,20 +135,27 @@ def test_weights_that_no_longer_ship(monkeypatch, tmp_path):
     assert not set(NOT_BUNDLED) & set(reg) and not [f.name for n in NOT_BUNDLED for f in WEIGHTS_DIR.glob(f'{n}.*')]
     for name, minutes in NOT_BUNDLED.items():
         with pytest.raises(UnknownWeightsError) as e: load_weights(name)
-        assert f'`willie train {name}`' in str(e.value) and f'about {minutes} min' in str(e.value) and '\n' not in str(e.value)
-    with pytest.raises(UnknownWeightsError, match="^no bundled weights named 'nope'; known: \\['causal_s4_64', 'fsq_vae_64'"): load_weights('nope')
+        assert (f'`willie train {name}`' in str(e.value) and f'about {minutes} min' in str(e.value)
+                and '\n' not in str(e.value))
+    with pytest.raises(UnknownWeightsError,
+                       match="^no bundled weights named 'nope'; known: \\['causal_s4_64', 'fsq_vae_64'"):
+        load_weights('nope')
     small = VideoFSQVAE(VideoFSQVAEConfig(ch=(8, 8, 8), n_res=(0, 0, 1)))
-    for name in ('vq_vae_64', 'fsq_vae_64'): save_weights(small, name, weights_dir=save_dir())   # as `willie train` saves
+    # as `willie train` saves
+    for name in ('vq_vae_64', 'fsq_vae_64'): save_weights(small, name, weights_dir=save_dir())
     assert save_dir() == cache_dir() == tmp_path/'weights'
     assert list(load_weights('vq_vae_64').cfg.ch) == [8, 8, 8]                                    # found in the cache
-    assert sum(p.numel() for p in load_weights('fsq_vae_64').parameters()) == reg['fsq_vae_64']['params']  # the package first
+    # the package first
+    assert sum(p.numel() for p in load_weights('fsq_vae_64').parameters()) == reg['fsq_vae_64']['params']
     assert known_weights()['vq_vae_64']['params'] == sum(p.numel() for p in small.parameters())
     assert known_weights()['fsq_vae_64'] == reg['fsq_vae_64']
-    with pytest.raises(UnknownWeightsError, match="no bundled weights named 'vq_vae_64'"): load_weights('vq_vae_64', WEIGHTS_DIR)
+    with pytest.raises(UnknownWeightsError, match="no bundled weights named 'vq_vae_64'"):
+        load_weights('vq_vae_64', WEIGHTS_DIR)
 
 
 def test_tokenizer_smoke_run_on_synthetic_store(synth_store, tmp_path):
-    "A few steps of the tokenizer recipe on a small synthetic store: the loss falls, the recipe is saved with the weights"
+    """A few steps of the tokenizer recipe on a small synthetic store: the loss falls, the recipe is saved with the
+    weights"""
     from willie.tokenizers.video_vae import VideoFSQVAEConfig, tokenizer_data, tokenizer_recipe, train_tokenizer
     recipe = tokenizer_recipe('VideoFSQVAE', VideoFSQVAEConfig(ch=(8, 8, 8), n_res=(0, 0, 1)), steps=12, lr=3e-3)
     recipe['data'] |= dict(clip_len=8, n_eval=2, block_len=16, val_every=3); recipe['train'] |= dict(eval_every=6)
@@ -172,7 +187,8 @@ def test_old_arch_names_still_load(tmp_path):
     from willie.tokenizers.video_vae import VideoFSQVAE, VideoFSQVAEConfig
     save_weights(VideoFSQVAE(VideoFSQVAEConfig(ch=(8, 16, 16))), 'old', weights_dir=tmp_path)
     reg = read_registry(tmp_path)
-    reg['old'] |= {'arch': 'willie.tokenizers.video_vae:VideoFSQVAE', 'config_cls': 'willie.tokenizers.video_vae:VideoFSQVAEConfig'}
+    reg['old'] |= {'arch': 'willie.tokenizers.video_vae:VideoFSQVAE',
+                   'config_cls': 'willie.tokenizers.video_vae:VideoFSQVAEConfig'}
     del reg['old']['recipe'], reg['old']['commit'], reg['old']['depends']   # an entry as the first release wrote them
     (tmp_path/'registry.json').write_text(json.dumps(reg))
     assert isinstance(load_weights('old', weights_dir=tmp_path), VideoFSQVAE)
@@ -183,7 +199,8 @@ def test_registry_writes_are_locked(tmp_path):
     import threading
     from willie.tokenizers.video_vae import VideoFSQVAE, VideoFSQVAEConfig
     m = VideoFSQVAE(VideoFSQVAEConfig(ch=(8, 16, 16)))
-    ts = [threading.Thread(target=save_weights, args=(m, f'run{i}'), kwargs=dict(weights_dir=tmp_path)) for i in range(6)]
+    ts = [threading.Thread(target=save_weights, args=(m, f'run{i}'),
+                           kwargs=dict(weights_dir=tmp_path)) for i in range(6)]
     for t in ts: t.start()
     for t in ts: t.join()
     assert sorted(read_registry(tmp_path)) == [f'run{i}' for i in range(6)]

@@ -7,7 +7,8 @@ import subprocess, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CODE = "from willie.train.weights import load_weights; load_weights('fsq_vae_64'); import willie; print(willie.__file__)"
+CODE = ("from willie.train.weights import load_weights; load_weights('fsq_vae_64'); import willie; "
+        "print(willie.__file__)")
 
 
 def _run(cwd):

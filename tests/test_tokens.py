@@ -1,5 +1,6 @@
-"""willie.tokens.store: streams follow the clip store's train/val split, the manifest pins tokenizer and source, stale or foreign
-tokens are refused, builds are deterministic, atomic and resumable, stream lengths follow the 4x time compression."""
+"""willie.tokens.store: streams follow the clip store's train/val split, the manifest pins tokenizer and source, stale
+or foreign tokens are refused, builds are deterministic, atomic and resumable, stream lengths follow the 4x time
+compression."""
 import json, math
 import numpy as np, pytest, torch
 import willie.tokens.store as wt
@@ -64,7 +65,8 @@ def test_store_contents_and_split(synth_store, reg, tmp_path):
     assert starts == sorted(starts) and starts[-1] + ts.table[-1]['length'] == len(ts)
     assert len(ts.streams('train')) == 8 * len(ts.streams('train', 'p0')) and len(ts.streams('val')) == len(val)
     model, r = tiny(), ts.table[0]
-    expect = model.eval().tokenize_stream(variant_frames(synth_store.frames[r['frame_start']:r['frame_end']], parse_variant('p0')))
+    expect = model.eval().tokenize_stream(variant_frames(synth_store.frames[r['frame_start']:r['frame_end']],
+                                                         parse_variant('p0')))
     assert np.array_equal(ts.streams('train', 'p0')[0], expect.numpy())
     s = ts.summary()
     assert s['variants'] == 8 and s['tokens'] == len(ts) * 16 and 0 < s['tokens_per_second'] < 24 / 4 * 16 * 1.5
@@ -85,7 +87,8 @@ def test_deterministic_and_idempotent(synth_store, reg, tmp_path):
 def test_refuses_stale_weights_and_other_tokenizers(synth_store, reg, tmp_path):
     ts = build(synth_store, reg, tmp_path/'tok', variants=('p0',))
     save_weights(tiny(seed=1), 'tiny', weights_dir=reg)                            # the tokenizer was retrained
-    with pytest.raises(StaleTokensError, match=r"the tokens are stale; rebuild it with `willie tokenize --tokenizer tiny --force`"):
+    with pytest.raises(StaleTokensError,
+                       match=r"the tokens are stale; rebuild it with `willie tokenize --tokenizer tiny --force`"):
         TokenStore(ts.path, weights_dir=reg)
     with pytest.raises(StaleTokensError, match='older'): build(synth_store, reg, tmp_path/'tok', variants=('p0',))
     fresh = build(synth_store, reg, tmp_path/'tok', variants=('p0',), force=True)   # the offered rebuild
@@ -93,7 +96,8 @@ def test_refuses_stale_weights_and_other_tokenizers(synth_store, reg, tmp_path):
     save_weights(tiny(seed=2), 'other', weights_dir=reg)
     with pytest.raises(FileExistsError, match='do not mix'):
         tokenize_film('other', synth_store, out=tmp_path/'tok', weights_dir=reg, progress=False, **SPLIT)
-    with pytest.raises(StaleTokensError, match='do not mix'): TokenStore(tmp_path/'tok', tokenizer='other', weights_dir=reg)
+    with pytest.raises(StaleTokensError, match='do not mix'):
+        TokenStore(tmp_path/'tok', tokenizer='other', weights_dir=reg)
     with pytest.raises(KeyError, match="no tokenizer named 'nope'"):
         tokenize_film('nope', synth_store, out=tmp_path/'x', weights_dir=reg, progress=False)
 
@@ -110,7 +114,8 @@ def test_failed_build_leaves_nothing(synth_store, reg, tmp_path, monkeypatch):
 
 
 def test_interrupted_build_resumes(synth_store, reg, tmp_path, monkeypatch):
-    "An interruption keeps the finished variants in a hidden folder; the next run codes only the rest, with the same bytes"
+    """An interruption keeps the finished variants in a hidden folder; the next run codes only the rest, with the same
+    bytes"""
     orig, n = wt.encode_variant, []
     def interrupted(*a, **k):
         n.append(1)
@@ -118,7 +123,8 @@ def test_interrupted_build_resumes(synth_store, reg, tmp_path, monkeypatch):
         return orig(*a, **k)
     monkeypatch.setattr(wt, 'encode_variant', interrupted)
     with pytest.raises(KeyboardInterrupt): build(synth_store, reg, tmp_path/'tok', variants=('p0', 'p1', 'p2'))
-    assert not (tmp_path/'tok').exists() and len(list(tmp_path.glob('.tok.build-*'))) == 1   # p0 (train, val) and p1 are done
+    # p0 (train, val) and p1 are done
+    assert not (tmp_path/'tok').exists() and len(list(tmp_path.glob('.tok.build-*'))) == 1
     n.clear(); monkeypatch.setattr(wt, 'encode_variant', lambda *a, **k: n.append(1) or orig(*a, **k))
     ts = build(synth_store, reg, tmp_path/'tok', variants=('p0', 'p1', 'p2'))
     assert len(n) == 1 and not list(tmp_path.glob('.tok.*'))                       # only p2 was coded
@@ -143,8 +149,10 @@ def test_open_token_store_opens_current_and_refuses_stale(synth_store, reg, tmp_
     assert not (tmp_path/'home').exists()
     built = build(synth_store, reg, token_store_path('tiny'), variants=('p0', 'p2'))
     assert built.path == tmp_path/'home'/'tokens'/'film_64_tiny'
-    got = open_token_store('tiny', weights_dir=reg)                                # there and current: opened, not rebuilt
-    assert got.variants == ['p0', 'p2'] and (got.path/'tokens.npy').read_bytes() == (built.path/'tokens.npy').read_bytes()
+    # there and current: opened, not rebuilt
+    got = open_token_store('tiny', weights_dir=reg)
+    assert (got.variants == ['p0', 'p2']
+            and (got.path/'tokens.npy').read_bytes() == (built.path/'tokens.npy').read_bytes())
     assert open_token_store('tiny', variants=('p2',), weights_dir=reg).variants == ['p0', 'p2']
     with pytest.raises(TokenStoreError, match=r"lacks the variants \['p1'\]: rebuild it .*--variants p0,p2,p1 --force"):
         open_token_store('tiny', variants=('p1',), weights_dir=reg)              # opening never rebuilds

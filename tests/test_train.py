@@ -39,7 +39,8 @@ def test_resume_with_evals_is_exact(tmp_path):
     resumed = trainer(tmp_path).fit()
     assert [h['loss'] for h in resumed.history] == [h['loss'] for h in straight.history]
     assert [e['mse'] for e in resumed.evals][-2:] == [e['mse'] for e in straight.evals][-2:]
-    assert all(torch.equal(a, b) for a, b in zip(resumed.model.state_dict().values(), straight.model.state_dict().values()))
+    assert all(torch.equal(a, b) for a, b in zip(resumed.model.state_dict().values(),
+                                                 straight.model.state_dict().values()))
 
 
 def test_state_loads_without_pickle(tmp_path):
@@ -119,7 +120,8 @@ def gan_trainer(ckpt_dir=None, crash_at=None, **kw):
 
 def test_two_networks_resume_is_exact(tmp_path):
     straight = gan_trainer().fit()
-    with pytest.raises(KeyboardInterrupt): gan_trainer(tmp_path, crash_at=14).fit()  # dies after checkpoint 12, before eval 15
+    # dies after checkpoint 12, before eval 15
+    with pytest.raises(KeyboardInterrupt): gan_trainer(tmp_path, crash_at=14).fit()
     torch.manual_seed(999)
     resumed = gan_trainer(tmp_path).fit()
     assert resumed.history == straight.history and resumed.evals == straight.evals and resumed.best == straight.best
@@ -138,7 +140,8 @@ def test_per_network_settings():
     assert list(t.models) == list(t.opts) == ['generator', 'discriminator'] and t.model is t.models['generator']
     assert t.opts['discriminator'].param_groups[0]['betas'] == (0.5, 0.99)
     t.fit(steps=3)
-    assert t.opts['discriminator'].param_groups[0]['lr'] == pytest.approx(1e-3 * (0.1 + 0.9 * 0.5 * (1 + __import__('math').cos(__import__('math').pi * 2 / 24))))
+    assert t.opts['discriminator'].param_groups[0]['lr'] == pytest.approx(
+        1e-3 * (0.1 + 0.9 * 0.5 * (1 + __import__('math').cos(__import__('math').pi * 2 / 24))))
     assert t.opts['generator'].param_groups[0]['lr'] == pytest.approx(3e-3)   # last warm-up step (2 of 3)
     with pytest.raises(ValueError, match='not among'): Trainer(two_nets(), None, lambda s: real, GCFG, step_fn=gan_step,
                                                              opt_cfgs={'critic': DCFG})
@@ -173,7 +176,8 @@ def test_fit_in_chunks_draws_one_plot(monkeypatch):
     shown = []
     class Handle:
         def update(self, fig): shown.append(fig)
-    monkeypatch.setattr(wt, 'NBMasterBar', wt.master_bar)            # pretend to be in a notebook (text bars, notebook plot)
+    # pretend to be in a notebook (text bars, notebook plot)
+    monkeypatch.setattr(wt, 'NBMasterBar', wt.master_bar)
     figs = []
     def display(o, **k):
         if isinstance(o, Figure): figs.append(o)

@@ -47,7 +47,8 @@ def test_stores_pair_frame_for_frame(stores, tmp_path):
     p = pairing_psnr(stores[0], stores[2])
     assert max(p, key=p.get) == 0 and p[0] > p[1] + 6, p
     pairs = PairedClips(stores, 5, 'all')
-    assert [tuple(v.shape) for v in pairs[3]] == [(1, 5, 16, 16), (1, 5, 32, 32), (1, 5, 64, 64)] and pairs.scales == (2, 4)
+    assert [tuple(v.shape) for v in pairs[3]] == [(1, 5, 16, 16), (1, 5, 32, 32),
+                                                  (1, 5, 64, 64)] and pairs.scales == (2, 4)
     other = prepare(synthetic_video(tmp_path/'o.mp4', n_frames=90, seed=1), tmp_path/'o_32', size=32, progress=False)
     with pytest.raises(ValueError, match='n_frames'): check_paired(stores[0], other)
     with pytest.raises(ValueError, match='not a multiple'): check_paired(stores[1], stores[0])
@@ -59,13 +60,15 @@ def test_patches_are_aligned_across_sizes(stores):
     assert (lr.shape, y2.shape, y4.shape) == ((8, 5, 8, 8), (8, 1, 16, 16), (8, 1, 32, 32))
     mid = lr[:, 2:3]  # the reversed window has the same middle frame
     shrunk = torch.nn.functional.interpolate(y4, size=(8, 8), mode='bilinear', antialias=True)
-    assert (shrunk - mid).abs().mean() < (shrunk - mid.flip(-1)).abs().mean() / 2, 'the targets are not the flipped patches'
+    assert (shrunk - mid).abs().mean() < (shrunk - mid.flip(-1)).abs().mean() / 2, ('the targets are not the flipped '
+                                                                                    'patches')
 
 
 def test_flicker_is_seen(stores):
     data = PairedClips(stores, 8, 'all', stride=8)
     g = torch.Generator().manual_seed(0)
-    shimmer = lambda v, scales: {s: (y + 0.1 * torch.randn(y.shape, generator=g)).clamp(-1, 1) for s, y in bicubic_upscale(v, scales).items()}
+    shimmer = lambda v, scales: {s: (y + 0.1 * torch.randn(y.shape, generator=g)).clamp(-1, 1)
+                                 for s, y in bicubic_upscale(v, scales).items()}
     res = evaluate_upsampler({'bicubic': bicubic_upscale, 'shimmer': shimmer}, data, progress=False)
     for s in (2, 4):
         assert res['shimmer', s]['flicker'] > 2 * res['bicubic', s]['flicker'] > 0
@@ -76,12 +79,15 @@ def test_flicker_is_seen(stores):
 
 def test_training_saves_its_recipe_and_reloads(stores, tmp_path):
     recipe = upsampler_recipe(UpsamplerConfig(window=3, ch=8, n_res=1), steps=30, lr=5e-3, bs=8)
-    recipe['data'] |= dict(clip_len=3, n_eval=8, block_len=16, val_every=3, augment=dict(patch=8, flip=0.5, reverse=0.5))
+    recipe['data'] |= dict(clip_len=3, n_eval=8, block_len=16, val_every=3,
+                           augment=dict(patch=8, flip=0.5, reverse=0.5))
     recipe['train'] |= dict(eval_every=10)
     train, val = upsampler_data(recipe, stores)
     lines = []
-    model, metrics = train_upsampler(recipe, train, val, 'sr_smoke', save_to=tmp_path, ckpt_dir=tmp_path/'ckpt', log=lines.append)
-    assert metrics['steps'] == 30 and len(lines) >= 3 and {'val_subset_psnr_x2', 'val_subset_psnr_x4', 'val_subset_bicubic_psnr_x4', 'cpu_seconds'} <= set(metrics)
+    model, metrics = train_upsampler(recipe, train, val, 'sr_smoke', save_to=tmp_path, ckpt_dir=tmp_path/'ckpt',
+                                     log=lines.append)
+    assert metrics['steps'] == 30 and len(lines) >= 3 and {'val_subset_psnr_x2', 'val_subset_psnr_x4',
+                                                           'val_subset_bicubic_psnr_x4', 'cpu_seconds'} <= set(metrics)
     e = read_registry(tmp_path)['sr_smoke']
     assert e['recipe'] == recipe and e['arch'] == 'Upsampler' and e['config'] == recipe['model']
     again = load_weights('sr_smoke', weights_dir=tmp_path)
@@ -90,7 +96,8 @@ def test_training_saves_its_recipe_and_reloads(stores, tmp_path):
 
 
 def test_training_improves_on_bicubic():
-    "From bicubic (the zero-initialised heads), 40 small steps on synthetic line art lower the loss on a fixed batch by a fifth"
+    """From bicubic (the zero-initialised heads), 40 small steps on synthetic line art lower the loss on a fixed batch
+    by a fifth"""
     to = lambda a: torch.from_numpy(a).float()[None] / 127.5 - 1
     arts = [line_art(9, 128, seed=seed) for seed in range(4)]
     sizes = [torch.stack([to(resize_frames(a, s))[:, t:t + 5] for a in arts for t in range(5)]) for s in (32, 64, 128)]
@@ -119,7 +126,8 @@ def test_upsample_api_checks_its_input():
     with pytest.raises(ValueError, match=r'\(B, 1, T, 64, 64\)'): upsample(torch.zeros(1, 2, 64, 64), 128)
 
 
-@pytest.mark.skipif('upsample_64_256' not in read_registry(), reason='no bundled upsampler weights yet (train them in nbs/12_upsample.ipynb)')
+@pytest.mark.skipif('upsample_64_256' not in read_registry(),
+                    reason='no bundled upsampler weights yet (train them in nbs/12_upsample.ipynb)')
 def test_bundled_upsampler_beats_bicubic_on_unseen_line_art():
     "Trained on the film only, the bundled model still does better than bicubic on a synthetic cartoon, at both sizes"
     lr, real = lowres_line_art()
@@ -134,7 +142,8 @@ def test_bundled_upsampler_beats_bicubic_on_unseen_line_art():
 
 
 @pytest.mark.skipif(not all((film_store_path(s)/'manifest.json').exists() for s in (64, 128, 256)),
-                    reason="the film's 64², 128² and 256² stores are not prepared here (`willie prepare --download --size 128` and `--size 256`)")
+                    reason="the film's 64², 128² and 256² stores are not prepared here (`willie prepare --download "
+                           "--size 128` and `--size 256`)")
 def test_film_stores_pair_frame_for_frame():
     lr, *hrs = [ClipStore(film_store_path(s)) for s in (64, 128, 256)]
     for hr in hrs:

@@ -4,7 +4,8 @@ from willie.tokenizers.video_vae import (VideoFSQVAE, VideoFSQVAEConfig, VideoVQ
 
 SMALL = dict(ch=(16, 32, 64), n_res=(0, 1, 1))
 
-@pytest.mark.parametrize('make', [lambda: VideoFSQVAE(VideoFSQVAEConfig(**SMALL)), lambda: VideoVQVAE(VideoVQVAEConfig(**SMALL))])
+@pytest.mark.parametrize('make', [lambda: VideoFSQVAE(VideoFSQVAEConfig(**SMALL)),
+                                  lambda: VideoVQVAE(VideoVQVAEConfig(**SMALL))])
 def test_tokenizer_interface(make):
     torch.manual_seed(0)
     m = make()

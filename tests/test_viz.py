@@ -163,7 +163,8 @@ def test_scrubber_compare_batch():
 
 def test_scrubber_errors():
     x = moving()
-    with pytest.raises(ValueError, match=r"different lengths.*\{'a': 8, 'b': 4\}"): ClipScrubber({'a': x, 'b': x[:, :4]})
+    with pytest.raises(ValueError, match=r"different lengths.*\{'a': 8, 'b': 4\}"):
+        ClipScrubber({'a': x, 'b': x[:, :4]})
     b = torch.cat([x[None]] * 3)
     with pytest.raises(ValueError, match=r"\{'a': 3, 'b': 2\}"): ClipScrubber({'a': b, 'b': b[:2]})
     with pytest.raises(ValueError, match='dict'): ClipScrubber([x])

@@ -50,7 +50,9 @@ def test_commitment_and_codebook_losses():
 def test_ema_moves_codes_toward_assigned_inputs():
     torch.manual_seed(0)
     vq = VectorQuantizer(4, 2, ema=True, decay=0.9, restart=False, data_init=False)
-    with torch.no_grad(): vq.codebook.copy_(torch.tensor([[0., 0.], [10., 10.], [-10., 10.], [10., -10.]])); vq.embed_sum.copy_(vq.codebook)
+    with torch.no_grad():
+        vq.codebook.copy_(torch.tensor([[0., 0.], [10., 10.], [-10., 10.], [10., -10.]]))
+        vq.embed_sum.copy_(vq.codebook)
     target = torch.tensor([1., 2.])
     data = target + 0.01*torch.randn(64, 2)        # all nearest to code 0
     before = (vq.codebook[0] - target).norm()
