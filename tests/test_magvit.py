@@ -28,8 +28,8 @@ def test_both_phases_on_a_synthetic_store(synth_store, tmp_path):
                                   ckpt_dir=tmp_path/'runs', log=lines.append)
     assert metrics['steps'] == 33 and all(math.isfinite(metrics[k]) for k in ('val_psnr', 'val_sharpness', 'bpp'))
     e = read_registry(tmp_path)['smoke_gan']
-    assert e['recipe'] == r | {'recon': r['recon'] | {'steps_taken': 30},
-                               'gan': r['gan'] | {'steps_taken': 3}} and e['arch'] == 'CausalTokenizer'
+    assert (e['recipe'] == r | {'recon': r['recon'] | {'steps_taken': 30}, 'gan': r['gan'] | {'steps_taken': 3}}
+            and e['arch'] == 'CausalTokenizer')
     hist = json.loads((tmp_path/'smoke_gan.history.json').read_text())
     assert {'d_loss', 'g_adv', 'logit_real', 'logit_fake', 'sharp'} <= set(hist[-1])
     again = load_weights('smoke_gan', weights_dir=tmp_path)

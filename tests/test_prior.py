@@ -135,7 +135,7 @@ def test_smoke_run_on_a_synthetic_token_store(synth_store, tmp_path):
             and e['depends'] == {'tiny': read_registry(reg)['tiny']['sha256']})
     assert e['metrics']['steps'] == 6 and len(tr.evals) == 2 and any('prior_smoke saved' in l for l in lines)
     m = load_weights('prior_smoke', weights_dir=reg)
-    assert isinstance(m, Prior) and m(torch.from_numpy(np.asarray(val[0][:2],
-                                                                  dtype=np.int64))[None])[0].shape == (1, 32, 4375)
+    assert isinstance(m, Prior) and \
+        m(torch.from_numpy(np.asarray(val[0][:2], dtype=np.int64))[None])[0].shape == (1, 32, 4375)
     with pytest.raises(ValueError, match='do not mix'): prior_data(prior_recipe(cfg, tokenizer='magvit_gan_64'), store)
     with pytest.raises(ValueError, match='lacks the variants'): prior_data(prior_recipe(cfg, tokenizer='tiny'), store)

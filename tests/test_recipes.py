@@ -49,8 +49,8 @@ def test_every_entry_records_its_recipe_and_commit():
     for name, e in reg.items():
         phases = [e['recipe'][k] for k in ('train', 'recon', 'gan') if k in e['recipe']]  # one phase, or magvit's two
         taken = [p.get('steps_taken', p['steps']) for p in phases]   # a time-budgeted phase records the steps it took
-        as_written = {k: ({a: b for a, b in v.items() if a
-                           != 'steps_taken'} if isinstance(v, dict) else v) for k, v in e['recipe'].items()}
+        as_written = {k: ({a: b for a, b in v.items() if a != 'steps_taken'} if isinstance(v, dict) else v)
+                      for k, v in e['recipe'].items()}
         assert as_written == rec[name], f"{name}: the registry's recipe differs from the code's"
         assert e['recipe']['model'] == e['config'], f"{name}: recipe's model config is not the shipped config"
         assert e['metrics']['steps'] == sum(taken), f"{name}: trained {e['metrics']['steps']} steps"

@@ -47,8 +47,8 @@ def test_stores_pair_frame_for_frame(stores, tmp_path):
     p = pairing_psnr(stores[0], stores[2])
     assert max(p, key=p.get) == 0 and p[0] > p[1] + 6, p
     pairs = PairedClips(stores, 5, 'all')
-    assert [tuple(v.shape) for v in pairs[3]] == [(1, 5, 16, 16), (1, 5, 32, 32),
-                                                  (1, 5, 64, 64)] and pairs.scales == (2, 4)
+    assert ([tuple(v.shape) for v in pairs[3]] == [(1, 5, 16, 16), (1, 5, 32, 32), (1, 5, 64, 64)]
+            and pairs.scales == (2, 4))
     other = prepare(synthetic_video(tmp_path/'o.mp4', n_frames=90, seed=1), tmp_path/'o_32', size=32, progress=False)
     with pytest.raises(ValueError, match='n_frames'): check_paired(stores[0], other)
     with pytest.raises(ValueError, match='not a multiple'): check_paired(stores[1], stores[0])
@@ -60,8 +60,8 @@ def test_patches_are_aligned_across_sizes(stores):
     assert (lr.shape, y2.shape, y4.shape) == ((8, 5, 8, 8), (8, 1, 16, 16), (8, 1, 32, 32))
     mid = lr[:, 2:3]  # the reversed window has the same middle frame
     shrunk = torch.nn.functional.interpolate(y4, size=(8, 8), mode='bilinear', antialias=True)
-    assert (shrunk - mid).abs().mean() < (shrunk - mid.flip(-1)).abs().mean() / 2, ('the targets are not the flipped '
-                                                                                    'patches')
+    assert (shrunk - mid).abs().mean() < (shrunk - mid.flip(-1)).abs().mean() / 2, \
+        'the targets are not the flipped patches'
 
 
 def test_flicker_is_seen(stores):
@@ -86,8 +86,8 @@ def test_training_saves_its_recipe_and_reloads(stores, tmp_path):
     lines = []
     model, metrics = train_upsampler(recipe, train, val, 'sr_smoke', save_to=tmp_path, ckpt_dir=tmp_path/'ckpt',
                                      log=lines.append)
-    assert metrics['steps'] == 30 and len(lines) >= 3 and {'val_subset_psnr_x2', 'val_subset_psnr_x4',
-                                                           'val_subset_bicubic_psnr_x4', 'cpu_seconds'} <= set(metrics)
+    assert metrics['steps'] == 30 and len(lines) >= 3 and \
+        {'val_subset_psnr_x2', 'val_subset_psnr_x4', 'val_subset_bicubic_psnr_x4', 'cpu_seconds'} <= set(metrics)
     e = read_registry(tmp_path)['sr_smoke']
     assert e['recipe'] == recipe and e['arch'] == 'Upsampler' and e['config'] == recipe['model']
     again = load_weights('sr_smoke', weights_dir=tmp_path)
