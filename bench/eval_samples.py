@@ -299,7 +299,8 @@ def main(argv=None):
     rows = [ref] + [score(name, x, ref, gen.tokenizer, index, a,
                           decoded=name not in undecoded) for name, x in sets.items()]
     if a.json:
-        keep = lambda r: {k: (np.percentile(v, [25, 50, 75]).tolist() if k == 'near' else v) for k, v in r.items()}
+        keep = lambda r: {k: (np.percentile(v, [25, 50, 75]).tolist() if k == 'near' else v) for k, v in r.items()
+                          if k not in ('clips', 'tok_clips', 'feats')}   # the reference's tensors: not a record
         Path(a.json).write_text(json.dumps(dict(args=vars(a), seeds=seeds, gen_secs=gen_secs,
                                                 rows=[keep(r) for r in rows]),
                                            indent=1, default=str))
