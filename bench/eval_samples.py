@@ -25,6 +25,9 @@ The sets (every clip is 17 frames of 64x64: 5 latent frames of a causal tokenize
   16 per seed; AR drops 2 latent frames of burn-in, MaskGIT fills whole windows and keeps the first 5 latent frames), at
   each method's own temperature unless `--temperature` is given, decoded with `detokenize`.
   Batch i of a method is drawn with `torch.Generator().manual_seed(seed + i)`.
+- with `--prompt`, also each method from a held-out frame (what `willie generate --prompt` does): clip i starts from
+  the tokens of the first frame of val B's clip i (cycling through B; B is disjoint from the reference A), and the
+  method samples the other latent frames after it. The judged clip keeps that first, real frame (1 of 17).
 
 The columns:
 - nearest-train SSIM: for each clip, the SSIM (`willie.eval.metrics.ssim`, 64x64, mean over the 17 frames) to its most
@@ -134,13 +137,25 @@ def unigram_clips(tokenizer, p:torch.Tensor, n:int, seed:int, grid:tuple)->torch
     return decode(tokenizer, tok.view(n, t, *grid))
 
 
-def sample_clips(gen:Generator, method:str, n:int, seed:int, bs:int=16, steps:int=10, **kw)->tuple:
-    "(N, 1, 17, 64, 64) clips sampled by `method` in batches, batch i from seed + i; and the seeds used."
+@torch.no_grad()
+def prompts_from(tokenizer, clips:torch.Tensor, n:int)->torch.Tensor:
+    "(n, 1, h, w) tokens of the first frame of `clips` 0, 1, ... (cycling): one latent frame to continue from."
+    first = clips[torch.arange(n) % len(clips), :, :1]                     # (n, 1, 1, 64, 64)
+    return torch.cat([tokenizer.tokenize(first[a:a + 16]) for a in range(0, n, 16)])
+
+
+def sample_clips(gen:Generator, method:str, n:int, seed:int, bs:int=16, steps:int=10,
+                 prompts:torch.Tensor|None=None, **kw)->tuple:
+    """(N, 1, 17, 64, 64) clips sampled by `method` in batches, batch i from seed + i, each after its row of `prompts`
+    ((N, t0, h, w) tokens) if given; and the seeds used."""
     out, seeds, t = [], [], latent_frames(gen.tokenizer)
     own = {'steps': steps} if 'steps' in SAMPLERS[method].options else {}
     for i, a in enumerate(range(0, n, bs)):
         b, g = min(bs, n - a), torch.Generator().manual_seed(seed + i)
-        tok = sample(gen.prior(method), method, t, batch=b, g=g, **own, **kw)   # as `willie generate` samples
+        if prompts is None: tok = sample(gen.prior(method), method, t, batch=b, g=g, **own, **kw)  # as `generate`
+        else:
+            p = prompts[a:a + b]
+            tok = sample(gen.prior(method), method, t - p.shape[1], prompt=p, g=g, **own, **kw)
         out.append(decode(gen.tokenizer, tok)); seeds.append(seed + i)
     return torch.cat(out), seeds
 
@@ -252,6 +267,8 @@ def main(argv=None):
     p.add_argument('--quick', action='store_true',
                    help='a smoke test: N=8, 4 candidates, 30 critic steps, every 4th real clip')
     p.add_argument('--no-patch-nn', action='store_true', help='leave out the patch nearest-neighbour yardstick')
+    p.add_argument('--prompt', action='store_true',
+                   help='also sample each method from held-out frames (val B first frames), as --prompt does')
     p.add_argument('--json', default=None, help='also write the table to this JSON file')
     a = p.parse_args(argv)
     if not a.methods: fail("--methods: name at least one of ar, maskgit")
@@ -289,6 +306,11 @@ def main(argv=None):
         sets[label], seeds[m] = sample_clips(gen, m, a.n, a.seed, a.bs, a.steps, **sample_kw)
         gen_secs[m] = time.time() - t0
         print(f"{label}: {a.n} clips, seeds {seeds[m]} [{gen_secs[m]:.0f}s]", flush=True)
+        if a.prompt:
+            t0 = time.time()
+            sets[f"{label}, from a held-out frame"], _ = sample_clips(
+                gen, m, a.n, a.seed, a.bs, a.steps, prompts=prompts_from(gen.tokenizer, val_b, a.n), **sample_kw)
+            print(f"{label}, from a held-out frame: {a.n} clips [{time.time() - t0:.0f}s]", flush=True)
 
     print("scoring:", flush=True)
     ref = score('real val A (reference)', val_a, {}, gen.tokenizer, index, a)

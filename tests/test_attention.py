@@ -116,6 +116,18 @@ def test_kv_cache_decode_equals_full(backend, window, steps):
     assert cache.pos == 50 and cache.start == 50 - len(cache)
     torch.testing.assert_close(torch.cat(outs, 2), full, atol=1e-5, rtol=0)
 
+def test_a_rolling_cache_allocates_once():
+    "Once its buffer exists, a rolling cache moves its contents within it: memory stays flat however long it runs."
+    cache, k = KVCache(2, window=8), torch.randn(1, 2, 1, 4)
+    cache.update(0, k, k); cache.update(1, k, k); cache.advance(1)
+    ptrs = [cache.k[0].data_ptr(), cache.v[1].data_ptr()]
+    for i in range(100):
+        x = torch.full((1, 2, 1, 4), float(i))
+        kk, _ = cache.update(0, x, x); cache.update(1, x, x); cache.advance(1)
+        assert kk.shape[2] == min(i + 2, 8) and (kk[0, 0, -1] == i).all()   # held + new, the newest last
+    assert [cache.k[0].data_ptr(), cache.v[1].data_ptr()] == ptrs and cache.k[0].shape[2] == 14 and len(cache) == 7
+    assert (cache.k[0][:, :, cache.lo[0]:cache.hi[0]][0, 0, :, 0] == torch.arange(93., 100.)).all()
+
 def test_flash_matches_reference():
     if (why := flash_status()) is not None: pytest.skip(why)
     for H, causal, window, L, S in CASES:

@@ -46,5 +46,7 @@ def test_sample_shapes_and_cache_agrees_within_the_window():
     g = lambda: torch.Generator().manual_seed(3)
     for kw in (dict(method='ar'), dict(method='ar', use_cache=False), dict(method='maskgit', steps=4)):
         assert G.sample_tokens(m, latent=3, batch=2, g=g(), **kw).shape == (2, 3, 2, 2)
-    # 2 latent frames + 2 of burn-in = 16 tokens: inside the 16-token window the cache must not change the samples
-    assert torch.equal(G.sample_tokens(m, 'ar', 2, 2, g()), G.sample_tokens(m, 'ar', 2, 2, g(), use_cache=False))
+    # 2 latent frames + 2 of burn-in = 16 tokens: inside the 16-token window an exact (float32) cache must not change
+    # the samples (the default bfloat16 cache rounds the attention)
+    exact = G.sample_tokens(m, 'ar', 2, 2, g(), cache_dtype=None)
+    assert torch.equal(exact, G.sample_tokens(m, 'ar', 2, 2, g(), use_cache=False))

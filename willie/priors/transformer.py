@@ -73,8 +73,10 @@ class SelfAttention(nn.Module):
                 layer:int=0, # this layer's slot in the cache
                )->Tensor: # (B, L, C)
         q, k, v = rearrange(self.qkv(x), 'b l (three h d) -> three b h l d', three=3, h=self.n_head)
-        if cache is not None: k, v = cache.update(layer, k, v)
-        return self.proj(rearrange(attention(q, k, v, **attn_kw), 'b h l d -> b l (h d)'))
+        if cache is not None:
+            k, v = cache.update(layer, k, v)
+            q = q.to(k.dtype)  # a bfloat16 cache attends in bfloat16
+        return self.proj(rearrange(attention(q, k, v, **attn_kw), 'b h l d -> b l (h d)').to(x.dtype))
 
 class Block(nn.Module):
     "Pre-norm transformer block (GPT-2), dropout on the residual branches."
@@ -133,8 +135,9 @@ class Prior(nn.Module):
             self._bias = key, alibi3d_bias(self.slopes, p[S - L:], p, c.grid, causal, c.window, c.time_weight)
         return dict(bias=self._bias[1], backend=self.backend)
 
-    def new_cache(self)->KVCache: # empty, rolling when the config has a window
-        return KVCache(self.cfg.n_layer, self.cfg.window)
+    def new_cache(self, dtype:torch.dtype|None=None # keys and values stored in it (None: the model's)
+                 )->KVCache: # empty, rolling when the config has a window
+        return KVCache(self.cfg.n_layer, self.cfg.window, dtype)
 
     def forward(self, idx:Tensor, # (B, L) or (B, t, h, w) token ids; with a cache: the next L tokens
                 targets:Tensor|None=None, # (B, L) the next token at each position, for the loss
