@@ -18,7 +18,8 @@ from ..eval.metrics import Footage, evaluate_tokenizer, footage, jod, reconstruc
 from ..base.viz import clip_info, error_clip, save_clip
 from ..tokens.store import (DEFAULT_VARIANTS, TokenStore, TokenStoreError, open_token_store, parse_variant,
                                  tokenize_film, variant_name)
-from ..train.weights import NOT_BUNDLED, UnknownWeightsError, cache_dir, load_weights, read_registry, resolve_arch
+from ..train.weights import (NOT_BUNDLED, Recipe, UnknownWeightsError, cache_dir, load_weights, read_registry,
+                                  resolve_arch)
 from ..tokenizers.magvit import GANFailure
 from .recipes import all_recipes, train_recipe
 from ..train.loop import rank_world
@@ -354,8 +355,8 @@ def cmd_generate(args)->int:
 def cmd_eval_prior(args)->int:
     "Score a bundled prior on its token store's val split: bits per token, yardsticks, implied bpp, loss past the context."
     e = check_bundled(args.name, need=('new_cache',), what='prior', weights_dir=args.weights_dir)
-    model, recipe = load_weights(args.name, args.weights_dir), e['recipe']
-    store = open_token_store(recipe['data']['tokenizer'], weights_dir=args.weights_dir)
+    model, recipe = load_weights(args.name, args.weights_dir), Recipe.from_dict(e['recipe'])
+    store = open_token_store(recipe.data.tokenizer, weights_dir=args.weights_dir)
     _, val = prior_data(recipe, store)
     c = model.cfg; windows = TokenWindows(val, c.context, c.grid, stride=c.context // c.frame_tokens)
     val_flat, train_flat = np.concatenate([s.ravel() for s in val]), np.concatenate([s.ravel() for s in store.streams('train', 'p0')])

@@ -5,19 +5,20 @@
 # %% ../../nbs/10a_maskgit.ipynb #d4acd8e4
 from __future__ import annotations
 import math
+from dataclasses import dataclass, field
 import numpy as np
 import torch
 from torch import Tensor
 import torch.nn.functional as F
 from einops import rearrange
-from .transformer import (Prior, PriorConfig, TokenWindows, prior_recipe, tiny_prior, token_data,
-                                       train_prior)
+from .transformer import (Prior, PriorConfig, PriorRecipe, TokenWindows, prior_recipe, tiny_prior,
+                                       token_data, train_prior)
 from ..train.loop import Trained
 from ..train.weights import Task, register_task
 
 # %% auto #0
 __all__ = ['MASK_MODES', 'RECIPES', 'cosine_schedule', 'region_mask', 'mask_batch', 'maskgit_loss', 'evaluate_maskgit',
-           'sample_logits', 'maskgit_fill', 'maskgit_recipe', 'train_maskgit']
+           'sample_logits', 'maskgit_fill', 'MaskObjective', 'MaskGITRecipe', 'maskgit_recipe', 'train_maskgit']
 
 # %% ../../nbs/10a_maskgit.ipynb #36e79dfb
 def cosine_schedule(u:Tensor|float, # progress in [0, 1]
@@ -146,33 +147,50 @@ def maskgit_fill(model:Prior, # a prior trained with `maskgit_loss`
     return x
 
 # %% ../../nbs/10a_maskgit.ipynb #f8a86c17
+@dataclass(kw_only=True)
+class MaskObjective:
+    "The masked-token objective of a MaskGIT recipe"
+    kind:str='masked tokens' # what the loss is on, in words
+    modes:list=field(default_factory=lambda: list(MASK_MODES)) # tasks the masks are drawn from
+    label_smoothing:float=0.1 # of the masked-token loss
+
+@dataclass(kw_only=True)
+class MaskGITRecipe(PriorRecipe):
+    "A prior recipe trained as MaskGIT: the prior's, plus the masked-token objective"
+    objective:MaskObjective # the masked-token objective
+
 def maskgit_recipe(model:PriorConfig, # the prior; must have mask_token=True
                    label_smoothing:float=0.1, # of the masked-token loss
                    modes=MASK_MODES, # tasks the masks are drawn from
                    **kw, # anything `willie.priors.transformer.prior_recipe` takes
-                  )->dict: # a prior recipe plus its objective, JSON-ready
+                  )->MaskGITRecipe: # a prior recipe plus its objective
     "The recipe of a MaskGIT prior: `prior_recipe` plus the masked-token objective."
-    if not model.mask_token: raise ValueError("maskgit_recipe: the model needs PriorConfig(mask_token=True) for the [MASK] embedding")
-    if bad := [m for m in modes if m not in MASK_MODES]: raise ValueError(f"maskgit_recipe: unknown modes {bad}; choose from {MASK_MODES}")
-    objective = dict(kind='masked tokens', modes=list(modes), label_smoothing=label_smoothing)
-    return prior_recipe(model, **kw) | {'task': 'MaskGIT', 'objective': objective}   # a `Prior`, trained as MaskGIT
+    if not model.mask_token:
+        raise ValueError("maskgit_recipe: the model needs PriorConfig(mask_token=True) for the [MASK] embedding")
+    if bad := [m for m in modes if m not in MASK_MODES]:
+        raise ValueError(f"maskgit_recipe: unknown modes {bad}; choose from {MASK_MODES}")
+    objective = MaskObjective(modes=list(modes), label_smoothing=label_smoothing)
+    return MaskGITRecipe(**vars(prior_recipe(model, **kw)) | dict(task='MaskGIT', objective=objective))  # a `Prior`
 
-def train_maskgit(recipe:dict, # from `maskgit_recipe`
+def train_maskgit(recipe:MaskGITRecipe, # from `maskgit_recipe`
                   train_tokens, # tokens to train on (see `willie.priors.transformer.as_streams`)
                   val_tokens, # held-out tokens
                   name:str|None=None, # registry name for the best weights (None: don't save)
                   **kw, # save_to, ckpt_dir, log: as `train_prior`
                  )->Trained: # as `train_prior`: the best weights, their metrics, the trainer
     "Train a MaskGIT prior: `train_prior` with masked windows, the masked-token loss and its evaluation."
-    if 'objective' not in recipe: raise ValueError("train_maskgit: the recipe has no 'objective'; make it with maskgit_recipe")
-    o, cfg = recipe['objective'], PriorConfig(**recipe['model'])
+    if not isinstance(recipe, MaskGITRecipe):
+        raise ValueError("train_maskgit: the recipe has no 'objective'; make it with maskgit_recipe")
+    o, cfg = recipe.objective, recipe.model
     return train_prior(recipe, train_tokens, val_tokens, name,
-                       augment=lambda xb, g: mask_batch(xb, cfg.grid, cfg.vocab_size, g, o['modes']),
-                       loss_fn=lambda m, b: maskgit_loss(m, b, o['label_smoothing']),
-                       eval_fn=lambda m, w, bs, n: evaluate_maskgit(m, w, bs, n, modes=o['modes']), **kw)
+                       augment=lambda xb, g: mask_batch(xb, cfg.grid, cfg.vocab_size, g, o.modes),
+                       loss_fn=lambda m, b: maskgit_loss(m, b, o.label_smoothing),
+                       eval_fn=lambda m, w, bs, n: evaluate_maskgit(m, w, bs, n, modes=o.modes), **kw)
+
 
 # %% ../../nbs/10a_maskgit.ipynb #ec4dc037
 RECIPES = {'maskgit_64': maskgit_recipe(PriorConfig.from_token_shape((5, 8, 8), 4375, latent_frames=8, window=256, n_layer=4, n_head=8,
                                                                       n_embd=256, dropout=0.1, position='alibi+hw', mask_token=True),
                                         steps=800, warmup=80, ema=0.995, eval_every=100)}
-register_task(Task(Prior, PriorConfig, RECIPES, token_data, train_maskgit, tiny_prior, name='MaskGIT'))  # prior's data
+register_task(Task(Prior, PriorConfig, MaskGITRecipe, RECIPES, token_data, train_maskgit, tiny_prior,  # prior's data
+                   name='MaskGIT'))
