@@ -1,7 +1,7 @@
 """Recipes are data: every shipped weight records the recipe and commit that made it, the notebook's `slow` cell trains
 exactly that recipe, training runs on any dataset (a synthetic store here) and writes into the package only when
 asked."""
-import ast, importlib, json, re
+import ast, importlib, json, re, subprocess, sys
 from dataclasses import replace
 from pathlib import Path
 import pytest, torch
@@ -67,6 +67,15 @@ def test_a_bad_field_is_named(tmp_path):
         (tmp_path/f'{name}.json').write_text(json.dumps(r))
         with pytest.raises(RecipeError) as e: load_recipe(str(tmp_path/f'{name}.json'))
         assert str(e.value).startswith(msg) and '\n' not in str(e.value), str(e.value)
+
+
+def test_tasks_are_found_without_a_list():
+    "A fresh Python finds every task by importing the model stages' modules; `willie.apps.recipes` names none of them"
+    code = ("import sys; from willie.apps.recipes import import_tasks; before = 'willie.cifar.vae' in sys.modules; "
+            "print(before, sorted(import_tasks()))")
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == ("False ['CausalTokenizer', 'MaskGIT', 'Prior', 'TubeletFSQVAE', 'Upsampler', 'VAE', "
+                           "'VQVAE', 'VQVAE2', 'VideoFSQVAE', 'VideoVQVAE']"), out
 
 
 def test_every_entry_records_its_recipe_and_commit():

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/98_recipes.ipynb #4869b131
 from __future__ import annotations
-import copy, json, os
+import copy, importlib, json, os, pkgutil
 from dataclasses import replace
 from pathlib import Path
 import torch
@@ -16,25 +16,25 @@ from ..tokenizers.gan import DiscriminatorConfig
 from ..tokenizers.magvit import MagvitRecipe, magvit_recipe
 from ..priors.transformer import PriorConfig, prior_recipe
 from ..priors.maskgit import maskgit_recipe
-from ..cifar import vae
-from ..cifar import vq
-from ..cifar import vqvae2
-from ..tokenizers import video_vae
-from ..tokenizers import tubelets
-from ..tokenizers import magvit
-from ..priors import transformer as prior
-from ..priors import maskgit
-from ..generate import upsample
 
 
 # %% auto #0
-__all__ = ['GPU', 'GPU_RECIPES', 'S4', 'module_recipes', 'all_recipes', 'build', 'tiny_recipe', 'load_recipe', 'recipe_data',
-           'shorten', 'train_recipe']
+__all__ = ['MODEL_STAGES', 'GPU', 'GPU_RECIPES', 'S4', 'import_tasks', 'module_recipes', 'all_recipes', 'build', 'tiny_recipe',
+           'load_recipe', 'recipe_data', 'shorten', 'train_recipe']
 
 # %% ../../nbs/98_recipes.ipynb #922063ba
+MODEL_STAGES = ('cifar', 'tokenizers', 'priors', 'generate')  # the stages whose modules register tasks when imported
+
+def import_tasks()->dict:
+    "Every registered task by name, once each module of the model stages is imported (each registers its own)"
+    for stage in MODEL_STAGES:
+        for m in pkgutil.iter_modules(importlib.import_module(f'willie.{stage}').__path__):
+            importlib.import_module(f'willie.{stage}.{m.name}')
+    return TASKS
+
 def module_recipes()->dict:
     "Every registered task's recipes (the model notebooks' `RECIPES`), by name"
-    return {n: r for t in TASKS.values() for n, r in t.recipes.items()}
+    return {n: r for t in import_tasks().values() for n, r in t.recipes.items()}
 
 
 # %% ../../nbs/98_recipes.ipynb #861d9134
@@ -104,6 +104,7 @@ def tiny_recipe(recipe:Recipe, # any recipe of a registered task
 def load_recipe(spec:str|Recipe|dict, # a recipe name, a path to a .json recipe, a recipe, or a recipe's JSON
                )->tuple: # (name, recipe)
     "A recipe and its name (a file's stem, 'recipe' for a recipe given); a recipe file is checked field by field"
+    import_tasks()
     if isinstance(spec, Recipe): return 'recipe', copy.deepcopy(spec)
     if isinstance(spec, dict): return 'recipe', Recipe.from_dict(spec)
     if spec in (rs := all_recipes()): return spec, copy.deepcopy(rs[spec])
