@@ -18,11 +18,12 @@ from ..eval.metrics import Footage, evaluate_tokenizer, footage, jod, reconstruc
 from ..base.viz import clip_info, error_clip, save_clip
 from ..tokens.store import (DEFAULT_VARIANTS, TokenStore, TokenStoreError, open_token_store, parse_variant,
                                  tokenize_film, variant_name)
-from ..train.weights import (NOT_BUNDLED, Recipe, UnknownWeightsError, cache_dir, load_weights, read_registry,
-                                  resolve_arch)
+from ..train.weights import (NOT_BUNDLED, Recipe, RecipeError, UnknownWeightsError, WeightsError, cache_dir,
+                                  load_weights, read_registry, resolve_arch)
+from ..cifar.data import CifarError
 from ..tokenizers.magvit import GANFailure
 from .recipes import all_recipes, train_recipe
-from ..train.loop import rank_world
+from ..train.loop import CheckpointError, NonFiniteLossError, rank_world
 from ..priors.transformer import (TokenWindows, evaluate_prior, nll_quarters, prior_data, unigram_cross_entropy,
                                        unigram_entropy)
 from ..priors.maskgit import evaluate_maskgit
@@ -30,10 +31,10 @@ from ..generate.sampling import SAMPLERS, Generator, check_prompt, generate, rea
 from ..generate.upsample import SIZES, upsample
 
 # %% auto #0
-__all__ = ['TOKENIZER', 'PROMPT_SECONDS', 'UsageError', 'check_number', 'check_out_path', 'bundled', 'check_bundled',
-           'check_size', 'check_clip_len', 'check_video_arg', 'cmd_prepare', 'cmd_info', 'cmd_reconstruct',
-           'cmd_eval_tokenizer', 'cmd_tokenize', 'cmd_train', 'written', 'cmd_generate', 'cmd_eval_prior', 'parser',
-           'main']
+__all__ = ['TOKENIZER', 'PROMPT_SECONDS', 'USER_ERRORS', 'UsageError', 'check_number', 'check_out_path', 'bundled',
+           'check_bundled', 'check_size', 'check_clip_len', 'check_video_arg', 'cmd_prepare', 'cmd_info',
+           'cmd_reconstruct', 'cmd_eval_tokenizer', 'cmd_tokenize', 'cmd_train', 'written', 'cmd_generate',
+           'cmd_eval_prior', 'parser', 'main']
 
 # %% ../../nbs/99_cli.ipynb #4d6d78bb
 class UsageError(ValueError): "An argument that cannot work, found before any slow work; the message names the flag and what would."
@@ -259,7 +260,8 @@ def _variants(spec:str)->tuple:
     "`--variants`: 'all', 'none', or a comma-separated list of variant names"
     if spec == 'all': return DEFAULT_VARIANTS
     if spec == 'none': return ('p0',)
-    return tuple(variant_name(parse_variant(v.strip())) for v in spec.split(',') if v.strip())
+    try: return tuple(variant_name(parse_variant(v.strip())) for v in spec.split(',') if v.strip())
+    except ValueError as e: raise UsageError(f"--variants {spec}: {e}") from None
 
 def _check_token_out(out:Path, tokenizer:str, force:bool):
     "Refuse --out when it is a file, or a store of another tokenizer (without --force)"
@@ -493,6 +495,10 @@ def parser()->argparse.ArgumentParser:
     q.set_defaults(func=cmd_eval_prior)
     return p
 
+USER_ERRORS = (UsageError, RecipeError, VideoError, StoreError, TokenStoreError, DownloadError, CifarError,
+               UnknownWeightsError, WeightsError, CheckpointError, NonFiniteLossError, GANFailure,
+               OSError)   # the project's own errors, and the system's (a missing file, a full disk): one line, exit 1
+
 def main(argv:list|None=None, # arguments (default: sys.argv[1:])
         )->int: # exit status: 0, 1 (an error the user can fix), 2 (usage), 128 + signal (interrupted)
     "The `willie` console script."
@@ -504,8 +510,7 @@ def main(argv:list|None=None, # arguments (default: sys.argv[1:])
         sig = e.signal if isinstance(e, Interrupted) else 'SIGINT'
         print(f"willie: interrupted ({'Ctrl-C' if sig == 'SIGINT' else sig}); no output was left half-written", file=sys.stderr)
         return 128 + signal.Signals[sig].value
-    except (VideoError, StoreError, DownloadError, ValueError, UnknownWeightsError, OSError, FloatingPointError,
-            GANFailure) as e:   # what a user can fix; any other error is a bug, and keeps its traceback
+    except USER_ERRORS as e:   # what a user can fix; any other error is a bug, and keeps its traceback
         print(f"willie: error: {' '.join(str(e).split())}", file=sys.stderr)
         return 1
 

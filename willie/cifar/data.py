@@ -15,9 +15,9 @@ from ..train.loop import Trained, Trainer, step_batches
 from ..train.weights import Phase, Recipe, RecipeError, optional, save_dir, save_weights
 
 # %% auto #0
-__all__ = ['CIFAR_URL', 'CIFAR_MD5', 'CIFAR_CLASSES', 'CIFAR_COUNTS', 'SHARED_CIFAR', 'cifar_cache_dir', 'download_cifar',
-           'cifar_path', 'read_cifar_archive', 'load_cifar', 'float_batches', 'cifar_tensors', 'hflip_augment',
-           'CifarData', 'CifarPhase', 'CifarRecipe', 'train_cifar_model', 'cifar_data', 'tiny_cifar']
+__all__ = ['CIFAR_URL', 'CIFAR_MD5', 'CIFAR_CLASSES', 'CIFAR_COUNTS', 'SHARED_CIFAR', 'CifarError', 'cifar_cache_dir',
+           'download_cifar', 'cifar_path', 'read_cifar_archive', 'load_cifar', 'float_batches', 'cifar_tensors',
+           'hflip_augment', 'CifarData', 'CifarPhase', 'CifarRecipe', 'train_cifar_model', 'cifar_data', 'tiny_cifar']
 
 # %% ../../nbs/00_6_cifar.ipynb #8743c40a
 CIFAR_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz'
@@ -25,6 +25,8 @@ CIFAR_MD5 = 'c58f30108f718f92721af3b95e74349a'
 CIFAR_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']
 CIFAR_COUNTS = {'train': 50_000, 'test': 10_000}
 SHARED_CIFAR = 'cifar10/cifar10_jpeg_q75.tar.gz'  # under shared/data/
+
+class CifarError(ValueError): "A CIFAR-10 archive that is damaged, incomplete or not CIFAR-10 (the message says which)"
 
 def cifar_cache_dir()->Path:
     "Where decoded arrays and downloads go: `cache_path('cifar10')`"
@@ -41,7 +43,8 @@ def download_cifar(dest:Path|None=None, # where to save; default: the cache dir
     try:
         with os.fdopen(fd, 'wb') as f, urllib.request.urlopen(url, timeout=timeout) as r: shutil.copyfileobj(r, f, 1<<20)
         got = file_hash(tmp, 'md5')
-        if got != md5: raise ValueError(f"download of {url} has MD5 {got}, expected {md5}: the file is damaged or not CIFAR-10")
+        if got != md5:
+            raise CifarError(f"download of {url} has MD5 {got}, expected {md5}: the file is damaged or not CIFAR-10")
         tmp.replace(dest)
     finally: tmp.unlink(missing_ok=True)
     return dest
@@ -109,12 +112,13 @@ def read_cifar_archive(path, # a cifar-10-python.tar.gz or a train/<class>/*.jpg
                 some = ', '.join(sorted(members)[:3]) or 'nothing'
                 raise ValueError(f"unrecognised layout (found {some}); expected cifar-10-batches-py/ or train/<class>/*.jpg + test/<class>/*.jpg")
     except (tarfile.TarError, EOFError, zlib.error, OSError, pickle.UnpicklingError) as e:
-        raise ValueError(f"{path} is not a readable CIFAR-10 archive ({type(e).__name__}: {e}); "
+        raise CifarError(f"{path} is not a readable CIFAR-10 archive ({type(e).__name__}: {e}); "
                          f"it may be truncated or damaged: delete it and download it again") from None
-    except (ValueError, KeyError) as e: raise ValueError(f"{path} is not a CIFAR-10 archive: {e}") from None
+    except (ValueError, KeyError) as e: raise CifarError(f"{path} is not a CIFAR-10 archive: {e}") from None
     for split, (x, y) in out.items():
         if expected and len(x) != expected[split]:
-            raise ValueError(f"{path}: {split} has {len(x)} images, expected {expected[split]}: the archive is incomplete")
+            raise CifarError(f"{path}: {split} has {len(x)} images, expected {expected[split]}: "
+                             "the archive is incomplete")
     return out
 
 # %% ../../nbs/00_6_cifar.ipynb #48a32e5c

@@ -85,8 +85,10 @@ def download(dest_dir=None, # folder for the film; default `cache_path('film')`
         with urllib.request.urlopen(f'{base}/metadata/{item}', timeout=timeout) as r: meta = json.load(r)
     except (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError) as e:
         raise DownloadError(f"no answer from {base} for the item {item} ({getattr(e, 'reason', e)})") from None
-    f = choose_video_file(meta) if name is None else next((f for f in meta.get('files', []) if f.get('name') == name), None)
-    if f is None: raise ValueError(f"{name} is not a file of the item {item}")
+    try: f = choose_video_file(meta) if name is None else next((f for f in meta.get('files', []) if f.get('name') == name),
+                                                                None)
+    except ValueError as e: raise DownloadError(f"the item {item}: {e}") from None   # no .mp4 in it
+    if f is None: raise DownloadError(f"{name} is not a file of the item {item}")
     dest = Path(dest_dir) if dest_dir else cache_path('film')
     dest.mkdir(parents=True, exist_ok=True)
     final, part = dest/Path(f['name']).name, dest/(Path(f['name']).name + '.part')
@@ -283,7 +285,8 @@ def shots_from_cuts(cuts:list, n:int)->list:
 # %% ../../nbs/03_film.ipynb #0289fdde
 STORE_VERSION = 1
 
-class StoreError(ValueError): "A clip store is missing, incomplete, or its manifest does not match its frames."
+class StoreError(ValueError):
+    "A clip store that is missing, incomplete, at odds with its manifest, or too short for the clips asked of it"
 
 _MANIFEST_KEYS = ('source', 'fps', 'size', 'n_frames', 'shots', 'crop', 'bars', 'src_size')
 
@@ -447,7 +450,7 @@ class ClipDataset(torch.utils.data.Dataset):
             if split == 'all' or self.is_val[a] == (split == 'val'):
                 starts.append(np.arange(a, b - clip_len + 1, stride or 1)); longest = max(longest, b - a)
         self.starts = np.concatenate(starts) if starts else np.zeros(0, np.int64)
-        if not len(self.starts): raise ValueError(self._no_window(longest))
+        if not len(self.starts): raise StoreError(self._no_window(longest))
     def _no_window(self, longest:int)->str:
         name, n, fps = self.store.path.name, len(self.store), self.store.fps
         if not longest:

@@ -278,24 +278,24 @@ class Generator:
         if not names: raise ValueError("Generator.load: name at least one prior")
         if missing := [n for n in names if n not in reg]:
             known = sorted(n for n, e in reg.items() if e['arch'] == 'Prior')
-            raise ValueError(f"no bundled prior named {missing}; known priors: {known}")
+            raise WeightsError(f"no bundled prior named {missing}; known priors: {known}")
         toks = {n: reg[n]['recipe']['data']['tokenizer'] for n in names}
         if len(set(toks.values())) != 1:
-            raise ValueError(f"the priors were trained on different tokenizers' tokens: {toks}")
+            raise WeightsError(f"the priors were trained on different tokenizers' tokens: {toks}")
         rates = {n: reg[n]['frames']['fps'] for n in names if 'fps' in reg[n].get('frames', {})}
         if len(set(rates.values())) > 1:
-            raise ValueError(f"the priors were trained on footage of different frame rates: {rates}")
+            raise WeightsError(f"the priors were trained on footage of different frame rates: {rates}")
         models, priors = {n: load_weights(n, weights_dir) for n in names}, {}
         for m, s in SAMPLERS.items():
             fit = [n for n, p in models.items() if p.cfg.mask_token == s.masked]
-            if len(fit) > 1: raise ValueError(f"Generator.load: {fit} are all priors for {m!r}; load one of them")
+            if len(fit) > 1: raise WeightsError(f"Generator.load: {fit} are all priors for {m!r}; load one of them")
             if fit: priors[m] = models[fit[0]]
         tokenizer = load_weights(next(iter(toks.values())), weights_dir)
         for n, f in ((n, reg[n].get('frames', {})) for n in names):
             if f and (f['time_factor'], f['space_factor']) != (tokenizer.time_factor, tokenizer.space_factor):
-                raise ValueError(f"{n} was trained on tokens of time x{f['time_factor']}, space x{f['space_factor']}, "
-                                 f"but {toks[n]} codes time x{tokenizer.time_factor}, space x{tokenizer.space_factor}: "
-                                 f"retrain {n}")
+                raise WeightsError(f"{n} was trained on tokens of time x{f['time_factor']}, space "
+                                   f"x{f['space_factor']}, but {toks[n]} codes time x{tokenizer.time_factor}, space "
+                                   f"x{tokenizer.space_factor}: retrain {n}")
         return cls(tokenizer, priors, next(iter(rates.values()), FILM_FPS))
 
 # %% ../../nbs/11_generate.ipynb #853560fb

@@ -16,7 +16,8 @@ from ..layers.attention import attention, alibi_slopes, alibi3d_bias, raster_coo
 from ..tokens.store import DEFAULT_VARIANTS, MissingTokensError, TokenStore, open_token_store, tokenize_film
 from ..base.core import atomic_write
 from ..train.loop import Trained, Trainer, step_batches
-from ..train.weights import Phase, Recipe, Task, read_registry, register_task, save_dir, save_weights
+from ..train.weights import (Phase, Recipe, RecipeError, Task, read_registry, register_task, save_dir,
+                                  save_weights)
 
 # %% auto #0
 __all__ = ['POSITIONS', 'RECIPES', 'PriorConfig', 'SelfAttention', 'Block', 'Prior', 'as_streams', 'TokenWindows', 'prior_loss',
@@ -307,15 +308,17 @@ def prior_recipe(model:PriorConfig, # the prior
 def prior_data(recipe:PriorRecipe, # from `prior_recipe`
                store, # a `willie.tokens.store.TokenStore`
               )->tuple: # (train streams, val streams), lists of (n, h, w) token arrays
-    "The recipe's train and val streams from a token store; a store of another tokenizer, codebook or grid is refused."
+    "The recipe's train and val streams from a token store; a store of another tokenizer, codebook or grid is refused"
     d, cfg = recipe.data, recipe.model
     if store.tokenizer != d.tokenizer:
-        raise ValueError(f"{store.path.name} holds tokens of {store.tokenizer!r}, the recipe trains on "
-                         f"{d.tokenizer!r}'s: tokens of different tokenizers do not mix")
+        raise RecipeError(f"{store.path.name} holds tokens of {store.tokenizer!r}, the recipe trains on "
+                          f"{d.tokenizer!r}'s: tokens of different tokenizers do not mix")
     if (store.vocab_size, store.grid) != (cfg.vocab_size, cfg.grid):
-        raise ValueError(f"{store.path.name}: codebook {store.vocab_size}, grid {store.grid}; the recipe's prior expects {cfg.vocab_size}, {cfg.grid}")
+        raise RecipeError(f"{store.path.name}: codebook {store.vocab_size}, grid {store.grid}; the recipe's prior "
+                          f"expects {cfg.vocab_size}, {cfg.grid}")
     if missing := [v for v in d.variants if v not in store.variants]:
-        raise ValueError(f"{store.path.name} lacks the variants {missing}; rebuild it with them (`willie tokenize --variants ...`)")
+        raise RecipeError(f"{store.path.name} lacks the variants {missing}; rebuild it with them "
+                          "(`willie tokenize --variants ...`)")
     return [s for v in d.variants for s in store.streams('train', v)], store.streams('val', d.val_variant)
 
 def train_prior(recipe:PriorRecipe, # from `prior_recipe` (e.g. `RECIPES['prior_64']`)

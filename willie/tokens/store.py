@@ -26,9 +26,10 @@ def segments(store:ClipStore, # the clip store
             )->np.ndarray: # (S, 2) int64 [start, end) frame ranges, each inside one shot and one split block
     "The maximal stretches of one split that stay inside a shot: runs of `ClipDataset`'s `min_frames`-frame windows."
     try: s = ClipDataset(store, min_frames, split, block_len=block_len, val_every=val_every, shot_aware=True).starts
-    except ValueError: raise ValueError(f"{store.path.name}: no stretch of {min_frames} frames inside one shot in the {split} split "
-                                        f"(every {val_every}th block of {block_len or '20 s of'} frames is val); "
-                                        "for short footage choose shorter blocks (block_len, `--block-len`)") from None
+    except ValueError:
+        raise TokenStoreError(f"{store.path.name}: no stretch of {min_frames} frames inside one shot in the {split} "
+                              f"split (every {val_every}th block of {block_len or '20 s of'} frames is val); "
+                              "for short footage choose shorter blocks (block_len, `--block-len`)") from None
     runs = np.split(s, np.flatnonzero(np.diff(s) != 1) + 1)
     return np.array([[r[0], r[-1] + min_frames] for r in runs], dtype=np.int64)
 
@@ -70,7 +71,8 @@ def variant_frames(frames:np.ndarray, # (T, H, W) uint8 frames of one stretch
 TOKENS_VERSION = 1
 STREAM_COLUMNS = ('start', 'length', 'split', 'variant', 'frame_start', 'frame_end')
 
-class TokenStoreError(ValueError): "A token store is missing, incomplete, or does not match its manifest."
+class TokenStoreError(ValueError):
+    "A token store that is missing, incomplete, does not match its manifest, or cannot be made from this footage"
 class StaleTokensError(TokenStoreError): "The store's tokenizer weights are not the registry's any more (or are another tokenizer's)."
 class MissingTokensError(TokenStoreError): "No token store there yet: `willie tokenize` (or `tokenize_film`) makes it."
 
@@ -142,7 +144,7 @@ class TokenStore:
                )->list: # (n, h, w) int16 memmap slices, one per stream
         if split not in ('train', 'val'): raise ValueError(f"split must be 'train' or 'val', got {split!r}")
         if variant is not None and (variant := variant_name(parse_variant(variant))) not in self.variants:
-            raise ValueError(f"{self.path.name} has no variant {variant!r}; it has {', '.join(self.variants)}")
+            raise TokenStoreError(f"{self.path.name} has no variant {variant!r}; it has {', '.join(self.variants)}")
         return [self.tokens[r['start']:r['start'] + r['length']] for r in self.table
                 if r['split'] == split and variant in (None, r['variant'])]
 
@@ -230,15 +232,19 @@ def tokenize_film(tokenizer:str='causal_s4_64', # registry name of a causal toke
     if store is None: store = film_store(want_size or 64, progress=progress)
     store = store if isinstance(store, ClipStore) else ClipStore(store)
     if want_size and store.size != want_size:
-        raise ValueError(f"{store.path.name} has {store.size}x{store.size} frames but {tokenizer} was trained on {want_size}x{want_size}")
+        raise TokenStoreError(f"{store.path.name} has {store.size}x{store.size} frames but {tokenizer} was trained on "
+                              f"{want_size}x{want_size}")
     model = load_weights(tokenizer, weights_dir, device=device)
     if not hasattr(model, 'tokenize_stream'):
-        raise ValueError(f"{tokenizer} ({entry['arch']}) cannot code a whole shot as one stream (no tokenize_stream); use a causal tokenizer")
+        raise TokenStoreError(f"{tokenizer} ({entry['arch']}) cannot code a whole shot as one stream (no "
+                              "tokenize_stream); use a causal tokenizer")
     if bad := [n for n in names if parse_variant(n)['phase'] >= model.time_factor]:
-        raise ValueError(f"variants {bad}: the phase must be below the tokenizer's time factor {model.time_factor}")
+        raise TokenStoreError(f"variants {bad}: the phase must be below the tokenizer's time factor {model.time_factor}")
     min_frames = min_frames or 1 + 2 * model.time_factor
-    if min_frames <= model.time_factor: raise ValueError(f"min_frames must exceed the time factor {model.time_factor}, got {min_frames}")
-    if store.size % model.space_factor: raise ValueError(f"{store.size}x{store.size} frames are not a multiple of {model.space_factor}")
+    if min_frames <= model.time_factor:
+        raise TokenStoreError(f"min_frames must exceed the time factor {model.time_factor}, got {min_frames}")
+    if store.size % model.space_factor:
+        raise TokenStoreError(f"{store.size}x{store.size} frames are not a multiple of {model.space_factor}")
     split = dict(block_len=block_len or default_block_len(store.fps), val_every=val_every, min_frames=min_frames)
     segs = {sp: segments(store, sp, **split) for sp in ('train', 'val')}
     out = Path(out) if out is not None else token_store_path(tokenizer, store=store.path.name)

@@ -20,13 +20,16 @@ from .loop import TrainConfig, phase_config
 
 
 # %% auto #0
-__all__ = ['WEIGHTS_DIR', 'LEGACY_MODULES', 'NOT_BUNDLED', 'TASKS', 'read_registry', 'UnknownWeightsError', 'register_arch',
-           'resolve_arch', 'arch_name', 'git_commit', 'save_weights', 'cache_dir', 'save_dir', 'known_weights',
-           'load_weights', 'RecipeError', 'optional', 'to_json', 'from_json', 'GPUSettings', 'Phase', 'Recipe', 'Task',
-           'register_task', 'task_of']
+__all__ = ['WEIGHTS_DIR', 'LEGACY_MODULES', 'NOT_BUNDLED', 'TASKS', 'WeightsError', 'read_registry', 'UnknownWeightsError',
+           'register_arch', 'resolve_arch', 'arch_name', 'git_commit', 'save_weights', 'cache_dir', 'save_dir',
+           'known_weights', 'load_weights', 'RecipeError', 'optional', 'to_json', 'from_json', 'GPUSettings', 'Phase',
+           'Recipe', 'Task', 'register_task', 'task_of']
 
 # %% ../../nbs/00_4_weights.ipynb #0b808525
 WEIGHTS_DIR = Path(str(importlib.resources.files('willie')))/'weights'
+
+class WeightsError(ValueError):
+    "Weights or a registry that are damaged, replaced, or do not fit their entry: reinstall or retrain"
 
 def read_registry(weights_dir=None)->dict:
     "The registry as a dict `name -> entry` (empty if there is none yet)"
@@ -34,7 +37,8 @@ def read_registry(weights_dir=None)->dict:
     if not p.exists(): return {}
     try: return json.loads(p.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ValueError(f"{p} is damaged (not valid JSON: {e}); reinstall willie or restore the file from git") from None
+        raise WeightsError(f"{p} is damaged (not valid JSON: {e}); reinstall willie or restore the file from "
+                           "git") from None
 
 # %% ../../nbs/00_4_weights.ipynb #e042eb34
 _REGISTERED = {}
@@ -159,19 +163,22 @@ def load_weights(name:str, # registry name
     e = reg[name]; path = d/e['file']
     if not path.exists(): raise FileNotFoundError(f"weights file {path} for {name!r} is missing; reinstall willie or retrain it (see the notebook that trains {name!r})")
     if (h := file_hash(path)) != e['sha256']:
-        raise ValueError(f"{path.name} does not match the registry (sha256 {h[:12]}… vs {e['sha256'][:12]}…): the file is damaged or was replaced")
+        raise WeightsError(f"{path.name} does not match the registry (sha256 {h[:12]}… vs {e['sha256'][:12]}…): "
+                           "the file is damaged or was replaced")
     for dep, sha in e.get('depends', {}).items():
         if dep not in reg or reg[dep]['sha256'] != sha:
             now = reg[dep]['sha256'][:12] + '…' if dep in reg else 'absent'
-            raise ValueError(f"{name!r} was trained on {dep!r} with sha256 {sha[:12]}…, but the registry's {dep!r} is now {now}: retrain {name!r}")
+            raise WeightsError(f"{name!r} was trained on {dep!r} with sha256 {sha[:12]}…, but the registry's {dep!r} "
+                               f"is now {now}: retrain {name!r}")
     old = LEGACY_MODULES.get(e['arch'])   # an entry saved before entries named their module
     arch, cfg = resolve_arch(e['arch'], e.get('module', old)), resolve_arch(e['config_cls'], e.get('config_module', old))
     model = arch(cfg(**e['config']))
     try: sd = load_file(str(path), device=str(device))
     except SafetensorError as e:  # a file cut short after its sha256 was recorded, or written by a broken tool
-        raise ValueError(f"{path.name} is damaged: not a readable safetensors file ({e}); reinstall willie or retrain {name!r}") from None
+        raise WeightsError(f"{path.name} is damaged: not a readable safetensors file ({e}); reinstall willie or "
+                           f"retrain {name!r}") from None
     if problem := _mismatch(model, sd):
-        raise ValueError(f"{path.name} does not fit {e['arch']} with its registered config: {problem}")
+        raise WeightsError(f"{path.name} does not fit {e['arch']} with its registered config: {problem}")
     model.load_state_dict({k: v.to(model.state_dict()[k].dtype) for k, v in sd.items()})
     return model.to(device).eval()
 
