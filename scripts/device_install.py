@@ -64,7 +64,7 @@ def eval_prior(name:str, weights_dir, entry:dict)->dict:
 
 def _eval_maskgit(m, windows, entry):
     from willie.priors.maskgit import evaluate_maskgit
-    return evaluate_maskgit(m, windows, 4, None, modes=entry['recipe']['objective']['modes'])
+    return evaluate_maskgit(m, windows, 4, max_windows=None, modes=entry['recipe']['objective']['modes'])
 
 def install(name:str, src:Path, trained:dict):
     "Copy a model's weights and history into the package and add its entry (with where and how long it trained)"

@@ -151,8 +151,8 @@ def stage_checks(out:Path, dev:str, tiny:bool):
                 tok = r.data.tokenizer
                 if tok not in read_registry():
                     steps[name] = f'skipped: its tokenizer {tok} is trained later in this run'; continue
-                store = tokenize_film(tok, film(), ['p0'], home()/'tokens'/f'check_{tok}', device=dev, progress=False,
-                                      **tokenizer_split(tiny))
+                store = tokenize_film(tok, film(), ['p0'], out=home()/'tokens'/f'check_{tok}', device=dev,
+                                      progress=False, **tokenizer_split(tiny))
             train_recipe(r, store=store, steps=1, device=dev, ckpt_dir=home()/'runs'/f'check_{name}',
                          log=lambda s: None, progress=False)
             steps[name] = f'ok, {time.time() - t0:.1f} s'

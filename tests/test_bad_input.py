@@ -113,7 +113,7 @@ def shared(tmp_path_factory):
     save_weights(CausalTokenizer(CausalTokenizerConfig(ch=(8, 16, 16), enc_res=(0, 0, 1), dec_res=(0, 0, 1))), 'tiny',
                  weights_dir=d/'w')
     save_weights(VideoFSQVAE(VideoFSQVAEConfig(ch=(8, 16, 16))), 'clips', weights_dir=d/'w')
-    tokenize_film('tiny', store, ('p0',), d/'tokens', block_len=16, val_every=3, weights_dir=d/'w', progress=False)
+    tokenize_film('tiny', store, ('p0',), out=d/'tokens', block_len=16, val_every=3, weights_dir=d/'w', progress=False)
     return {'store': store.path, 'weights': d/'w', 'tokens': d/'tokens'}
 
 

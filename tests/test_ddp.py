@@ -244,7 +244,7 @@ def test_gpu_prior_recipe_trains_a_step_on_cpu(synth, tmp_path):
     save_weights(CausalTokenizer(tok.model), 'magvit_gan_128_gpu',
                  weights_dir=tmp_path/'w', recipe=tok)
     store = prepare(synth, tmp_path/'s128', size=128, progress=False)
-    tokens = tokenize_film('magvit_gan_128_gpu', store, ('p0',), tmp_path/'tokens', block_len=16, val_every=3,
+    tokens = tokenize_film('magvit_gan_128_gpu', store, ('p0',), out=tmp_path/'tokens', block_len=16, val_every=3,
                            weights_dir=tmp_path/'w', progress=False)
     tr = train_recipe(tiny_recipe(GPU_RECIPES['prior_128_gpu']), tokens, name='prior_128_gpu', save_to=tmp_path/'w',
                       ckpt_dir=tmp_path/'prior', device='cpu', log=lambda s: None, progress=False)

@@ -24,7 +24,7 @@ def test_recipes_are_json_and_share_phase_one():
 def test_both_phases_on_a_synthetic_store(synth_store, tmp_path):
     r = tiny_recipe(30, 3)
     lines = []
-    model, metrics = train_magvit(r, *tokenizer_data(r, synth_store), 'smoke_gan', save_to=tmp_path,
+    model, metrics = train_magvit(r, *tokenizer_data(r, synth_store), name='smoke_gan', save_to=tmp_path,
                                   ckpt_dir=tmp_path/'runs', log=lines.append)
     assert metrics['steps'] == 33 and all(math.isfinite(metrics[k]) for k in ('val_psnr', 'val_sharpness', 'bpp'))
     e = read_registry(tmp_path)['smoke_gan']
@@ -49,7 +49,8 @@ def test_reconstruction_loss_falls(synth_store, tmp_path):
 def test_gan_phase_with_head_start_more_d_steps_and_shifts(synth_store, tmp_path):
     r = tiny_recipe(4, 12)
     r = replace(r, gan=replace(r.gan, head_start=6, d_steps=2, d_shift=2), recon=replace(r.recon, eval_every=4))
-    model, metrics = train_magvit(r, *tokenizer_data(r, synth_store), 'smoke_hs', save_to=tmp_path, log=lambda s: None)
+    model, metrics = train_magvit(r, *tokenizer_data(r, synth_store), name='smoke_hs', save_to=tmp_path,
+                                  log=lambda s: None)
     hist = json.loads((tmp_path/'smoke_hs.history.json').read_text())   # every other logged step: 0 and 10
     assert [(h['step'], h['gan_w'], h['g_norm'] > 0) for h in hist] == [(0, 0.0, False), (10, 0.1, True)]
     assert hist[0]['d_norm'] > 0                                         # the discriminators trained in the head start

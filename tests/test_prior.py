@@ -130,7 +130,7 @@ def test_smoke_run_on_a_synthetic_token_store(synth_store, tmp_path):
     train, val = prior_data(recipe, store)
     assert len(train) == len(store.streams('train')) and len(val) == len(store.streams('val'))
     lines = []
-    tr = train_prior(recipe, train, val, 'prior_smoke', save_to=reg, log=lines.append).trainer
+    tr = train_prior(recipe, train, val, name='prior_smoke', save_to=reg, log=lines.append).trainer
     e = read_registry(reg)['prior_smoke']
     assert (e['recipe'] == recipe.ran({'train': 6}).to_dict() and e['arch'] == 'Prior'
             and e['depends'] == {'tiny': read_registry(reg)['tiny']['sha256']})

@@ -31,7 +31,7 @@ from willie.train.weights import (WEIGHTS_DIR, Recipe, RecipeError, load_weights
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = {'vae': vae, 'vq': vq, 'vqvae2': vqvae2, 'video_vae': video_vae, 'tubelets': tubelets, 'magvit': magvit,
            'prior': prior, 'maskgit': maskgit, 'upsample': upsample}
-ALLOWED_KW = {'ckpt_dir', 'save_to', 'log', 'log_every', 'data'}   # where and how loudly, never what
+ALLOWED_KW = {'name', 'ckpt_dir', 'save_to', 'log', 'log_every', 'data'}   # where and how loudly, never what
 
 
 def recipes()->dict:
@@ -115,8 +115,9 @@ def trained_names(cell:str, notebook_recipes:dict)->set:
         if isinstance(arg, ast.Constant): got = {arg.value}
         elif isinstance(arg, ast.Subscript) and isinstance(arg.value, ast.Name) and arg.value.id == 'RECIPES':
             got = {arg.slice.value}
-            assert any(isinstance(a, ast.Constant) and a.value == arg.slice.value for a in call.args[1:]), \
-                f"{call.func.id}(RECIPES[{arg.slice.value!r}], ...) must save under the same name"
+            saved = [k.value for k in call.keywords if k.arg == 'name']
+            assert len(saved) == 1 and isinstance(saved[0], ast.Constant) and saved[0].value == arg.slice.value, \
+                f"{call.func.id}(RECIPES[{arg.slice.value!r}], ..., name=...) must save under the same name"
         elif isinstance(arg, ast.Name) and arg.id in loop_vars: got = set(notebook_recipes)
         else: continue   # not a registered recipe (a model that ships no weights yet); shipped ones are checked below
         bad = {k.arg for k in call.keywords} - ALLOWED_KW
@@ -197,7 +198,7 @@ def test_tokenizer_smoke_run_on_synthetic_store(synth_store, tmp_path):
                      train=replace(recipe.train, eval_every=6))
     train_ds, val_ds = tokenizer_data(recipe, synth_store)
     lines = []
-    model, metrics = train_tokenizer(recipe, train_ds, val_ds, 'smoke', save_to=tmp_path, log=lines.append)
+    model, metrics = train_tokenizer(recipe, train_ds, val_ds, name='smoke', save_to=tmp_path, log=lines.append)
     assert metrics['steps'] == 12 and len(lines) >= 3
     e = read_registry(tmp_path)['smoke']
     assert e['recipe'] == recipe.to_dict() and e['arch'] == 'VideoFSQVAE'

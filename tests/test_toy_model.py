@@ -59,7 +59,7 @@ def train_toy(recipe:ToyRecipe, train:tuple, val:tuple, name=None, save_to=None,
                       recipe.train_config(t), eval_fn=lambda m: evaluate_toy(m, val), ckpt_dir=ckpt_dir,
                       log=log).fit()
     metrics = dict(steps=trainer.step, **evaluate_toy(model.eval(), val))
-    if name is not None: save_weights(model, name, metrics, save_to or save_dir(), recipe=recipe)
+    if name is not None: save_weights(model, name, metrics, weights_dir=save_to or save_dir(), recipe=recipe)
     return Trained(model, metrics, trainer)
 
 def tiny_toy(recipe:ToyRecipe, steps:int=1)->ToyRecipe:

@@ -86,7 +86,7 @@ def test_training_saves_its_recipe_and_reloads(stores, tmp_path):
                      train=replace(recipe.train, eval_every=10))
     train, val = upsampler_data(recipe, stores)
     lines = []
-    model, metrics = train_upsampler(recipe, train, val, 'sr_smoke', save_to=tmp_path, ckpt_dir=tmp_path/'ckpt',
+    model, metrics = train_upsampler(recipe, train, val, name='sr_smoke', save_to=tmp_path, ckpt_dir=tmp_path/'ckpt',
                                      log=lines.append)
     assert metrics['steps'] == 30 and len(lines) >= 3 and \
         {'val_subset_psnr_x2', 'val_subset_psnr_x4', 'val_subset_bicubic_psnr_x4', 'cpu_seconds'} <= set(metrics)

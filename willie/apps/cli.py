@@ -120,6 +120,7 @@ def check_clip_len(model, # a loaded tokenizer
 def check_video_arg(video, # `--video` (None: the film, nothing to check)
                     split:str|None=None, # 'train', 'val' or 'all': the split the command cuts from
                     frames:int=1, # frames it needs in that split (a clip, a window)
+                    *,
                     block_len:int|None=None, # frames per split block (None: 20 s of the video)
                     val_every:int=10, # every val_every-th block is val
                     fix:str='use --split all', # what to do about a split that is too short
@@ -281,11 +282,13 @@ def cmd_tokenize(args)->int:
     least = 1 + 2 * tf   # the shortest stretch `tokenize_film` keeps: 3 latent frames
     check_number('--block-len', args.block_len, at_least=least); check_number('--val-every', args.val_every, at_least=2)
     if args.out is not None: _check_token_out(Path(args.out), args.tokenizer, args.force)
-    check_video_arg(args.video, 'val', least, args.block_len, args.val_every, fix='choose shorter blocks (--block-len)')
+    check_video_arg(args.video, 'val', least, block_len=args.block_len, val_every=args.val_every,
+                    fix='choose shorter blocks (--block-len)')
     store = _store_for(args, check_size(None, entry, args.tokenizer))
     t0 = time.time()
-    ts = tokenize_film(args.tokenizer, store, variants, args.out, block_len=args.block_len, val_every=args.val_every,
-                       weights_dir=args.weights_dir, force=args.force, progress=not args.quiet)
+    ts = tokenize_film(args.tokenizer, store, variants, out=args.out, block_len=args.block_len,
+                       val_every=args.val_every, weights_dir=args.weights_dir, force=args.force,
+                       progress=not args.quiet)
     s = ts.summary()
     print(f"store     {ts.path}")
     print(f"source    {store.manifest['source']['name']}: {s['seconds']} s, {len(store.shots)} shots, {store.size}x{store.size}")

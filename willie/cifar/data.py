@@ -52,8 +52,8 @@ def download_cifar(dest:Path|None=None, # where to save; default: the cache dir
 def cifar_path(download:bool=True # try the official download if no local copy is found
               )->Path:
     "$WILLIE_CIFAR, else shared/data/cifar10/cifar10_jpeg_q75.tar.gz beside a parent of cwd, else a cached or fresh download."
-    try: return find_data('WILLIE_CIFAR', SHARED_CIFAR, 'cifar10/cifar-10-python.tar.gz', 'CIFAR-10',
-                          f"download it from {CIFAR_URL}")
+    try: return find_data('WILLIE_CIFAR', SHARED_CIFAR, 'cifar10/cifar-10-python.tar.gz', what='CIFAR-10',
+                          get=f"download it from {CIFAR_URL}")
     except FileNotFoundError as e:
         if not download: raise
         missing = e
@@ -193,6 +193,7 @@ class CifarRecipe(Recipe):
 def train_cifar_model(make_model:Callable, # `make_model(recipe.model)`, e.g. the model class: built after seeding
                       loss_fn:Callable, # `loss_fn(model, x float (B,3,32,32) in [-1, 1], step) -> (loss, logs)`
                       recipe:CifarRecipe, # the model's config, the data's augmentation, the phase, the seed
+                      *,
                       eval_fn:Callable|None=None, # `eval_fn(model, x uint8 (N,3,32,32)) -> dict` of test metrics
                       name:str|None=None, # registry name to save the weights under (None: don't save)
                       save_to=None, # registry folder; default `save_dir()` (the package only with $WILLIE_SAVE_WEIGHTS=1)
@@ -219,7 +220,7 @@ def train_cifar_model(make_model:Callable, # `make_model(recipe.model)`, e.g. th
     metrics = {'steps': t.steps, 'batch_size': t.bs, 'train_wall_s': round(time.time()-t0, 1),
                'train_cpu_s': round(time.process_time()-n0, 1)}
     if eval_fn is not None: metrics |= {f'test_{k}': v for k, v in eval_fn(model, xte).items()}
-    if name is not None: save_weights(model, name, metrics, save_to or save_dir(), recipe=recipe)
+    if name is not None: save_weights(model, name, metrics, weights_dir=save_to or save_dir(), recipe=recipe)
     return Trained(model, metrics, tr)
 
 def cifar_data(recipe:CifarRecipe, # a CIFAR recipe

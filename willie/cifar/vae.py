@@ -135,7 +135,7 @@ def train_vae(recipe:str|CifarRecipe='vae_cifar', # a name in `RECIPES` (saved u
     name, recipe = (recipe, RECIPES[recipe]) if isinstance(recipe, str) else (name, recipe)
     kl_warmup = recipe.train.kl_warmup
     loss_fn = lambda m, x, step: vae_elbo(m, x, kl_beta(step, kl_warmup))
-    return train_cifar_model(VAE, loss_fn, recipe, evaluate_vae, name, **kwargs)
+    return train_cifar_model(VAE, loss_fn, recipe, eval_fn=evaluate_vae, name=name, **kwargs)
 
 register_task(Task(VAE, VAEConfig, CifarRecipe, RECIPES, cifar_data, train_vae, tiny_cifar))
 

@@ -187,6 +187,7 @@ def train_vqvae(recipe:str|CifarRecipe='vqvae_cifar_ema_restart', # a name in `R
                )->Trained: # model, metrics, trainer (see `train_cifar_model`)
     "Train a VQ-VAE by `recipe`: `train_vqvae('vqvae_cifar_plain')` reproduces those shipped weights"
     name, recipe = (recipe, RECIPES[recipe]) if isinstance(recipe, str) else (name, recipe)
-    return train_cifar_model(VQVAE, lambda m, x, step: vqvae_loss(m, x), recipe, evaluate_vqvae, name, **kwargs)
+    return train_cifar_model(VQVAE, lambda m, x, step: vqvae_loss(m, x), recipe, eval_fn=evaluate_vqvae, name=name,
+                             **kwargs)
 
 register_task(Task(VQVAE, VQVAEConfig, CifarRecipe, RECIPES, cifar_data, train_vqvae, tiny_cifar))

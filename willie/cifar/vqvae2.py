@@ -96,6 +96,7 @@ def train_vqvae2(recipe:str|CifarRecipe='vqvae2_cifar', # a name in `RECIPES` (s
                 )->Trained: # model, metrics, trainer (see `train_cifar_model`)
     "Train a VQ-VAE-2 by `recipe`: `train_vqvae2()` reproduces the shipped `vqvae2_cifar` weights"
     name, recipe = (recipe, RECIPES[recipe]) if isinstance(recipe, str) else (name, recipe)
-    return train_cifar_model(VQVAE2, lambda m, x, step: vqvae2_loss(m, x), recipe, evaluate_vqvae2, name, **kwargs)
+    return train_cifar_model(VQVAE2, lambda m, x, step: vqvae2_loss(m, x), recipe, eval_fn=evaluate_vqvae2,
+                             name=name, **kwargs)
 
 register_task(Task(VQVAE2, VQVAE2Config, CifarRecipe, RECIPES, cifar_data, train_vqvae2, tiny_cifar))

@@ -32,8 +32,8 @@ def film_path(allow_download:bool=False, # fetch it from archive.org when no loc
               base_url:str='https://archive.org', # the download server (tests pass a local one)
              )->Path: # the film on this machine
     "The film: `$WILLIE_FILM`, else `shared/data/willie/` found upward from the cwd, else the cache, else a download if asked"
-    try: return find_data('WILLIE_FILM', f'willie/{FILM_NAME}', 'film/*.mp4', 'Steamboat Willie',
-                          'download it with `willie prepare --download`')
+    try: return find_data('WILLIE_FILM', f'willie/{FILM_NAME}', 'film/*.mp4', what='Steamboat Willie',
+                          get='download it with `willie prepare --download`')
     except FileNotFoundError:
         if not allow_download: raise
     try: return download(cache_path('film'), base_url=base_url, progress=progress)
@@ -74,6 +74,7 @@ def _fetch(url:str, part:Path, total:int, bar:CountBar, timeout:float):
 def download(dest_dir=None, # folder for the film; default `cache_path('film')`
              item:str=ARCHIVE_ITEM, # archive.org item
              base_url:str='https://archive.org', # server; tests pass a local one
+             *,
              name:str|None=None, # a file of the item; default: `choose_video_file(metadata)`
              retries:int=3, # reconnects after a dropped connection, each resuming the `.part` file
              timeout:float=60, # seconds per network operation
@@ -118,6 +119,7 @@ def download(dest_dir=None, # folder for the film; default `cache_path('film')`
 # %% ../../nbs/03_film.ipynb #e9f652b8
 def synthetic_video(path, # where to write the video (.mp4)
                     n_frames:int=48, # number of frames
+                    *,
                     width:int=96, height:int=80, # frame size (even numbers, for yuv420p)
                     cuts:tuple=(16, 32), # frames where a new shot starts
                     bars:int=0, # width of the black bar on each side (pillarbox)
@@ -371,6 +373,7 @@ def _matches(out:Path, sha:str, size:int)->bool:
 def prepare(video, # a video file PyAV can open
             out=None, # store folder; default `store_path(video, size)`
             size:int=64, # side of the square frames: 64 (CPU), 128 or 256
+            *,
             progress:bool=True, # fastprogress bar while decoding
             force:bool=False, # rebuild even if `out` already matches
            )->ClipStore:
@@ -401,7 +404,7 @@ def film_store(size:int=64, # side of the square frames
         if not allow_download:
             raise FileNotFoundError(f"{e}. No prepared store at {out} either: run `willie prepare --download --size {size}`") from None
         film = film_path(allow_download=True, progress=progress, base_url=base_url)
-    return prepare(film, out, size, progress)
+    return prepare(film, out, size, progress=progress)
 
 # %% ../../nbs/03_film.ipynb #50b9fee9
 def ordinal(n:int)->str:

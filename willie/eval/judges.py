@@ -35,6 +35,7 @@ def nal_units(data:bytes, # an Annex-B byte stream (what libx264 emits)
 def h264_roundtrip(frames:np.ndarray, # (N, H, W) uint8 gray frames, H and W even
                    crf:float, # x264's constant rate factor: 0 best quality .. 51 fewest bits
                    preset:str='veryslow', # x264 preset (slower presets spend fewer bits for the same quality)
+                   *,
                    tune:str|None=None, # x264 tune, e.g. 'psnr'; None: x264's default psycho-visual tuning
                    fps:Fraction=Fraction(24000, 1001), # frame rate (it only scales x264's rate control a little)
                   )->tuple[np.ndarray, int, int]: # (decoded (N, H, W) uint8, payload bits, raw bits)
@@ -65,6 +66,7 @@ def h264_roundtrip(frames:np.ndarray, # (N, H, W) uint8 gray frames, H and W eve
 def h264_at_rate(streams:np.ndarray|list, # (N, H, W) uint8 frames, or a list of them (each coded as its own stream)
                  bpp:float, # the target: payload bits per pixel over all streams
                  tol:float=0.01, # stop within this relative distance of the target
+                 *,
                  max_iter:int=10, # codings at most
                  crf:float=36., # first guess
                  preset:str='veryslow', tune:str|None=None, # see `h264_roundtrip`
@@ -77,7 +79,7 @@ def h264_at_rate(streams:np.ndarray|list, # (N, H, W) uint8 frames, or a list of
     def run(c):
         c = round(min(51., max(0., c)), 2)
         if c not in runs:
-            out = [h264_roundtrip(s, c, preset, tune) for s in streams]
+            out = [h264_roundtrip(s, c, preset, tune=tune) for s in streams]
             runs[c] = dict(decoded=out[0][0] if single else [o[0] for o in out], crf=c, bits=sum(o[1] for o in out),
                            raw_bits=sum(o[2] for o in out))
             runs[c]['bpp'] = runs[c]['bits'] / pixels
@@ -114,6 +116,7 @@ def h264_footage(footage:Footage, # stretches of film, each (1, 1, T, H, W) in [
 def two_sample_split(n:int, # number of windows, in time order
                      blocks:int=8, # contiguous blocks the windows are cut into (each block lands whole in one part)
                      test_frac:float=0.5, # share of the blocks held out
+                     *,
                      seed:int=0, # which blocks are held out
                      groups=None, # instead of blocks: a group label per window (e.g. its shot); each group lands whole in one part
                     )->Tensor: # (n,) bool, True for the held-out windows
@@ -158,6 +161,7 @@ def _flip(x, g):
 def two_sample_test(real:Tensor, # (N, 1, T, H, W) original windows in [-1, 1], in time order
                     fake:Tensor, # (M, 1, T, H, W) the other set, e.g. their reconstructions (paired by index when M = N)
                     steps:int=300, # training steps
+                    *,
                     bs:int=16, # clips per step (half originals, half the other set on average)
                     lr:float=2e-3, # peak learning rate
                     blocks:int=8, # contiguous blocks each set is cut into for the split
@@ -169,7 +173,8 @@ def two_sample_test(real:Tensor, # (N, 1, T, H, W) original windows in [-1, 1], 
     "Classifier two-sample test (Lopez-Paz & Oquab 2017): held-out accuracy of a small 3-D CNN telling `real` from `fake`."
     if real.shape[1:] != fake.shape[1:]: raise ValueError(f"two_sample_test: windows differ: {tuple(real.shape[1:])} vs {tuple(fake.shape[1:])}")
     t0 = time.time()
-    mr, mf = two_sample_split(len(real), blocks, test_frac, seed, groups), two_sample_split(len(fake), blocks, test_frac, seed, groups)
+    split = lambda n: two_sample_split(n, blocks, test_frac, seed=seed, groups=groups)
+    mr, mf = split(len(real)), split(len(fake))
     x_tr, x_te = torch.cat([real[~mr], fake[~mf]]).float(), torch.cat([real[mr], fake[mf]]).float()
     y_tr = torch.cat([torch.ones(int((~mr).sum())), torch.zeros(int((~mf).sum()))])
     y_te = torch.cat([torch.ones(int(mr.sum())), torch.zeros(int(mf.sum()))])

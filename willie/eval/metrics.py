@@ -54,6 +54,7 @@ def gaussian_filter(x:Tensor, # (N, 1, H, W)
 def ssim_map(x:Tensor, # (N, 1, H, W) reference
              y:Tensor, # (N, 1, H, W) reconstruction
              data_range:float=2.0, # L: 2 for [-1, 1], 255 for uint8
+             *,
              vmin:float=-1.0, # lowest possible value: values are shifted by it into [0, L] (-1 for [-1, 1], 0 for uint8)
              win_size:int=11, # Gaussian window taps
              sigma:float=1.5, # Gaussian window std
@@ -73,6 +74,7 @@ def ssim_map(x:Tensor, # (N, 1, H, W) reference
 def ssim(x:Tensor, # (B, C, H, W) images or (B, C, T, H, W) videos
          y:Tensor, # same shape
          data_range:float=2.0, # L: 2 for [-1, 1], 255 for uint8
+         *,
          vmin:float=-1.0, # lowest possible value (-1 for [-1, 1], 0 for uint8); see `ssim_map`
          reduction:str='mean', # 'mean': mean over items; 'none': one SSIM per item, shape (B,)
          win_size:int=11, # Gaussian window taps (Wang et al. 2004: 11)
@@ -85,7 +87,8 @@ def ssim(x:Tensor, # (B, C, H, W) images or (B, C, T, H, W) videos
     elif x.ndim == 5: pat = 'b c t h w -> (b c t) 1 h w'
     else: raise ValueError(f"ssim: expected (B,C,H,W) or (B,C,T,H,W), got shape {tuple(x.shape)}")
     if min(x.shape[-2:]) < win_size: raise ValueError(f"ssim: frames {tuple(x.shape[-2:])} smaller than the {win_size}-tap window")
-    m = ssim_map(rearrange(x, pat), rearrange(y, pat), data_range, vmin, win_size, sigma, k1, k2)
+    m = ssim_map(rearrange(x, pat), rearrange(y, pat), data_range, vmin=vmin, win_size=win_size, sigma=sigma,
+                 k1=k1, k2=k2)
     s = m.view(x.shape[0], -1).mean(1).float()
     if reduction == 'none': return s
     if reduction == 'mean': return s.mean()
@@ -282,6 +285,7 @@ def jod(recon:Tensor, # (N, 1, T, H, W) gray clips in [-1, 1]
 def evaluate_tokenizer(model:Tokenizer, # keeps the `Tokenizer` contract
                        data, # clips: Dataset of (1, T, H, W) or iterable of (B, 1, T, H, W) batches; or `Footage`
                        bs:int=8, # clips per batch
+                       *,
                        max_clips:int|None=None, # clips mode: evaluate only the first clips (None: all)
                        device:str|torch.device|None=None, # default: the model's device
                        progress:bool=True, # show a fastprogress bar

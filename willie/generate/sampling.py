@@ -30,6 +30,7 @@ __all__ = ['SAMPLERS', 'IMAGE_SUFFIXES', 'sample_ar', 'sample_masked', 'hide', '
 def sample_ar(model:Prior, # an autoregressive prior (eval mode)
               frames:int, # latent frames to generate
               prompt:Tensor|None=None, # (B, t0, h, w) tokens to continue; None: start from nothing
+              *,
               batch:int=1, # videos at once (without a prompt)
               temperature:float=1.0, # sampling temperature; 0 takes the most likely token
               top_k:int|None=None, # sample among the k most likely tokens
@@ -66,6 +67,7 @@ def sample_ar(model:Prior, # an autoregressive prior (eval mode)
 def sample_masked(model:Prior, # a MaskGIT prior (mask_token=True, eval mode)
                   tokens:Tensor, # (B, t, h, w) long; unknown places hold the [MASK] id (= vocab_size)
                   window:int|None=None, # latent frames per window; default the prior's training context
+                  *,
                   stride:int|None=None, # latent frames the window moves by; default half the window
                   steps:int=10, # decoding rounds per window
                   temperature:float=1.0, # token sampling temperature
@@ -87,8 +89,8 @@ def sample_masked(model:Prior, # a MaskGIT prior (mask_token=True, eval mode)
         b = min(a + window, t); a = max(0, b - window)
         win = x[:, a:b]
         if (win == cfg.vocab_size).any():
-            x[:, a:b] = maskgit_fill(model, model.flatten(win), steps, temperature, top_k, top_p,
-                                     choice_temperature, g).reshape(win.shape)
+            x[:, a:b] = maskgit_fill(model, model.flatten(win), steps, temperature=temperature, top_k=top_k,
+                                     top_p=top_p, choice_temperature=choice_temperature, g=g).reshape(win.shape)
     return x
 
 def hide(tokens:Tensor, # (B, t, h, w) long
@@ -139,8 +141,8 @@ def _fill_maskgit(model, prompt, frames, *, batch=1, g=None, temperature=1.0, to
     n = aligned_frames(t0 + frames, window, stride)
     grid = torch.full((batch if prompt is None else len(prompt), n, *cfg.grid), cfg.vocab_size, dtype=torch.long)
     if prompt is not None: grid[:, :t0] = prompt
-    out = sample_masked(model, grid, window, stride, steps=steps, temperature=temperature, top_k=top_k, top_p=top_p,
-                        choice_temperature=choice_temperature, g=g, progress=progress)
+    out = sample_masked(model, grid, window, stride=stride, steps=steps, temperature=temperature, top_k=top_k,
+                        top_p=top_p, choice_temperature=choice_temperature, g=g, progress=progress)
     return out[:, :t0 + frames]
 
 # temperature 0.9: closer to held-out film than 1.0 on every judge but sharpness (experiments/sampling/RESULTS.md)

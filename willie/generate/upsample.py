@@ -247,6 +247,7 @@ class UpsamplerRecipe(Recipe):
 def upsampler_recipe(cfg:UpsamplerConfig, # the model
                      steps:int, # optimizer steps
                      lr:float=2e-3, # peak learning rate
+                     *,
                      bs:int=16, # patches per step
                      seed:int=0, # weights, data order and augmentation
                     )->UpsamplerRecipe: # the whole recipe
@@ -274,6 +275,7 @@ def _fixed(ds, n:int)->tuple: # n items spread evenly over a dataset, stacked
 def train_upsampler(recipe:UpsamplerRecipe, # from `upsampler_recipe`
                     train:PairedClips, # training windows
                     val:PairedClips, # validation windows (a fixed subset of `n_eval` is tracked)
+                    *,
                     name:str|None=None, # registry name to save under (None: don't save)
                     save_to=None, # registry folder; default `save_dir()` (the package only with $WILLIE_SAVE_WEIGHTS=1)
                     ckpt_dir:str|Path|None=None, # checkpoints (a run found there is resumed)
@@ -309,7 +311,7 @@ def train_upsampler(recipe:UpsamplerRecipe, # from `upsampler_recipe`
     metrics |= {k.replace('val_', 'val_subset_'): v for k, v in kept.items() if k != 'step'}
     metrics |= {f'val_subset_bicubic_psnr_x{s}': psnr(v, bicubic(val_win[:, r:r + 1], s).clamp(-1, 1)).item() for s, v in zip(val.scales, val_mid)}
     if name is not None:
-        save_weights(final, name, metrics, save_to or save_dir(), recipe=recipe)
+        save_weights(final, name, metrics, weights_dir=save_to or save_dir(), recipe=recipe)
         log(f'{name} saved: ' + json.dumps(metrics))
     return Trained(final, metrics, trainer)
 
@@ -318,6 +320,7 @@ def train_upsampler(recipe:UpsamplerRecipe, # from `upsampler_recipe`
 def evaluate_upsampler(methods:dict, # name -> upscaler: `f(video (B,1,T,h,w), scales) -> {scale: (B,1,T,s*h,s*w)}`
                        data:PairedClips, # the clips to score (low-res and the real larger frames)
                        bs:int=4, # clips per batch
+                       *,
                        max_clips:int|None=None, # score only the first clips (None: all)
                        progress:bool=True, # a progress bar
                       )->dict: # (name, scale) -> psnr, ssim, sharpness, flicker (gray levels), motion, n_clips, frames
@@ -419,6 +422,7 @@ def upsample(video:Tensor, # (B, 1, T, 64, 64) in [-1, 1] (the upsampler's input
 def time_per_frame(upscaler:Callable, # `f(video, scales) -> {scale: video}`
                    scale:int, # the scale to time
                    threads:int=1, # torch threads while timing
+                   *,
                    frames:int=16, # frames in the timed clip
                    size:int=64, # input side
                    repeats:int=3, # timed runs (the fastest counts)

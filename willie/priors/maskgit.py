@@ -81,6 +81,7 @@ def maskgit_loss(model:Prior, # a prior with `mask_token=True`
 def evaluate_maskgit(model:Prior, # the prior
                      windows:TokenWindows, # held-out windows
                      bs:int=16, # windows per forward pass
+                     *,
                      max_windows:int|None=None, # this many windows, evenly spread; None: all
                      seed:int=0, # the masks' seed: the same masks at every evaluation
                      modes=MASK_MODES, # tasks to draw from
@@ -124,6 +125,7 @@ def sample_logits(logits:Tensor, # (..., V) raw logits
 def maskgit_fill(model:Prior, # a prior trained with `maskgit_loss`
                  tokens:Tensor, # (B, L) windows of whole latent frames; unknown places hold the [MASK] id (vocab_size)
                  steps:int=10, # decoding rounds
+                 *,
                  temperature:float=1.0, # sampling temperature of the tokens
                  top_k:int|None=None, # sample among the k most likely only
                  top_p:float|None=None, # nucleus sampling
@@ -175,6 +177,7 @@ def maskgit_recipe(model:PriorConfig, # the prior; must have mask_token=True
 def train_maskgit(recipe:MaskGITRecipe, # from `maskgit_recipe`
                   train_tokens, # tokens to train on (see `willie.priors.transformer.as_streams`)
                   val_tokens, # held-out tokens
+                  *,
                   name:str|None=None, # registry name for the best weights (None: don't save)
                   **kw, # save_to, ckpt_dir, log: as `train_prior`
                  )->Trained: # as `train_prior`: the best weights, their metrics, the trainer
@@ -182,10 +185,10 @@ def train_maskgit(recipe:MaskGITRecipe, # from `maskgit_recipe`
     if not isinstance(recipe, MaskGITRecipe):
         raise ValueError("train_maskgit: the recipe has no 'objective'; make it with maskgit_recipe")
     o, cfg = recipe.objective, recipe.model
-    return train_prior(recipe, train_tokens, val_tokens, name,
+    return train_prior(recipe, train_tokens, val_tokens, name=name,
                        augment=lambda xb, g: mask_batch(xb, cfg.grid, cfg.vocab_size, g, o.modes),
                        loss_fn=lambda m, b: maskgit_loss(m, b, o.label_smoothing),
-                       eval_fn=lambda m, w, bs, n: evaluate_maskgit(m, w, bs, n, modes=o.modes), **kw)
+                       eval_fn=lambda m, w, bs, n: evaluate_maskgit(m, w, bs, max_windows=n, modes=o.modes), **kw)
 
 
 # %% ../../nbs/10a_maskgit.ipynb #ec4dc037

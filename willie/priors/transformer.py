@@ -289,6 +289,7 @@ class PriorRecipe(Recipe):
 def prior_recipe(model:PriorConfig, # the prior
                  tokenizer:str|None='magvit_gan_64', # whose token store it trains on (None: token arrays given by hand)
                  variants=DEFAULT_VARIANTS, # the store's train variants it trains on (val is always 'p0')
+                 *,
                  steps:int=6000, # optimizer steps
                  bs:int=16, # windows per step
                  lr:float=1e-3, # peak learning rate
@@ -324,11 +325,11 @@ def prior_data(recipe:PriorRecipe, # from `prior_recipe`
 def train_prior(recipe:PriorRecipe, # from `prior_recipe` (e.g. `RECIPES['prior_64']`)
                 train_tokens, # tokens to train on, see `as_streams` (e.g. `prior_data(recipe, store)[0]`)
                 val_tokens, # held-out tokens, same layout
+                *,
                 name:str|None=None, # registry name to save the best weights under (None: don't save)
                 save_to=None, # registry folder; default `save_dir()` (the package only with $WILLIE_SAVE_WEIGHTS=1)
                 ckpt_dir=None, # checkpoints, and resume from there
                 log=print, # receives one line per evaluation
-                *,
                 augment=None, # `augment(batch, g)`: a per-step transform of the windows with the step's generator (MaskGIT: masking)
                 loss_fn=prior_loss, # `(model, batch) -> (loss, logs)`: the objective (MaskGIT: masked tokens)
                 eval_fn=evaluate_prior, # `(model, windows, bs, max_windows) -> {'val_loss', 'val_bpt'}`
@@ -354,7 +355,7 @@ def train_prior(recipe:PriorRecipe, # from `prior_recipe` (e.g. `RECIPES['prior_
         dest, tok = Path(save_to or save_dir()), recipe.data.tokenizer
         recipe = recipe.ran({'train': trainer.step})
         depends = [tok] if tok in read_registry(dest) else None
-        out = save_weights(best, name, metrics, dest, recipe=recipe, depends=depends, frames=frames)
+        out = save_weights(best, name, metrics, weights_dir=dest, recipe=recipe, depends=depends, frames=frames)
         history = dict(train=trainer.history, val=trainer.evals)  # the train-val gap over the run
         atomic_write(out.with_suffix('.history.json'), lambda f: f.write_text(json.dumps(history)))
         log(f"{name} saved: " + json.dumps(metrics))

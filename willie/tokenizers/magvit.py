@@ -142,6 +142,7 @@ class MagvitRecipe(Recipe):
 def magvit_recipe(recon_steps:int=3000, # phase 1: reconstruction-only steps
                   gan_steps:int=300, # phase 2: GAN steps (0: ship the phase-1 tokenizer)
                   gan:GANConfig=GANConfig(), # phase 2's loss weights
+                  *,
                   model:CausalTokenizerConfig=CausalTokenizerConfig(), # the tokenizer
                   disc:DiscriminatorConfig=DiscriminatorConfig(), # the discriminators
                   seed:int=0, # phase 1 seeds weights and data order with it, phase 2 with seed + 1
@@ -169,6 +170,7 @@ def _phase_cfg(recipe:Recipe, p:Phase, seed:int, **kw)->TrainConfig:  # no sched
 def train_magvit(recipe:MagvitRecipe, # from `magvit_recipe` (e.g. `RECIPES['magvit_gan_64']`)
                  train_ds:ClipDataset, # training clips (its `augment` does the crops and flips)
                  val_ds:ClipDataset, # held-out clips: `recipe.data.n_eval` of them tracked, all its footage scored
+                 *,
                  name:str|None=None, # registry name to save under (None: don't save)
                  save_to=None, # registry folder; default `save_dir()` (the package only with $WILLIE_SAVE_WEIGHTS=1)
                  ckpt_dir:str|Path|None=None, # checkpoints of both phases go in its `recon/` and `gan/` (a run there is resumed)
@@ -210,7 +212,7 @@ def train_magvit(recipe:MagvitRecipe, # from `magvit_recipe` (e.g. `RECIPES['mag
         metrics |= {f'val_{k}': r[k] for k in ('psnr', 'ssim', 'sharpness', 'motion', 'seams', 'seams_original', 'code_use', 'codes_used', 'perplexity') if k in r}
         metrics |= {k: r[k] for k in ('bits_per_token', 'bpp', 'codebook_size')}
         recipe = recipe.ran(taken)   # a time-budgeted phase ran as many steps as its minutes allowed
-        out = save_weights(model, name, metrics, save_to or save_dir(), recipe=recipe)
+        out = save_weights(model, name, metrics, weights_dir=save_to or save_dir(), recipe=recipe)
         atomic_write(out.with_suffix('.history.json'), lambda f: f.write_text(json.dumps(trainer.history[::2])))
         log(f"{name} saved: " + json.dumps(metrics))
     return Trained(model, metrics, trainer)

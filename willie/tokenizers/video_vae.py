@@ -191,6 +191,7 @@ def tokenizer_augment(ds, # a ClipDataset (its `augment` does crops and flips)
 def tokenizer_recipe(arch:str, # registry name of the model class, e.g. 'VideoFSQVAE'
                      cfg, # its config dataclass
                      steps:int, # optimizer steps
+                     *,
                      lr:float=2e-3, # peak learning rate
                      seed:int=0, # seeds the weights, the data order and the augmentation
                     )->ClipRecipe: # the whole recipe
@@ -212,6 +213,7 @@ def tokenizer_data(recipe:ClipRecipe, # a recipe that trains on clips
 def train_tokenizer(recipe:ClipRecipe, # from `tokenizer_recipe`
                     train_ds:ClipDataset, # training clips (its `augment` does the crops and flips)
                     val_ds:ClipDataset, # the val split (every window): a fixed subset tracked, all of it judged
+                    *,
                     name:str|None=None, # registry name to save under (None: don't save)
                     save_to=None, # registry folder; default `save_dir()` (the package only with $WILLIE_SAVE_WEIGHTS=1)
                     ckpt_dir:str|Path|None=None, # checkpoints (a run found there is resumed)
@@ -263,7 +265,7 @@ def train_tokenizer(recipe:ClipRecipe, # from `tokenizer_recipe`
     metrics |= {k: res[k] for k in ('bits_per_token', 'bpp', 'tokens_per_clip', 'codebook_size')}
     metrics['gap_db'] = metrics['train_subset_psnr'] - metrics['val_subset_psnr']
     if name is not None:
-        save_weights(final, name, metrics, save_to or save_dir(), recipe=recipe)
+        save_weights(final, name, metrics, weights_dir=save_to or save_dir(), recipe=recipe)
         log(f'{name} saved: ' + json.dumps(metrics))
     return Trained(final, metrics, trainer)
 

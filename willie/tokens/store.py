@@ -213,8 +213,8 @@ def _manifest(model, name, entry, store, split, variants, parts, segs)->dict:
 def tokenize_film(tokenizer:str='causal_s4_64', # registry name of a causal tokenizer (one with `tokenize_stream`)
                   store:ClipStore|str|Path|None=None, # the clip store; None: the film's store at the tokenizer's frame size
                   variants=DEFAULT_VARIANTS, # train variants (names, see `parse_variant`); val is always 'p0' only
-                  out=None, # the store's folder; default `token_store_path(tokenizer, store=<clip store folder>)`
                   *,
+                  out=None, # the store's folder; default `token_store_path(tokenizer, store=<clip store folder>)`
                   block_len:int|None=None, # split blocks in frames (None: 20 s, as `ClipDataset`)
                   val_every:int=10, # every val_every-th block is val
                   min_frames:int|None=None, # shorter stretches are dropped (None: 3 latent frames, 1 + 2 time factors)

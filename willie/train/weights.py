@@ -92,9 +92,9 @@ def git_commit(path=None)->str|None:
 def save_weights(model:nn.Module, # a model with a dataclass `cfg`, constructible as `type(model)(cfg)`
                  name:str, # registry name, e.g. 'fsq_vae_64'
                  metrics:dict|None=None, # measured numbers to keep with the weights
+                 *,
                  weights_dir=None, # default: the package's `weights/` folder
                  dtype=torch.float16, # storage dtype of floating-point parameters
-                 *,
                  recipe:Recipe|dict|None=None, # what trained it: model config, data, training phases, seed
                  depends:list[str]|None=None, # registry names it was trained on top of (their sha256 is recorded)
                  commit:str|None=None, # the commit it was trained at (default: `git_commit()`)
