@@ -114,7 +114,8 @@ def load_recipe(spec:str|Recipe|dict, # a recipe name, a path to a .json recipe,
     if p.suffix != '.json':
         raise RecipeError(f"{p.name}: a recipe file is a .json file (e.g. `json.dumps(recipe.to_dict())`)")
     try: r = json.loads(p.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise RecipeError(f"{p.name} is not valid JSON ({e})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise RecipeError(f"{p.name} is not valid JSON ({e})") from None
     if isinstance(r, dict) and 'objective' in r: r.setdefault('task', 'MaskGIT')   # written before MaskGIT was a task
     if not isinstance(r, dict) or (r.get('task') or r.get('arch')) not in TASKS:
         raise RecipeError(f"{p.name}: a recipe file needs an 'arch' among {', '.join(sorted(TASKS))}")

@@ -41,7 +41,8 @@ def download_cifar(dest:Path|None=None, # where to save; default: the cache dir
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=dest.parent, suffix='.part'); tmp = Path(tmp)
     try:
-        with os.fdopen(fd, 'wb') as f, urllib.request.urlopen(url, timeout=timeout) as r: shutil.copyfileobj(r, f, 1<<20)
+        with os.fdopen(fd, 'wb') as f, urllib.request.urlopen(url, timeout=timeout) as r:
+            shutil.copyfileobj(r, f, 1<<20)
         got = file_hash(tmp, 'md5')
         if got != md5:
             raise CifarError(f"download of {url} has MD5 {got}, expected {md5}: the file is damaged or not CIFAR-10")
@@ -110,7 +111,8 @@ def read_cifar_archive(path, # a cifar-10-python.tar.gz or a train/<class>/*.jpg
             elif any(_JPEG.match(n) for n in members): out = _read_image_folders(tf, members)
             else:
                 some = ', '.join(sorted(members)[:3]) or 'nothing'
-                raise ValueError(f"unrecognised layout (found {some}); expected cifar-10-batches-py/ or train/<class>/*.jpg + test/<class>/*.jpg")
+                raise ValueError(f"unrecognised layout (found {some}); expected cifar-10-batches-py/ or "
+                                 "train/<class>/*.jpg + test/<class>/*.jpg")
     except (tarfile.TarError, EOFError, zlib.error, OSError, pickle.UnpicklingError) as e:
         raise CifarError(f"{path} is not a readable CIFAR-10 archive ({type(e).__name__}: {e}); "
                          f"it may be truncated or damaged: delete it and download it again") from None

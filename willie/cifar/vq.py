@@ -133,7 +133,8 @@ class VQVAE(nn.Module):
     def __init__(self, cfg:VQVAEConfig):
         super().__init__(); self.cfg = cfg
         self.encoder = Encoder(3, cfg.ch, cfg.dim, cfg.down, cfg.nres)
-        self.vq = VectorQuantizer(cfg.codebook_size, cfg.dim, cfg.beta, cfg.ema, cfg.decay, cfg.restart, cfg.data_init, cfg.restart_after)
+        self.vq = VectorQuantizer(cfg.codebook_size, cfg.dim, cfg.beta, cfg.ema, cfg.decay, cfg.restart, cfg.data_init,
+                                  cfg.restart_after)
         self.decoder = Decoder(cfg.dim, cfg.ch, 3, cfg.down, cfg.nres)
 
     def forward(self, x:Tensor # (B, 3, 32, 32) in [-1, 1]

@@ -34,7 +34,8 @@ class VQVAE2(nn.Module):
     def __init__(self, cfg:VQVAE2Config):
         super().__init__(); self.cfg = cfg
         c, d, K = cfg.ch, cfg.dim, cfg.codebook_size
-        vq = lambda: VectorQuantizer(K, d, cfg.beta, ema=True, decay=cfg.decay, restart=True, data_init=True, restart_after=cfg.restart_after)
+        vq = lambda: VectorQuantizer(K, d, cfg.beta, ema=True, decay=cfg.decay, restart=True, data_init=True,
+                                     restart_after=cfg.restart_after)
         self.enc_b = Encoder(3, c, c, down=2, nres=cfg.nres)        # 32 -> 8
         self.enc_t = Encoder(c, c, d, down=1, nres=cfg.nres)        # 8 -> 4
         self.vq_t, self.vq_b = vq(), vq()

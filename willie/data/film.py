@@ -299,12 +299,15 @@ class ClipStore:
         mf, ff = self.path/'manifest.json', self.path/'frames.npy'
         if not self.path.exists():
             raise StoreError(f"{self.path} does not exist, so it is not a clip store; make one with `willie prepare`")
-        if not self.path.is_dir(): raise StoreError(f"{self.path} is a file, not a clip store (a folder); make one with `willie prepare`")
+        if not self.path.is_dir():
+            raise StoreError(f"{self.path} is a file, not a clip store (a folder); make one with `willie prepare`")
         if not mf.exists():
             raise StoreError(f"{self.path} is not a clip store (no manifest.json); make one with `willie prepare`")
         try: self.manifest = m = json.loads(mf.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as e: raise StoreError(f"{mf} is not valid JSON ({e}); prepare it again") from None
-        if not isinstance(m, dict): raise StoreError(f"{mf} holds a {type(m).__name__}, not a manifest; prepare it again")
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise StoreError(f"{mf} is not valid JSON ({e}); prepare it again") from None
+        if not isinstance(m, dict):
+            raise StoreError(f"{mf} holds a {type(m).__name__}, not a manifest; prepare it again")
         if m.get('format') != 'willie-clipstore' or m.get('version') != STORE_VERSION:
             raise StoreError(f"{self.path}: store format {m.get('format')} v{m.get('version')}, expected "
                              f"willie-clipstore v{STORE_VERSION}; prepare it again")
@@ -436,9 +439,11 @@ class ClipDataset(torch.utils.data.Dataset):
                  scale:tuple=(0.8, 1.0), # augment: area fraction of the random square crop
                  flip:float=0.5, # augment: probability of a horizontal flip
                 ):
-        if split not in ('train', 'val', 'all'): raise ValueError(f"split must be 'train', 'val' or 'all', got {split!r}")
+        if split not in ('train', 'val', 'all'):
+            raise ValueError(f"split must be 'train', 'val' or 'all', got {split!r}")
         for k, v, lo in (('clip_len', clip_len, 1), ('stride', stride, 1), ('block_len', block_len, 1), ('val_every', val_every, 2)):
-            if v is not None and not (isinstance(v, (int, np.integer)) and v >= lo): raise ValueError(f"ClipDataset: {k} must be an integer >= {lo}, got {v!r}")
+            if v is not None and not (isinstance(v, (int, np.integer)) and v >= lo):
+                raise ValueError(f"ClipDataset: {k} must be an integer >= {lo}, got {v!r}")
         self.store = store if isinstance(store, ClipStore) else ClipStore(store)
         self.clip_len, self.split, self.stride, self.val_every = clip_len, split, stride, val_every
         self.shot_aware, self.scale, self.flip = shot_aware, scale, flip

@@ -105,9 +105,11 @@ def h264_footage(footage:Footage, # stretches of film, each (1, 1, T, H, W) in [
                  **kwargs, # for `h264_at_rate`: tol, max_iter, crf, preset, tune
                 )->tuple[Footage, Footage, dict]: # (the footage coded, its H.264 reconstruction, h264_at_rate's numbers)
     "Code footage with H.264 at the rate `bpp`, each stretch one stream, ready for `score_footage`."
-    if bad := [tuple(x.shape) for x in footage if x.shape[1] != 1]: raise ValueError(f"h264_footage: gray footage only (1 channel), got {bad[:3]}")
+    if bad := [tuple(x.shape) for x in footage if x.shape[1] != 1]:
+        raise ValueError(f"h264_footage: gray footage only (1 channel), got {bad[:3]}")
     cut = Footage(x[:, :, :x.shape[2] // window * window] if window else x for x in footage)
-    if short := [x.shape[2] for x in cut if x.shape[2] == 0]: raise ValueError(f"h264_footage: a stretch is shorter than one {window}-frame window")
+    if short := [x.shape[2] for x in cut if x.shape[2] == 0]:
+        raise ValueError(f"h264_footage: a stretch is shorter than one {window}-frame window")
     h = h264_at_rate([to_uint8(x[0, 0], math.inf).numpy() for x in cut], bpp, **kwargs)
     recon = Footage(to_float(d)[None, None] for d in h['decoded'])
     return cut, recon, {k: v for k, v in h.items() if k != 'decoded'}
@@ -124,7 +126,8 @@ def two_sample_split(n:int, # number of windows, in time order
     g = torch.as_tensor(groups) if groups is not None else torch.arange(n) * min(blocks, n) // max(n, 1)
     if len(g) != n: raise ValueError(f"two_sample_split: {len(g)} group labels for {n} windows")
     labels = g.unique()
-    if len(labels) < 2: raise ValueError(f"two_sample_split: need at least 2 blocks or groups to hold one out, got {len(labels)}")
+    if len(labels) < 2:
+        raise ValueError(f"two_sample_split: need at least 2 blocks or groups to hold one out, got {len(labels)}")
     k = min(len(labels) - 1, max(1, round(len(labels) * test_frac)))
     held = labels[torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))[:k]]
     return torch.isin(g, held)
@@ -171,7 +174,8 @@ def two_sample_test(real:Tensor, # (N, 1, T, H, W) original windows in [-1, 1], 
                     seed:int=0, # split, weights and batches
                    )->dict: # accuracy, stderr, ci95, p_value, train_accuracy, n_train, n_test, secs
     "Classifier two-sample test (Lopez-Paz & Oquab 2017): held-out accuracy of a small 3-D CNN telling `real` from `fake`."
-    if real.shape[1:] != fake.shape[1:]: raise ValueError(f"two_sample_test: windows differ: {tuple(real.shape[1:])} vs {tuple(fake.shape[1:])}")
+    if real.shape[1:] != fake.shape[1:]:
+        raise ValueError(f"two_sample_test: windows differ: {tuple(real.shape[1:])} vs {tuple(fake.shape[1:])}")
     t0 = time.time()
     split = lambda n: two_sample_split(n, blocks, test_frac, seed=seed, groups=groups)
     mr, mf = split(len(real)), split(len(fake))
@@ -189,7 +193,8 @@ def two_sample_test(real:Tensor, # (N, 1, T, H, W) original windows in [-1, 1], 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         critic = ClipCritic(ch)
-        cfg = TrainConfig(steps=steps, lr=lr, warmup=max(1, steps // 10), weight_decay=0.01, seed=seed, log_every=max(1, steps // 20))
+        cfg = TrainConfig(steps=steps, lr=lr, warmup=max(1, steps // 10), weight_decay=0.01, seed=seed,
+                          log_every=max(1, steps // 20))
         Trainer(critic, loss_fn, step_batches((x_tr, y_tr), bs, seed, augment=_flip), cfg).fit()
     acc, n = accuracy(critic, x_te, y_te), len(y_te)
     return dict(accuracy=acc, stderr=math.sqrt(acc * (1 - acc) / n), ci95=_wilson(acc, n),

@@ -79,10 +79,12 @@ def sample_masked(model:Prior, # a MaskGIT prior (mask_token=True, eval mode)
                  )->Tensor: # (B, t, h, w) long with every [MASK] filled
     "Fill every [MASK] of a long token grid with MaskGIT, in overlapping windows of latent frames, left to right."
     cfg = model.cfg
-    if not cfg.mask_token: raise ValueError("sample_masked: the prior has no [MASK] token; load a MaskGIT prior (e.g. 'maskgit_s4_64')")
+    if not cfg.mask_token:
+        raise ValueError("sample_masked: the prior has no [MASK] token; load a MaskGIT prior (e.g. 'maskgit_s4_64')")
     window = window or cfg.context // cfg.frame_tokens
     stride = stride or max(1, window // 2)
-    if not 1 <= stride <= window: raise ValueError(f"sample_masked: stride must be in 1..window ({window}), got {stride}")
+    if not 1 <= stride <= window:
+        raise ValueError(f"sample_masked: stride must be in 1..window ({window}), got {stride}")
     x, t = tokens.clone().long(), tokens.shape[1]
     starts = list(range(0, max(1, t - window + stride), stride))
     for a in (progress_bar(starts, leave=False) if progress else starts):

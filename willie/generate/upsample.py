@@ -56,7 +56,8 @@ def bicubic(x:Tensor, # (N, C, h, w) frames or (B, C, T, h, w) videos
            )->Tensor: # (N, C, scale*h, scale*w) or (B, C, T, scale*h, scale*w), not clamped
     "Bicubic upsampling of frames or videos by a whole factor."
     if x.ndim == 5:
-        return rearrange(bicubic(rearrange(x, 'b c t h w -> (b t) c h w'), scale), '(b t) c h w -> b c t h w', b=x.shape[0])
+        return rearrange(bicubic(rearrange(x, 'b c t h w -> (b t) c h w'), scale), '(b t) c h w -> b c t h w',
+                         b=x.shape[0])
     return F.interpolate(x, scale_factor=scale, mode='bicubic', align_corners=False)
 
 def bicubic_upscale(video:Tensor, # (B, 1, T, h, w) in [-1, 1]
@@ -71,7 +72,8 @@ def frame_windows(video:Tensor, # (B, 1, T, h, w)
                  )->Tensor: # (B*T, k, h, w): the window around every frame, in order, ends repeated
     "The k-frame window around every frame of a video, the clip's first and last frames repeated at its ends."
     if k < 1 or k % 2 == 0: raise ValueError(f"frame_windows: the window must be odd and positive, got {k}")
-    if video.ndim != 5 or video.shape[1] != 1: raise ValueError(f"frame_windows: expected (B, 1, T, h, w), got {tuple(video.shape)}")
+    if video.ndim != 5 or video.shape[1] != 1:
+        raise ValueError(f"frame_windows: expected (B, 1, T, h, w), got {tuple(video.shape)}")
     r = k // 2
     v = F.pad(video, (0, 0, 0, 0, r, r), mode='replicate') if r else video
     return rearrange(v[:, 0].unfold(1, k, 1), 'b t h w k -> (b t) k h w')
@@ -96,7 +98,8 @@ class Upsampler(nn.Module):
     "Video super-resolution: a window of frames -> the middle frame ×2 and ×4, as a residual over bicubic"
     def __init__(self, cfg:UpsamplerConfig):
         super().__init__()
-        if cfg.window < 1 or cfg.window % 2 == 0: raise ValueError(f"UpsamplerConfig.window must be odd and positive, got {cfg.window}")
+        if cfg.window < 1 or cfg.window % 2 == 0:
+            raise ValueError(f"UpsamplerConfig.window must be odd and positive, got {cfg.window}")
         self.cfg, ch = cfg, cfg.ch
         self.stem = nn.Conv2d(cfg.window, ch, 3, padding=1)
         self.body = nn.Sequential(*[_ResBlock(ch) for _ in range(cfg.n_res)])
@@ -121,7 +124,8 @@ class Upsampler(nn.Module):
                )->dict: # scale -> (B, 1, T, scale*h, scale*w), clamped to [-1, 1]
         "Upsample every frame of a video from its window of neighbours (ends repeated)"
         scales = tuple(scales or self.cfg.scales)
-        if bad := [s for s in scales if str(s) not in self.heads]: raise ValueError(f"Upsampler: no head for scale {bad}; it has {list(self.cfg.scales)}")
+        if bad := [s for s in scales if str(s) not in self.heads]:
+            raise ValueError(f"Upsampler: no head for scale {bad}; it has {list(self.cfg.scales)}")
         was = self.training; self.eval()
         p = next(self.parameters())
         win = frame_windows(video.to(p.device, p.dtype), self.cfg.window)
@@ -137,7 +141,8 @@ def check_paired(lr:ClipStore, # the low-resolution store
     "Raise `ValueError` unless `hr` holds the same frames as `lr` at a whole multiple of its size"
     a, b = lr.manifest, hr.manifest
     why = [f'{k}: {a.get(k)} vs {b.get(k)}' for k in ('crop', 'n_frames') if a.get(k) != b.get(k)]
-    if a['source']['sha256'] != b['source']['sha256']: why.insert(0, f"source: {a['source']['name']} vs {b['source']['name']} (other sha256)")
+    if a['source']['sha256'] != b['source']['sha256']:
+        why.insert(0, f"source: {a['source']['name']} vs {b['source']['name']} (other sha256)")
     if hr.size % lr.size or hr.size <= lr.size: why.append(f'size {hr.size} is not a multiple of {lr.size}')
     if why: raise ValueError(f"{hr.path.name} does not pair with {lr.path.name}: {'; '.join(why)}. Prepare both from the same video "
                              f"(`willie prepare --size {lr.size}` and `--size {hr.size}`)")
@@ -189,7 +194,8 @@ def sr_augment(patch:int, # side of the low-resolution patch
         if patch > min(h, w): raise ValueError(f"sr_augment: patch {patch} is larger than the frames ({h}x{w})")
         r = torch.rand(B, 4, generator=g)
         ys, xs = (r[:, 0] * (h - patch + 1)).long().tolist(), (r[:, 1] * (w - patch + 1)).long().tolist()
-        def cut(v, s, t): return torch.stack([v[b, 0, t, s * y:s * (y + patch), s * x:s * (x + patch)] for b, (y, x) in enumerate(zip(ys, xs))])
+        def cut(v, s, t):
+            return torch.stack([v[b, 0, t, s * y:s * (y + patch), s * x:s * (x + patch)] for b, (y, x) in enumerate(zip(ys, xs))])
         out = [cut(lr, 1, slice(None))] + [cut(v, v.shape[-1] // w, slice(v.shape[2] // 2, v.shape[2] // 2 + 1)) for v in hrs]
         fl, rv = r[:, 2] < flip, r[:, 3] < reverse
         out = [torch.where(fl[:, None, None, None], o.flip(-1), o) for o in out]
@@ -203,7 +209,8 @@ def sr_loss(model:Upsampler, # the model being trained
     "Mean L1 distance over the model's scales (the window cut to the model's own), with PSNR at the largest scale"
     lr, *hrs = batch
     k, r = lr.shape[1], model.cfg.window // 2
-    if k < model.cfg.window: raise ValueError(f"sr_loss: windows of {k} frames for a model that sees {model.cfg.window}")
+    if k < model.cfg.window:
+        raise ValueError(f"sr_loss: windows of {k} frames for a model that sees {model.cfg.window}")
     scales = tuple(v.shape[-1] // lr.shape[-1] for v in hrs)
     ys = model(lr[:, k // 2 - r:k // 2 + r + 1], scales)
     loss = sum((ys[s] - v).abs().mean() for s, v in zip(scales, hrs)) / len(hrs)
@@ -394,7 +401,8 @@ def without_neighbours(model:Upsampler, # a video upsampler
                       )->Callable: # an upscaler `f(video, scales)` that shows `model` only the frame itself
     "The video model with every window made of the middle frame repeated: what it does without its neighbours"
     def upscale(video:Tensor, scales:tuple|None=None)->dict:
-        frames = rearrange(video, 'b c t h w -> (b t) c 1 h w')  # a clip of one frame: its window is that frame, repeated
+        frames = rearrange(video,
+                           'b c t h w -> (b t) c 1 h w')  # a clip of one frame: its window is that frame, repeated
         return {s: rearrange(v, '(b t) c 1 h w -> b c t h w', b=video.shape[0]) for s, v in model.upscale(frames, scales).items()}
     return upscale
 

@@ -91,7 +91,8 @@ def evaluate_maskgit(model:Prior, # the prior
     idx, g = np.linspace(0, len(windows) - 1, n).round().astype(int), torch.Generator().manual_seed(seed)
     total, count = 0., 0
     for a in range(0, n, bs):
-        inp, tgt, hidden = mask_batch(torch.stack([windows[int(i)] for i in idx[a:a + bs]]), model.cfg.grid, model.cfg.vocab_size, g, modes)
+        inp, tgt, hidden = mask_batch(torch.stack([windows[int(i)] for i in idx[a:a + bs]]), model.cfg.grid,
+                                      model.cfg.vocab_size, g, modes)
         logits = model(inp.to(model.slopes.device), causal=False)[0].float().cpu()
         total += F.cross_entropy(logits[hidden], tgt[hidden], reduction='sum').item(); count += int(hidden.sum())
     return {'val_loss': total / count, 'val_bpt': total / count / math.log(2)}

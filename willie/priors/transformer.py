@@ -44,9 +44,12 @@ class PriorConfig:
 
     def __post_init__(self):
         self.grid = tuple(self.grid)
-        if self.position not in POSITIONS: raise ValueError(f"PriorConfig.position must be one of {POSITIONS}, got {self.position!r}")
-        if self.n_embd % self.n_head: raise ValueError(f"PriorConfig: n_embd {self.n_embd} is not divisible by n_head {self.n_head}")
-        if self.window is not None and self.window < 1: raise ValueError(f"PriorConfig.window must be >= 1 or None, got {self.window}")
+        if self.position not in POSITIONS:
+            raise ValueError(f"PriorConfig.position must be one of {POSITIONS}, got {self.position!r}")
+        if self.n_embd % self.n_head:
+            raise ValueError(f"PriorConfig: n_embd {self.n_embd} is not divisible by n_head {self.n_head}")
+        if self.window is not None and self.window < 1:
+            raise ValueError(f"PriorConfig.window must be >= 1 or None, got {self.window}")
 
     @property
     def frame_tokens(self)->int: return self.grid[0] * self.grid[1]
@@ -84,7 +87,8 @@ class Block(nn.Module):
         super().__init__()
         self.ln1, self.ln2 = nn.LayerNorm(cfg.n_embd), nn.LayerNorm(cfg.n_embd)
         self.attn = SelfAttention(cfg)
-        self.mlp = nn.Sequential(nn.Linear(cfg.n_embd, 4 * cfg.n_embd), nn.GELU(), nn.Linear(4 * cfg.n_embd, cfg.n_embd))
+        self.mlp = nn.Sequential(nn.Linear(cfg.n_embd, 4 * cfg.n_embd), nn.GELU(),
+                                 nn.Linear(4 * cfg.n_embd, cfg.n_embd))
         self.drop = nn.Dropout(cfg.dropout)
 
     def forward(self, x, attn_kw, cache=None, layer=0):
@@ -108,7 +112,8 @@ class Prior(nn.Module):
         self._bias = None  # (key, 3-D bias) of the last call: built once per shape, shared by all layers
         self.apply(self._init)
         for n, p in self.named_parameters():  # GPT-2: residual projections scaled down with depth
-            if n.endswith(('attn.proj.weight', 'mlp.2.weight')): nn.init.normal_(p, 0., 0.02 / math.sqrt(2 * cfg.n_layer))
+            if n.endswith(('attn.proj.weight', 'mlp.2.weight')):
+                nn.init.normal_(p, 0., 0.02 / math.sqrt(2 * cfg.n_layer))
 
     @staticmethod
     def _init(m):
@@ -122,13 +127,15 @@ class Prior(nn.Module):
             if tuple(idx.shape[2:]) != self.cfg.grid:
                 raise ValueError(f"Prior: token grid {tuple(idx.shape[2:])} does not match the config's grid {self.cfg.grid}")
             return rearrange(idx, 'b t h w -> b (t h w)')
-        if idx.dim() != 2: raise ValueError(f"Prior: tokens must be (B, t, h, w) or (B, L), got shape {tuple(idx.shape)}")
+        if idx.dim() != 2:
+            raise ValueError(f"Prior: tokens must be (B, t, h, w) or (B, L), got shape {tuple(idx.shape)}")
         return idx
 
     def attn_kw(self, L:int, S:int, pos0:int, causal:bool)->dict:
         "What every layer passes to `attention`: slopes and window, or the 3-D bias (built once here)."
         c = self.cfg
-        if c.position != 'alibi3d': return dict(slopes=self.slopes, window=c.window, causal=causal, backend=self.backend)
+        if c.position != 'alibi3d':
+            return dict(slopes=self.slopes, window=c.window, causal=causal, backend=self.backend)
         key = (L, S, pos0, causal, self.slopes.device)
         if self._bias is None or self._bias[0] != key:
             p = torch.arange(pos0 + L - S, pos0 + L, device=self.slopes.device)  # absolute positions of the keys
@@ -156,7 +163,8 @@ class Prior(nn.Module):
         for i, block in enumerate(self.blocks): x = block(x, kw, cache, i)
         if cache is not None: cache.advance(L)
         logits = self.head(self.ln_f(x))
-        loss = None if targets is None else F.cross_entropy(logits.flatten(0, 1).float(), self.flatten(targets).flatten())
+        loss = None if targets is None else F.cross_entropy(logits.flatten(0, 1).float(),
+                                                            self.flatten(targets).flatten())
         return logits, loss
 
 # %% ../../nbs/10_prior_alibi.ipynb #53cd2f37
@@ -182,7 +190,8 @@ class TokenWindows(torch.utils.data.Dataset):
         self.index = [(i, f * hw) for i, s in enumerate(self.streams)
                       for f in range(0, len(s) // hw, stride) if f * hw + context <= len(s)]
         if not self.index:
-            raise ValueError(f"TokenWindows: no stream holds {context} tokens (the longest has {max(map(len, self.streams), default=0)}); use a shorter context")
+            raise ValueError(f"TokenWindows: no stream holds {context} tokens (the longest has "
+                             f"{max(map(len, self.streams), default=0)}); use a shorter context")
 
     def __len__(self): return len(self.index)
 

@@ -100,10 +100,12 @@ def gan_step(gcfg:GANConfig, # loss weights and schedule
             norm_k = tr.optimizer_step('discriminator', d_loss_k)
             with torch.no_grad():
                 D.ema_real.lerp_(real_k.mean().float(), 1 - gcfg.logit_ema); D.ema_fake.lerp_(fake_k.mean().float(), 1 - gcfg.logit_ema)  # fp32 buffers, also under bf16 autocast
-            if k == 0: real, fake, d_hinge, r1, d_loss, d_norm = real_k, fake_k, hinge_k, r1_k, d_loss_k, norm_k  # logged: D on clips it has not trained on yet
+            if k == 0:
+                real, fake, d_hinge, r1, d_loss, d_norm = real_k, fake_k, hinge_k, r1_k, d_loss_k, norm_k  # logged: D on clips it has not trained on yet
         D.requires_grad_(False)
         shift = torch.randint(0, 2 * gcfg.d_shift + 1, (x.shape[0], 2)) if gcfg.d_shift else None  # also FM's real clips'; no draw at 0 keeps old runs' RNG
-        with torch.set_grad_enabled(g_turn): logits, f_fake = D(random_shift(xh, gcfg.d_shift, shift), frames, features=True)
+        with torch.set_grad_enabled(g_turn):
+            logits, f_fake = D(random_shift(xh, gcfg.d_shift, shift), frames, features=True)
         mse, adv = F.mse_loss(xh, x), g_adv_loss(logits)
         w = gcfg.gan_weight * min(1.0, max(0, tr.step - gcfg.head_start) / max(1, gcfg.ramp)) if g_turn else 0.0
         g_loss, logs = mse + w * adv, {}
@@ -207,7 +209,8 @@ def train_magvit(recipe:MagvitRecipe, # from `magvit_recipe` (e.g. `RECIPES['mag
     metrics = dict(steps=sum(taken.values()), steps_by_phase=taken, train_seconds=round(time.time() - t0),
                    params=sum(q.numel() for q in model.parameters()))
     if name is not None:
-        full = ClipDataset(val_ds.store, 16, split='val', stride=16, block_len=val_ds.block_len, val_every=val_ds.val_every)
+        full = ClipDataset(val_ds.store, 16, split='val', stride=16, block_len=val_ds.block_len,
+                           val_every=val_ds.val_every)
         r = evaluate_tokenizer(model, footage(full), progress=False)
         metrics |= {f'val_{k}': r[k] for k in ('psnr', 'ssim', 'sharpness', 'motion', 'seams', 'seams_original', 'code_use', 'codes_used', 'perplexity') if k in r}
         metrics |= {k: r[k] for k in ('bits_per_token', 'bpp', 'codebook_size')}

@@ -76,7 +76,8 @@ class TokenStoreError(ValueError):
 class StaleTokensError(TokenStoreError): "The store's tokenizer weights are not the registry's any more (or are another tokenizer's)."
 class MissingTokensError(TokenStoreError): "No token store there yet: `willie tokenize` (or `tokenize_film`) makes it."
 
-def _rebuild(name:str)->str: return f"rebuild it with `willie tokenize --tokenizer {name} --force` (or tokenize_film(..., force=True))"
+def _rebuild(name:str)->str:
+    return f"rebuild it with `willie tokenize --tokenizer {name} --force` (or tokenize_film(..., force=True))"
 
 def check_tokenizer(m:dict, # a token store's manifest
                     weights_dir=None, # the registry to check against (default: the package's)
@@ -85,7 +86,8 @@ def check_tokenizer(m:dict, # a token store's manifest
     "Raise `StaleTokensError` unless the registry still holds the very weights the tokens were made with."
     t = m['tokenizer']; reg = read_registry(weights_dir)
     if t['name'] not in reg:
-        raise StaleTokensError(f"{where}: its tokenizer {t['name']!r} is not in the weights registry; {_rebuild(t['name'])} with a registered one")
+        raise StaleTokensError(f"{where}: its tokenizer {t['name']!r} is not in the weights registry; "
+                               f"{_rebuild(t['name'])} with a registered one")
     if (now := reg[t['name']]['sha256']) != t['sha256']:
         raise StaleTokensError(f"{where}: tokens of {t['name']!r} sha256 {t['sha256'][:12]}…, but the registry's {t['name']!r} "
                                f"is now {now[:12]}…: the tokens are stale; {_rebuild(t['name'])}")
@@ -103,13 +105,18 @@ class TokenStore:
                 ):
         self.path = Path(path)
         mf, tf = self.path/'manifest.json', self.path/'tokens.npy'
-        if not self.path.is_dir(): raise TokenStoreError(f"{self.path} {'is a file, not' if self.path.exists() else 'does not exist, so it is not'} a token store; make one with `willie tokenize`")
-        if not mf.exists(): raise TokenStoreError(f"{self.path} is not a token store (no manifest.json); make one with `willie tokenize`")
+        if not self.path.is_dir():
+            raise TokenStoreError(f"{self.path} "
+                                  f"{'is a file, not' if self.path.exists() else 'does not exist, so it is not'} a token store; make one with `willie tokenize`")
+        if not mf.exists():
+            raise TokenStoreError(f"{self.path} is not a token store (no manifest.json); make one with `willie tokenize`")
         try: self.manifest = m = json.loads(mf.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as e: raise TokenStoreError(f"{mf} is not valid JSON ({e}); rebuild the store") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise TokenStoreError(f"{mf} is not valid JSON ({e}); rebuild the store") from None
         if not isinstance(m, dict) or m.get('format') != 'willie-tokens' or m.get('version') != TOKENS_VERSION:
             m = m if isinstance(m, dict) else {}
-            raise TokenStoreError(f"{self.path}: format {m.get('format')} v{m.get('version')}, expected willie-tokens v{TOKENS_VERSION}; rebuild it")
+            raise TokenStoreError(f"{self.path}: format {m.get('format')} v{m.get('version')}, expected willie-tokens "
+                                  f"v{TOKENS_VERSION}; rebuild it")
         if missing := ([k for k in _TOKEN_KEYS if k not in m]
                        + [f'tokenizer.{k}' for k in _TOKENIZER_KEYS if k not in m.get('tokenizer', {})]):
             raise TokenStoreError(f"{mf} lacks {', '.join(missing)}; the store is damaged, rebuild it")
@@ -119,7 +126,8 @@ class TokenStore:
         if check: check_tokenizer(m, weights_dir, str(self.path))
         if not tf.exists(): raise TokenStoreError(f"{self.path}: manifest.json but no tokens.npy; rebuild it")
         try: self.tokens = np.load(tf, mmap_mode='r')
-        except (ValueError, OSError) as e: raise TokenStoreError(f"{tf} is not a readable .npy ({e}); the store is damaged, rebuild it") from None
+        except (ValueError, OSError) as e:
+            raise TokenStoreError(f"{tf} is not a readable .npy ({e}); the store is damaged, rebuild it") from None
         if self.tokens.dtype != np.dtype(m['dtype']) or list(self.tokens.shape) != m['shape']:
             raise TokenStoreError(f"{self.path}: tokens.npy is {self.tokens.dtype} {list(self.tokens.shape)} but the manifest "
                                   f"says {m['dtype']} {m['shape']}; the store is corrupt, rebuild it")
@@ -265,7 +273,8 @@ def tokenize_film(tokenizer:str='causal_s4_64', # registry name of a causal toke
         elif out.exists() and any(out.iterdir()):
             raise FileExistsError(f"{out} exists and is not a token store; choose another folder")
         for old in out.parent.glob(f'.{out.name}.build-*'):
-            if old.name != f'.{out.name}.build-{key}': shutil.rmtree(old, ignore_errors=True)   # other builds' leftovers (we hold the lock)
+            if old.name != f'.{out.name}.build-{key}':
+                shutil.rmtree(old, ignore_errors=True)   # other builds' leftovers (we hold the lock)
         work = out.parent/f'.{out.name}.build-{key}'; work.mkdir(exist_ok=True)
         try:
             bar = CountBar(sum(int(b - a) for a, b in segs['train']) * len(names) + sum(int(b - a) for a, b in segs['val']),
@@ -277,11 +286,13 @@ def tokenize_film(tokenizer:str='causal_s4_64', # registry name of a causal toke
                     v = parse_variant(n)
                     p = {sp: encode_variant(model, store, segs[sp], v, chunk, bar) for sp in (('train', 'val') if n == 'p0' else ('train',))}
                     atomic_write(f, lambda t: _save_part(t, p))
-                with np.load(f) as z: parts.append({sp: [z[f'{sp}_{j}'] for j in range(len(segs[sp]))] for sp in (('train', 'val') if n == 'p0' else ('train',))})
+                with np.load(f) as z:
+                    parts.append({sp: [z[f'{sp}_{j}'] for j in range(len(segs[sp]))] for sp in (('train', 'val') if n == 'p0' else ('train',))})
             bar.done()
             m = _manifest(model, tokenizer, entry, store, split, names, parts, segs) | dict(build=key)
             with atomic_dir(out) as tmp:
-                np.save(tmp/'tokens.npy', np.concatenate([t for p in parts for sp in ('train', 'val') for t in p.get(sp, [])]))
+                np.save(tmp/'tokens.npy',
+                        np.concatenate([t for p in parts for sp in ('train', 'val') for t in p.get(sp, [])]))
                 (tmp/'manifest.json').write_text(json.dumps(m, indent=1) + '\n')
         except Exception:
             shutil.rmtree(work, ignore_errors=True); raise   # an error: start clean next time (an interruption keeps the finished variants)

@@ -154,12 +154,14 @@ def shard(batch, # a global batch: a Tensor, or a tuple/list of them (items that
     if isinstance(batch, (tuple, list)): return type(batch)(shard(b, rank, world) for b in batch)
     if not isinstance(batch, Tensor) or batch.dim() == 0: return batch
     if len(batch) % world:
-        raise ValueError(f"a batch of {len(batch)} does not split evenly over {world} processes; use a batch size divisible by {world}")
+        raise ValueError(f"a batch of {len(batch)} does not split evenly over {world} processes; use a batch size "
+                         f"divisible by {world}")
     n = len(batch) // world
     return batch[rank * n:(rank + 1) * n]
 
 # %% ../../nbs/00_3_train.ipynb #c75bd291
-def _comm_device(t:Tensor)->torch.device: return t.device if dist.get_backend() != 'nccl' else torch.device('cuda', torch.cuda.current_device())
+def _comm_device(t:Tensor)->torch.device:
+    return t.device if dist.get_backend() != 'nccl' else torch.device('cuda', torch.cuda.current_device())
 
 def average_gradients(params:list, # parameters whose `.grad` to average over the processes
                       *extra:Tensor, # scalars to average in the same all_reduce (e.g. the loss)
@@ -234,7 +236,8 @@ class Trainer:
         if extra := set(opt_cfgs or {}) - set(models):
             raise ValueError(f"Trainer: opt_cfgs names {sorted(extra)}, which are not among the networks {list(models)}")
         if loss_fn is None and step_fn is None: raise ValueError("Trainer: give a loss_fn or a step_fn")
-        if best is not None and best[1] not in ('max', 'min'): raise ValueError(f"best=({best[0]!r}, {best[1]!r}): the mode is 'max' or 'min'")
+        if best is not None and best[1] not in ('max', 'min'):
+            raise ValueError(f"best=({best[0]!r}, {best[1]!r}): the mode is 'max' or 'min'")
         device = train_device(cfg.device)
         self.rank, self.world = init_distributed(device)
         if device is not None:
@@ -270,7 +273,8 @@ class Trainer:
     def modules(self): return self.models | ({'ema': self.ema} if self.ema is not None else {})
 
     def autocast(self):
-        return torch.autocast('cuda' if self.device.type == 'cuda' else 'cpu', dtype=torch.bfloat16, enabled=self.cfg.bf16)
+        return torch.autocast('cuda' if self.device.type == 'cuda' else 'cpu', dtype=torch.bfloat16,
+                              enabled=self.cfg.bf16)
 
     @property
     def device(self): return next(self.model.parameters()).device
@@ -338,13 +342,15 @@ def _set_rng_state(s):
 
 _RUN_ONLY = ('steps', 'eval_every', 'ckpt_every', 'log_every', 'compile', 'minutes', 'device')  # may change on resume
 
-def _plain(v): return tuple(_plain(x) for x in v) if isinstance(v, (list, tuple)) else {k: _plain(x) for k, x in v.items()} if isinstance(v, dict) else v
+def _plain(v):
+    return tuple(_plain(x) for x in v) if isinstance(v, (list, tuple)) else {k: _plain(x) for k, x in v.items()} if isinstance(v, dict) else v
 
 def _diff(saved:dict, now:dict, skip=())->dict:
     "{field: (saved, now)} for the fields both have that differ"
     return {k: (_plain(saved[k]), _plain(v)) for k, v in now.items() if k not in skip and k in saved and _plain(saved[k]) != _plain(v)}
 
-def _configs(self)->dict: return {n: asdict(m.cfg) for n, m in self.models.items() if is_dataclass(getattr(m, 'cfg', None))}
+def _configs(self)->dict:
+    return {n: asdict(m.cfg) for n, m in self.models.items() if is_dataclass(getattr(m, 'cfg', None))}
 
 def save_checkpoint(self:Trainer, keep:int=2)->Path|None:
     "Atomically save every network, EMA, best weights, optimizers, RNG states and history to `ckpt_dir` (rank 0); returns the weights path"
@@ -364,7 +370,8 @@ def save_checkpoint(self:Trainer, keep:int=2)->Path|None:
         old.unlink(); old.with_name(old.name.replace('.safetensors', '.state.pt')).unlink(missing_ok=True)
     return d/f'{tag}.safetensors'
 
-def _one_line(e:Exception)->str: return '; '.join(l.strip().rstrip('.') for l in str(e).splitlines()[1:4] if l.strip()) or str(e)
+def _one_line(e:Exception)->str:
+    return '; '.join(l.strip().rstrip('.') for l in str(e).splitlines()[1:4] if l.strip()) or str(e)
 
 def load_checkpoint(self:Trainer, ckpt_dir=None)->bool:
     "Restore the run in `ckpt_dir` (default: the trainer's); False if there is none, `CheckpointError` if it is damaged or another run's"
@@ -376,7 +383,8 @@ def load_checkpoint(self:Trainer, ckpt_dir=None)->bool:
     try:
         tensors = load_file(str(d/f'{tag}.safetensors'))
         state = torch.load(d/f'{tag}.state.pt', weights_only=True)
-    except FileNotFoundError as e: raise CheckpointError(f"checkpoint {tag} in {d} is incomplete: {Path(e.filename).name} is missing") from None
+    except FileNotFoundError as e:
+        raise CheckpointError(f"checkpoint {tag} in {d} is incomplete: {Path(e.filename).name} is missing") from None
     except (SafetensorError, RuntimeError, EOFError, pickle.UnpicklingError, OSError, ValueError) as e:
         raise CheckpointError(f"checkpoint {tag} in {d} is damaged ({type(e).__name__}: {str(e).splitlines()[0]}); "
                               f"delete {d} to start over") from None
@@ -396,10 +404,12 @@ def load_checkpoint(self:Trainer, ckpt_dir=None)->bool:
     part = lambda n: {k[len(n)+1:]: v for k, v in tensors.items() if k.startswith(n + '.')}
     for n, m in self.modules().items():
         try: m.load_state_dict(part(n))
-        except RuntimeError as e: raise CheckpointError(f"checkpoint in {d}: its {n!r} weights do not fit this {type(m).__name__}: {_one_line(e)}") from None
+        except RuntimeError as e:
+            raise CheckpointError(f"checkpoint in {d}: its {n!r} weights do not fit this {type(m).__name__}: {_one_line(e)}") from None
     for k, o in self.opts.items():
         try: o.load_state_dict(state['opts'][k])
-        except (ValueError, KeyError) as e: raise CheckpointError(f"checkpoint in {d}: the optimizer state of {k!r} does not fit ({e})") from None
+        except (ValueError, KeyError) as e:
+            raise CheckpointError(f"checkpoint in {d}: the optimizer state of {k!r} does not fit ({e})") from None
     self.best = state.get('best')
     self.best_state = part('best') if self.best is not None else None
     _set_rng_state(state['rng'] if self.rank == 0 else state['rng_ranks'][self.rank - 1])
@@ -463,7 +473,8 @@ def fit_budget(self:Trainer, most:int)->int:
         probe_end, warm = time.monotonic() + min(30.0, 6 * self.cfg.minutes), None   # 10% of the budget, at most 30 s
         while self.step < most and time.monotonic() < probe_end:
             self._advance(most)
-            if warm is None and self.step >= min(3, most): warm = (time.monotonic(), self.step)  # allocation, autotuning
+            if warm is None and self.step >= min(3, most):
+                warm = (time.monotonic(), self.step)  # allocation, autotuning
         now = time.monotonic()
         rate = (self.step - warm[1]) / max(now - warm[0], 1e-6) if warm and self.step > warm[1] else 0.0
         self.planned = min(most, max(self.step, self.step + int(0.95 * rate * (self.deadline - now))))
@@ -486,7 +497,8 @@ def fit(self:Trainer, steps:int|None=None)->Trainer:
     for a, b in mb:
         steps = range(max(a, self.step), b)
         for _ in (progress_bar(steps, parent=mb) if bars else steps):
-            if self.deadline is not None and time.monotonic() > self.deadline: break   # out of time: evaluate, save, stop
+            if self.deadline is not None and time.monotonic() > self.deadline:
+                break   # out of time: evaluate, save, stop
             self._advance(end, mb if bars else None)
         res = self.evaluate()
         if res and self.is_main: log(f"step {self.step}: " + ', '.join(f'{k} {v:.4f}' for k, v in res.items()))

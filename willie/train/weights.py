@@ -85,7 +85,8 @@ def git_commit(path=None)->str|None:
     try:
         head = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=cwd, capture_output=True, text=True, timeout=10)
         if head.returncode: return None
-        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], cwd=cwd, capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], cwd=cwd, capture_output=True,
+                               text=True, timeout=10)
         return head.stdout.strip() + ('+dirty' if dirty.stdout.strip() else '')
     except (OSError, subprocess.SubprocessError): return None
 
@@ -112,7 +113,8 @@ def save_weights(model:nn.Module, # a model with a dataclass `cfg`, constructibl
     where = {'module': type(model).__module__, 'config_module': type(model.cfg).__module__}  # imported to load it back
     with locked(d):
         reg = read_registry(d)
-        if missing := [n for n in depends or [] if n not in reg]: raise KeyError(f"{name} depends on {missing}, which are not in the registry")
+        if missing := [n for n in depends or [] if n not in reg]:
+            raise KeyError(f"{name} depends on {missing}, which are not in the registry")
         path = atomic_write(d/f'{name}.safetensors', lambda p: save_file(sd, str(p), metadata=meta))
         reg[name] = {'file': path.name, 'sha256': file_hash(path), 'bytes': path.stat().st_size,
                      'arch': arch, 'config_cls': config_cls, 'config': asdict(model.cfg), **where,
@@ -154,14 +156,17 @@ def load_weights(name:str, # registry name
                  device='cpu', # where to put the model
                 )->nn.Module: # the model in eval mode, fp32
     "Rebuild the registered model `name` from its config and load its checked weights"
-    d = Path(weights_dir) if weights_dir else next((p for p in (WEIGHTS_DIR, cache_dir()) if name in read_registry(p)), WEIGHTS_DIR)
+    d = Path(weights_dir) if weights_dir else next((p for p in (WEIGHTS_DIR, cache_dir()) if name in read_registry(p)),
+                                                   WEIGHTS_DIR)
     reg = read_registry(d)
     if name not in reg and not weights_dir and name in NOT_BUNDLED:
         raise UnknownWeightsError(f"the {name} weights are no longer bundled with willie: train them with `willie train {name}` "
                                   f"(about {NOT_BUNDLED[name]} min on a CPU), which saves them to {cache_dir()}, where load_weights finds them")
     if name not in reg: raise UnknownWeightsError(f"no bundled weights named {name!r}; known: {sorted(reg) or 'none'}")
     e = reg[name]; path = d/e['file']
-    if not path.exists(): raise FileNotFoundError(f"weights file {path} for {name!r} is missing; reinstall willie or retrain it (see the notebook that trains {name!r})")
+    if not path.exists():
+        raise FileNotFoundError(f"weights file {path} for {name!r} is missing; reinstall willie or retrain it (see the "
+                                f"notebook that trains {name!r})")
     if (h := file_hash(path)) != e['sha256']:
         raise WeightsError(f"{path.name} does not match the registry (sha256 {h[:12]}… vs {e['sha256'][:12]}…): "
                            "the file is damaged or was replaced")
@@ -171,7 +176,8 @@ def load_weights(name:str, # registry name
             raise WeightsError(f"{name!r} was trained on {dep!r} with sha256 {sha[:12]}…, but the registry's {dep!r} "
                                f"is now {now}: retrain {name!r}")
     old = LEGACY_MODULES.get(e['arch'])   # an entry saved before entries named their module
-    arch, cfg = resolve_arch(e['arch'], e.get('module', old)), resolve_arch(e['config_cls'], e.get('config_module', old))
+    arch, cfg = resolve_arch(e['arch'], e.get('module', old)), resolve_arch(e['config_cls'],
+                                                                            e.get('config_module', old))
     model = arch(cfg(**e['config']))
     try: sd = load_file(str(path), device=str(device))
     except SafetensorError as e:  # a file cut short after its sha256 was recorded, or written by a broken tool
