@@ -195,8 +195,9 @@ def optional()->Field:
     "A recipe field written to JSON only when set: `None` leaves it out, and the training function's default holds"
     return field(default=None, metadata={'optional': True})
 
-def to_json(part)->dict:
-    "A recipe part (a dataclass) as JSON holds it: its fields (an optional one only when set), tuples as lists"
+def to_json(part, # a recipe part: a dataclass (a `Recipe`, a `Phase`, a config, ...)
+           )->dict: # its fields as JSON holds them
+    "A recipe part as JSON holds it: its fields (an optional one only when set), tuples as lists"
     def plain(v):
         if is_dataclass(v): return to_json(v)
         if isinstance(v, (list, tuple)): return [plain(x) for x in v]
