@@ -61,7 +61,7 @@ def h264_sweep(frames:np.ndarray, # (N, H, W) uint8, the whole store
                    else [(s, s + CLIP_LEN, [s]) for _, _, cs in blocks for s in cs])
         for a, b, cs in streams:
             fr = np.asarray(frames[a:b])
-            dec, nb, nr = h264_roundtrip(fr, crf, preset, tune)
+            dec, nb, nr = h264_roundtrip(fr, crf, preset, tune=tune)
             bits, raw, pixels = bits + nb, raw + nr, pixels + fr.size
             ref += [fr[s - a:s - a + CLIP_LEN] for s in cs]; rec += [dec[s - a:s - a + CLIP_LEN] for s in cs]
         x, y = to_clips(np.concatenate(ref)), to_clips(np.concatenate(rec))

@@ -49,10 +49,11 @@ def eval_prior(name:str, weights_dir, entry:dict)->dict:
     import numpy as np
     from willie.priors.transformer import TokenWindows, evaluate_prior, unigram_entropy, prior_data
     from willie.tokens.store import TokenStore, token_store_path
-    from willie.train.weights import load_weights
-    tok = entry['recipe']['data']['tokenizer']
+    from willie.train.weights import Recipe, load_weights
+    recipe = Recipe.from_dict(entry['recipe'])
+    tok = recipe.data.tokenizer
     store = TokenStore(token_store_path(tok), tok, weights_dir)
-    _, val = prior_data(entry['recipe'], store)
+    _, val = prior_data(recipe, store)
     m = load_weights(name, weights_dir)
     c = m.cfg
     windows = TokenWindows(val, c.context, c.grid, stride=max(1, c.context // c.frame_tokens))
@@ -63,7 +64,7 @@ def eval_prior(name:str, weights_dir, entry:dict)->dict:
 
 def _eval_maskgit(m, windows, entry):
     from willie.priors.maskgit import evaluate_maskgit
-    return evaluate_maskgit(m, windows, 4, None, modes=entry['recipe']['objective']['modes'])
+    return evaluate_maskgit(m, windows, 4, max_windows=None, modes=entry['recipe']['objective']['modes'])
 
 def install(name:str, src:Path, trained:dict):
     "Copy a model's weights and history into the package and add its entry (with where and how long it trained)"

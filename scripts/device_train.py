@@ -79,15 +79,15 @@ def unpack_film(size:int=64)->Path:
 
 
 # --- the stages, each run in its own process ----------------------------------------------------------------------
-def recipe_for(stage:str, tiny:bool)->dict:
+def recipe_for(stage:str, tiny:bool)->'Recipe':
+    from dataclasses import replace
     from willie.apps.recipes import all_recipes, tiny_recipe
     r = all_recipes()[RECIPE[stage][0]]
     if not tiny: return r
     r = tiny_recipe(r)
-    for ph in ('recon', 'train'):
-        if ph in r: r[ph].update(steps=1000, minutes=TINY_MINUTES)
-    r.pop('gpu')                           # bf16 autocast on a CPU is another path; the `checks` stage runs it
-    if stage != 'tokenizer': r['data']['tokenizer'] = RECIPE['tokenizer'][1]
+    timed = {ph: replace(p, steps=1000, minutes=TINY_MINUTES) for ph, p in r.phases.items() if ph in ('recon', 'train')}
+    r = replace(r, gpu=None, **timed)      # bf16 autocast on a CPU is another path; the `checks` stage runs it
+    if stage != 'tokenizer': r = replace(r, data=replace(r.data, tokenizer=RECIPE['tokenizer'][1]))
     return r
 
 def cache_weights()->Path: return home()/'weights'
@@ -98,8 +98,8 @@ def film()->'ClipStore':
     return ClipStore(home()/'stores'/'film_64')
 
 def tokenizer_split(tiny:bool)->dict:
-    d = recipe_for('tokenizer', tiny)['data']
-    return dict(block_len=d['block_len'], val_every=d['val_every'])
+    d = recipe_for('tokenizer', tiny).data
+    return dict(block_len=d.block_len, val_every=d.val_every)
 
 def attention_parity(dev:str)->dict:
     "Each attention backend against the fp32 reference on `dev`: largest error of the output and of the gradients"
@@ -130,8 +130,10 @@ def attention_parity(dev:str)->dict:
 
 def stage_checks(out:Path, dev:str, tiny:bool):
     import torch
+    from dataclasses import replace
     from willie.apps.recipes import all_recipes, tiny_recipe, train_recipe
     from willie.tokens.store import tokenize_film
+    from willie.train.weights import GPUSettings, read_registry
     res = {'device': torch.cuda.get_device_name() if dev == 'cuda' else 'cpu', 'torch': torch.__version__}
     if dev == 'cuda': res['attention'] = attention_parity(dev)
     steps, recipes = {}, all_recipes()
@@ -139,18 +141,18 @@ def stage_checks(out:Path, dev:str, tiny:bool):
     if tiny: recipes = {n: recipes[n] for n, _ in RECIPE.values()}
     for name, r in recipes.items():
         t0 = time.time()
-        if r['data'].get('dataset') == 'cifar10': steps[name] = 'skipped: CIFAR-10 does not travel'; continue
-        if r['arch'] == 'Upsampler' or r['data'].get('size', 64) != 64:
+        if getattr(r.data, 'dataset', None) == 'cifar10': steps[name] = 'skipped: CIFAR-10 does not travel'; continue
+        if r.arch == 'Upsampler' or getattr(r.data, 'size', 64) != 64:
             steps[name] = 'skipped: only the 64x64 store travels'; continue
-        store, r = film(), tiny_recipe(r) | ({'gpu': {'bf16': True}} if dev == 'cuda' else {})
+        store, r = film(), tiny_recipe(r)
+        if dev == 'cuda': r = replace(r, gpu=GPUSettings(bf16=True))
         try:
-            if 'tokenizer' in r['data']:   # a prior's: it trains on its tokenizer's tokens
-                tok = r['data']['tokenizer']
-                from willie.train.weights import read_registry
+            if hasattr(r.data, 'tokenizer'):   # a prior's: it trains on its tokenizer's tokens
+                tok = r.data.tokenizer
                 if tok not in read_registry():
                     steps[name] = f'skipped: its tokenizer {tok} is trained later in this run'; continue
-                store = tokenize_film(tok, film(), ['p0'], home()/'tokens'/f'check_{tok}', device=dev, progress=False,
-                                      **tokenizer_split(tiny))
+                store = tokenize_film(tok, film(), ['p0'], out=home()/'tokens'/f'check_{tok}', device=dev,
+                                      progress=False, **tokenizer_split(tiny))
             train_recipe(r, store=store, steps=1, device=dev, ckpt_dir=home()/'runs'/f'check_{name}',
                          log=lambda s: None, progress=False)
             steps[name] = f'ok, {time.time() - t0:.1f} s'
@@ -210,7 +212,7 @@ def stage_limit(stage:str, tiny:bool)->float:
     extra = STAGES[stage][2]
     if stage not in RECIPE: return extra
     r = recipe_for(stage, tiny)
-    minutes = sum(r[ph].get('minutes', 0) for ph in ('recon', 'gan', 'train') if ph in r)
+    minutes = sum(p.minutes or 0 for p in r.phases.values())
     return 60 * minutes + extra
 
 def drive(out:Path, tiny:bool, only:list|None, deadline:float, limits:dict)->int:

@@ -85,6 +85,12 @@ class Inputs:
         d = self.root/'w_nofile'; d.mkdir()
         (d/'registry.json').write_text(json.dumps({'fsq_vae_64': read_registry()['fsq_vae_64']})); return d
     def _noarch(self): p = self.root/'noarch.json'; p.write_text(json.dumps({'model': {}})); return p
+    def _recipe_file(self, name, edit):   # fsq_vae_64's recipe as a .json file, edited
+        from willie.apps.recipes import all_recipes
+        r = all_recipes()['fsq_vae_64'].to_dict(); edit(r)
+        p = self.root/f'{name}.json'; p.write_text(json.dumps(r)); return p
+    def _misspelt(self): return self._recipe_file('misspelt', lambda r: r['train'].update(lrr=r['train'].pop('lr')))
+    def _mistyped(self): return self._recipe_file('mistyped', lambda r: r['data']['augment'].update(flip='yes'))
     def _streams(self): return Path(shutil.copytree(self.shared['weights'], self.root/'w_streams'))
     def _tokens(self): return Path(shutil.copytree(self.shared['tokens'], self.root/'tokens'))
     def _tokens_other(self):
@@ -107,7 +113,7 @@ def shared(tmp_path_factory):
     save_weights(CausalTokenizer(CausalTokenizerConfig(ch=(8, 16, 16), enc_res=(0, 0, 1), dec_res=(0, 0, 1))), 'tiny',
                  weights_dir=d/'w')
     save_weights(VideoFSQVAE(VideoFSQVAEConfig(ch=(8, 16, 16))), 'clips', weights_dir=d/'w')
-    tokenize_film('tiny', store, ('p0',), d/'tokens', block_len=16, val_every=3, weights_dir=d/'w', progress=False)
+    tokenize_film('tiny', store, ('p0',), out=d/'tokens', block_len=16, val_every=3, weights_dir=d/'w', progress=False)
     return {'store': store.path, 'weights': d/'w', 'tokens': d/'tokens'}
 
 
@@ -227,6 +233,9 @@ CLI = {  # entry point: [(case, argv with {input} placeholders, regex the one-li
         ('a store for a CIFAR recipe', 'train vae_cifar --store {store}',
          'VAE recipe: it trains on CIFAR-10; it takes no store', 1),
         ('a recipe file without arch', 'train {noarch}', r"noarch.json: a recipe file needs an 'arch'", 1),
+        ('a recipe file with a misspelt field', 'train {misspelt}', "misspelt.json: train has no field 'lrr'", 1),
+        ('a recipe file with a mistyped field', 'train {mistyped}',
+         "mistyped.json: data.augment.flip: expected a number, got 'yes'", 1),
         ('--device cuda without a GPU', 'train fsq_vae_64 --device cuda', 'no CUDA GPU here', 1)],
     'generate': [
         ('--seconds 0', 'generate --seconds 0', '--seconds must be positive', 1),

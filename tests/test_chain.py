@@ -32,7 +32,7 @@ def chain(tmp_path_factory):
     reg = d/'weights'
     save_weights(CausalTokenizer(cfg), 'tiny_t2', weights_dir=reg,
                  recipe=dict(arch='CausalTokenizer', model=asdict(cfg), data=dict(store='clip12', size=32)))
-    tokens = tokenize_film('tiny_t2', store, ('p0', 'p1'), d/'tokens', block_len=16, val_every=3, weights_dir=reg,
+    tokens = tokenize_film('tiny_t2', store, ('p0', 'p1'), out=d/'tokens', block_len=16, val_every=3, weights_dir=reg,
                            progress=False)
     # the temporary registry's priors take the bundled names, so that `willie generate --weights-dir` finds them
     for name, masked in (('prior_s4_64', False), ('maskgit_s4_64', True)):

@@ -195,6 +195,14 @@ def test_only_errors_a_user_can_fix_become_one_line(capsys, monkeypatch):
     def bug(args): return {}['no such key']
     monkeypatch.setattr(cli, 'cmd_info', bug)
     with pytest.raises(KeyError, match='no such key'): main(['info', 'somewhere'])
+    def unpack(args): a, b = [1]   # a plain ValueError is a bug too: only the project's own errors are the user's
+    monkeypatch.setattr(cli, 'cmd_info', unpack)
+    with pytest.raises(ValueError, match='not enough values to unpack'): main(['info', 'somewhere'])
+    from willie.train.weights import RecipeError, WeightsError
+    for e in (RecipeError('recon.lr: expected a number'), WeightsError('x.safetensors is damaged')):
+        def fixable(args, e=e): raise e
+        monkeypatch.setattr(cli, 'cmd_info', fixable)
+        assert run(capsys, 'info', 'somewhere')[:3:2] == (1, f"willie: error: {e}\n")
 
 
 def test_eval_prior_without_a_token_store_says_how_to_make_one(capsys, offline):

@@ -104,9 +104,10 @@ def data(tmp_path_factory):
     from willie.tokenizers.video_vae import VideoFSQVAEConfig, tokenizer_recipe
     d = tmp_path_factory.mktemp('ddp_data')
     prepare(synthetic_video(d/'synth96.mp4', n_frames=96, cuts=(30, 60)), d/'store', size=64, progress=False)
+    from dataclasses import replace
     r = tiny_recipe(tokenizer_recipe('VideoFSQVAE', VideoFSQVAEConfig(), steps=6), steps=6)
-    r['train'].update(bs=4, eval_every=3)
-    (d/'tiny_fsq.json').write_text(json.dumps(r))
+    r = replace(r, train=replace(r.train, bs=4, eval_every=3))
+    (d/'tiny_fsq.json').write_text(json.dumps(r.to_dict()))
     return d
 
 
@@ -195,7 +196,7 @@ def test_gpu_recipe_builds_at_full_size(name):
     assert set(GPU_NAMES) <= set(GPU_RECIPES)   # the space-x4 chain's GPU recipes are checked in 98_recipes
     params = lambda r: sum(p.numel() for p in build(r).parameters())
     r = GPU_RECIPES[name]
-    assert params(r) > params(all_recipes()[CPU_TWIN[name]]) and r['gpu'] == {'bf16': True}
+    assert params(r) > params(all_recipes()[CPU_TWIN[name]]) and r.to_dict()['gpu'] == {'bf16': True}
 
 
 @pytest.fixture(scope='module')
@@ -207,8 +208,9 @@ def synth(tmp_path_factory):
 def _tiny_tokenizer_run(name, synth, tmp_path, gan_steps):
     from willie.data.film import prepare
     from willie.apps.recipes import GPU_RECIPES, tiny_recipe, train_recipe
-    r = tiny_recipe(GPU_RECIPES[name]); r['gan']['steps'] = gan_steps
-    size = r['data']['size']
+    from dataclasses import replace
+    r = tiny_recipe(GPU_RECIPES[name]); r = replace(r, gan=replace(r.gan, steps=gan_steps))
+    size = r.data.size
     store = prepare(synth, tmp_path/f's{size}', size=size, progress=False)
     return train_recipe(r, store, name=name, save_to=tmp_path/'w', ckpt_dir=tmp_path/name, device='cpu',
                         log=lambda s: None, progress=False)
@@ -232,17 +234,17 @@ def test_gpu_gan_phase_takes_a_step_under_bf16(synth, tmp_path):
 def test_gpu_prior_recipe_trains_a_step_on_cpu(synth, tmp_path):
     """The tiny prior (one narrow layer; the 16x16 grid and 4,375 codes kept) trains on tokens of a tokenizer of the
     128x128 geometry"""
-    from willie.tokenizers.causal import CausalTokenizer, CausalTokenizerConfig
+    from willie.tokenizers.causal import CausalTokenizer
     from willie.data.film import prepare
     from willie.apps.recipes import GPU_RECIPES, tiny_recipe, train_recipe
     from willie.tokens.store import tokenize_film
     from willie.train.weights import save_weights
     tok = tiny_recipe(GPU_RECIPES['magvit_gan_128_gpu'])
     torch.manual_seed(0)
-    save_weights(CausalTokenizer(CausalTokenizerConfig(**tok['model'])), 'magvit_gan_128_gpu',
+    save_weights(CausalTokenizer(tok.model), 'magvit_gan_128_gpu',
                  weights_dir=tmp_path/'w', recipe=tok)
     store = prepare(synth, tmp_path/'s128', size=128, progress=False)
-    tokens = tokenize_film('magvit_gan_128_gpu', store, ('p0',), tmp_path/'tokens', block_len=16, val_every=3,
+    tokens = tokenize_film('magvit_gan_128_gpu', store, ('p0',), out=tmp_path/'tokens', block_len=16, val_every=3,
                            weights_dir=tmp_path/'w', progress=False)
     tr = train_recipe(tiny_recipe(GPU_RECIPES['prior_128_gpu']), tokens, name='prior_128_gpu', save_to=tmp_path/'w',
                       ckpt_dir=tmp_path/'prior', device='cpu', log=lambda s: None, progress=False)

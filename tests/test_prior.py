@@ -6,6 +6,7 @@ import numpy as np, pytest, torch
 from willie.priors.transformer import (PriorConfig, Prior, POSITIONS, RECIPES, TokenWindows, as_streams,
                                        evaluate_prior, nll_by_position, prior_data, prior_loss, prior_recipe,
                                        train_prior, unigram_entropy)
+from willie.train.weights import Recipe
 
 def frame_shift(n_clips, n_frames, grid=(2, 2), vocab=16, seed=0):
     "A random first latent frame, then +1 mod vocab at every place, frame after frame."
@@ -120,9 +121,9 @@ def test_evaluate_prior_matches_loss():
 
 def test_recipe_is_json_and_sized_for_magvit():
     r = RECIPES['prior_64']
-    assert json.loads(json.dumps(r)) == r and r['arch'] == 'Prior' and r['data']['tokenizer'] == 'magvit_gan_64'
-    cfg = PriorConfig(**r['model'])
-    assert (cfg.vocab_size, cfg.grid, cfg.context) == (4375, (8, 8), 512) and r['data']['val_variant'] == 'p0'
+    assert Recipe.from_dict(json.loads(json.dumps(r.to_dict()))) == r
+    assert r.arch == 'Prior' and r.data.tokenizer == 'magvit_gan_64' and r.data.val_variant == 'p0'
+    assert (r.model.vocab_size, r.model.grid, r.model.context) == (4375, (8, 8), 512)
 
 def test_smoke_run_on_a_synthetic_token_store(synth_store, tmp_path):
     "The film's path end to end on a tiny store: tokenize_film -> prior_data -> train_prior -> registry -> load_weights"
@@ -141,9 +142,9 @@ def test_smoke_run_on_a_synthetic_token_store(synth_store, tmp_path):
     train, val = prior_data(recipe, store)
     assert len(train) == len(store.streams('train')) and len(val) == len(store.streams('val'))
     lines = []
-    tr = train_prior(recipe, train, val, 'prior_smoke', save_to=reg, log=lines.append).trainer
+    tr = train_prior(recipe, train, val, name='prior_smoke', save_to=reg, log=lines.append).trainer
     e = read_registry(reg)['prior_smoke']
-    assert (e['recipe'] == recipe | {'train': recipe['train'] | {'steps_taken': 6}} and e['arch'] == 'Prior'
+    assert (e['recipe'] == recipe.ran({'train': 6}).to_dict() and e['arch'] == 'Prior'
             and e['depends'] == {'tiny': read_registry(reg)['tiny']['sha256']})
     assert e['metrics']['steps'] == 6 and len(tr.evals) == 2 and any('prior_smoke saved' in l for l in lines)
     m = load_weights('prior_smoke', weights_dir=reg)

@@ -1,7 +1,8 @@
 """Recipes are data: every shipped weight records the recipe and commit that made it, the notebook's `slow` cell trains
 exactly that recipe, training runs on any dataset (a synthetic store here) and writes into the package only when
 asked."""
-import ast, importlib, json, re
+import ast, importlib, json, re, subprocess, sys
+from dataclasses import replace
 from pathlib import Path
 import pytest, torch
 
@@ -22,25 +23,59 @@ from willie.cifar import vq
 from willie.cifar import vqvae2
 
 from willie.tokenizers import video_vae
-from willie.apps.recipes import GPU_RECIPES
+from willie.apps.recipes import GPU_RECIPES, all_recipes, load_recipe
 from willie.train.loop import train_requested
-from willie.train.weights import WEIGHTS_DIR, load_weights, read_registry, save_dir, save_weights
+from willie.train.weights import (WEIGHTS_DIR, Recipe, RecipeError, load_weights, read_registry, save_dir,
+                                  save_weights)
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = {'vae': vae, 'vq': vq, 'vqvae2': vqvae2, 'video_vae': video_vae, 'tubelets': tubelets, 'magvit': magvit,
            'prior': prior, 'maskgit': maskgit, 'upsample': upsample}
-ALLOWED_KW = {'ckpt_dir', 'save_to', 'log', 'log_every', 'data'}   # where and how loudly, never what
+ALLOWED_KW = {'name', 'ckpt_dir', 'save_to', 'log', 'log_every', 'data'}   # where and how loudly, never what
 
 
 def recipes()->dict:
-    out = {}
-    for m in MODULES.values(): out |= m.RECIPES
-    return json.loads(json.dumps(out))
+    "The model notebooks' recipes as JSON holds them: name -> dict"
+    return {n: r.to_dict() for m in MODULES.values() for n, r in m.RECIPES.items()}
 
 
 def gpu_trained()->dict:
     "The shipped weights a GPU recipe made (`causal_s4_64` from `causal_s4_64_gpu`, ...): name -> recipe"
-    return {n: json.loads(json.dumps(GPU_RECIPES[f'{n}_gpu'])) for n in read_registry() if f'{n}_gpu' in GPU_RECIPES}
+    return {n: GPU_RECIPES[f'{n}_gpu'].to_dict() for n in read_registry() if f'{n}_gpu' in GPU_RECIPES}
+
+
+def test_every_recipe_round_trips_through_json():
+    "Every recipe of the code and every recipe in the registry reads back as the same JSON, so nothing saved changes"
+    for name, r in all_recipes().items():
+        d = json.loads(json.dumps(r.to_dict()))
+        assert Recipe.from_dict(d) == r and Recipe.from_dict(d).to_dict() == d, name
+    for name, e in read_registry().items():
+        assert Recipe.from_dict(e['recipe']).to_dict() == e['recipe'], name
+        assert type(Recipe.from_dict(e['recipe'])) is type(all_recipes()[name if name in recipes() else f'{name}_gpu'])
+
+
+def test_a_bad_field_is_named(tmp_path):
+    "A recipe file with a misspelt, mistyped or missing field: one line that names the file and the field"
+    d = all_recipes()['magvit_gan_64'].to_dict()
+    cases = {'lrr': (lambda r: r['recon'].update(lrr=1e-3), "lrr.json: recon has no field 'lrr'"),
+             'ramp': (lambda r: r['gan'].update(ramp='slow'), "ramp.json: gan.ramp: expected an integer, got 'slow'"),
+             'disc': (lambda r: r.pop('disc'), "disc.json: the recipe needs 'disc'"),
+             'ch': (lambda r: r['model'].update(ch=32), "ch.json: model.ch: expected a list, got 32"),
+             'clip': (lambda r: r['data'].update(clip_len=None), "clip.json: data.clip_len: expected an integer")}
+    for name, (edit, msg) in cases.items():
+        r = json.loads(json.dumps(d)); edit(r)
+        (tmp_path/f'{name}.json').write_text(json.dumps(r))
+        with pytest.raises(RecipeError) as e: load_recipe(str(tmp_path/f'{name}.json'))
+        assert str(e.value).startswith(msg) and '\n' not in str(e.value), str(e.value)
+
+
+def test_tasks_are_found_without_a_list():
+    "A fresh Python finds every task by importing the model stages' modules; `willie.apps.recipes` names none of them"
+    code = ("import sys; from willie.apps.recipes import import_tasks; before = 'willie.cifar.vae' in sys.modules; "
+            "print(before, sorted(import_tasks()))")
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == ("False ['CausalTokenizer', 'MaskGIT', 'Prior', 'TubeletFSQVAE', 'Upsampler', 'VAE', "
+                           "'VQVAE', 'VQVAE2', 'VideoFSQVAE', 'VideoVQVAE']"), out
 
 
 def test_every_entry_records_its_recipe_and_commit():
@@ -80,8 +115,9 @@ def trained_names(cell:str, notebook_recipes:dict)->set:
         if isinstance(arg, ast.Constant): got = {arg.value}
         elif isinstance(arg, ast.Subscript) and isinstance(arg.value, ast.Name) and arg.value.id == 'RECIPES':
             got = {arg.slice.value}
-            assert any(isinstance(a, ast.Constant) and a.value == arg.slice.value for a in call.args[1:]), \
-                f"{call.func.id}(RECIPES[{arg.slice.value!r}], ...) must save under the same name"
+            saved = [k.value for k in call.keywords if k.arg == 'name']
+            assert len(saved) == 1 and isinstance(saved[0], ast.Constant) and saved[0].value == arg.slice.value, \
+                f"{call.func.id}(RECIPES[{arg.slice.value!r}], ..., name=...) must save under the same name"
         elif isinstance(arg, ast.Name) and arg.id in loop_vars: got = set(notebook_recipes)
         else: continue   # not a registered recipe (a model that ships no weights yet); shipped ones are checked below
         bad = {k.arg for k in call.keywords} - ALLOWED_KW
@@ -158,13 +194,14 @@ def test_tokenizer_smoke_run_on_synthetic_store(synth_store, tmp_path):
     weights"""
     from willie.tokenizers.video_vae import VideoFSQVAEConfig, tokenizer_data, tokenizer_recipe, train_tokenizer
     recipe = tokenizer_recipe('VideoFSQVAE', VideoFSQVAEConfig(ch=(8, 8, 8), n_res=(0, 0, 1)), steps=12, lr=3e-3)
-    recipe['data'] |= dict(clip_len=8, n_eval=2, block_len=16, val_every=3); recipe['train'] |= dict(eval_every=6)
+    recipe = replace(recipe, data=replace(recipe.data, clip_len=8, n_eval=2, block_len=16, val_every=3),
+                     train=replace(recipe.train, eval_every=6))
     train_ds, val_ds = tokenizer_data(recipe, synth_store)
     lines = []
-    model, metrics = train_tokenizer(recipe, train_ds, val_ds, 'smoke', save_to=tmp_path, log=lines.append)
+    model, metrics = train_tokenizer(recipe, train_ds, val_ds, name='smoke', save_to=tmp_path, log=lines.append)
     assert metrics['steps'] == 12 and len(lines) >= 3
     e = read_registry(tmp_path)['smoke']
-    assert e['recipe'] == recipe and e['arch'] == 'VideoFSQVAE'
+    assert e['recipe'] == recipe.to_dict() and e['arch'] == 'VideoFSQVAE'
     m2 = load_weights('smoke', weights_dir=tmp_path)
     assert m2.token_shape((8, 32, 32)) == (2, 4, 4)
 
@@ -174,7 +211,7 @@ def test_loss_falls_on_synthetic_store(synth_store):
     from willie.tokenizers.video_vae import (VideoFSQVAE, VideoFSQVAEConfig, recon_loss, tokenizer_augment,
                                              tokenizer_data, tokenizer_recipe)
     recipe = tokenizer_recipe('VideoFSQVAE', VideoFSQVAEConfig(ch=(8, 16, 16), n_res=(0, 0, 1)), steps=40)
-    recipe['data'] |= dict(clip_len=8, block_len=16, val_every=3)
+    recipe = replace(recipe, data=replace(recipe.data, clip_len=8, block_len=16, val_every=3))
     train_ds, _ = tokenizer_data(recipe, synth_store)
     torch.manual_seed(0)
     t = Trainer(VideoFSQVAE(VideoFSQVAEConfig(ch=(8, 16, 16), n_res=(0, 0, 1))), recon_loss, step_batches(train_ds, 4), 
@@ -208,9 +245,8 @@ def test_registry_writes_are_locked(tmp_path):
 
 def test_a_recipe_file_needs_its_parts(tmp_path):
     "A recipe file with an arch but no model, data or seed is a `RecipeError` (a user's mistake), not a KeyError later"
-    from willie.apps.recipes import RecipeError, load_recipe
     (tmp_path/'half.json').write_text(json.dumps({'arch': 'Prior', 'model': {}}))
-    with pytest.raises(RecipeError, match="half.json: a recipe file needs 'data', 'seed'"):
+    with pytest.raises(RecipeError, match="half.json: the recipe needs 'seed', 'data', 'train'"):
         load_recipe(str(tmp_path/'half.json'))
 
 

@@ -1,13 +1,15 @@
 """The upsampler: windows of frames, a model that starts as bicubic, stores paired frame for frame, a short training
 run on synthetic stores that saves and reloads, an evaluation that sees flicker, and the `upsample` API a generator
 calls. The film's stores are checked only where they are already prepared (skipped otherwise)."""
+from dataclasses import replace
 import numpy as np, pytest, torch
 
 from willie.data.film import film_store_path, prepare, resize_frames, synthetic_video, ClipStore
 from willie.eval.metrics import psnr
-from willie.generate.upsample import (RECIPES, PairedClips, Upsampler, UpsamplerConfig, bicubic, bicubic_upscale,
-                                      check_paired, evaluate_upsampler, frame_windows, line_art, pairing_psnr,
-                                      sr_augment, sr_loss, train_upsampler, upsample, upsampler_data, upsampler_recipe)
+from willie.generate.upsample import (RECIPES, PairedClips, PatchAugment, Upsampler, UpsamplerConfig, bicubic,
+                                      bicubic_upscale, check_paired, evaluate_upsampler, frame_windows, line_art,
+                                      pairing_psnr, sr_augment, sr_loss, train_upsampler, upsample, upsampler_data,
+                                      upsampler_recipe)
 from willie.train.weights import WEIGHTS_DIR, load_weights, read_registry
 
 
@@ -79,17 +81,17 @@ def test_flicker_is_seen(stores):
 
 def test_training_saves_its_recipe_and_reloads(stores, tmp_path):
     recipe = upsampler_recipe(UpsamplerConfig(window=3, ch=8, n_res=1), steps=30, lr=5e-3, bs=8)
-    recipe['data'] |= dict(clip_len=3, n_eval=8, block_len=16, val_every=3,
-                           augment=dict(patch=8, flip=0.5, reverse=0.5))
-    recipe['train'] |= dict(eval_every=10)
+    recipe = replace(recipe, data=replace(recipe.data, clip_len=3, n_eval=8, block_len=16, val_every=3,
+                                          augment=PatchAugment(patch=8, flip=0.5, reverse=0.5)),
+                     train=replace(recipe.train, eval_every=10))
     train, val = upsampler_data(recipe, stores)
     lines = []
-    model, metrics = train_upsampler(recipe, train, val, 'sr_smoke', save_to=tmp_path, ckpt_dir=tmp_path/'ckpt',
+    model, metrics = train_upsampler(recipe, train, val, name='sr_smoke', save_to=tmp_path, ckpt_dir=tmp_path/'ckpt',
                                      log=lines.append)
     assert metrics['steps'] == 30 and len(lines) >= 3 and \
         {'val_subset_psnr_x2', 'val_subset_psnr_x4', 'val_subset_bicubic_psnr_x4', 'cpu_seconds'} <= set(metrics)
     e = read_registry(tmp_path)['sr_smoke']
-    assert e['recipe'] == recipe and e['arch'] == 'Upsampler' and e['config'] == recipe['model']
+    assert e['recipe'] == recipe.to_dict() and e['arch'] == 'Upsampler' and e['config'] == recipe.to_dict()['model']
     again = load_weights('sr_smoke', weights_dir=tmp_path)
     x = val[0][0][None]
     assert (again.upscale(x)[4] - model.upscale(x)[4]).abs().max() < 2e-3  # stored in fp16
@@ -138,7 +140,7 @@ def test_bundled_upsampler_beats_bicubic_on_unseen_line_art():
         assert psnr(ref, out) > psnr(ref, bicubic(lr, size // 64).clamp(-1, 1)) + 0.5
     for name in ('upsample_64_256', 'upsample_64_256_frame'):
         e = read_registry()[name]
-        assert e['recipe'] == RECIPES[name] and (WEIGHTS_DIR/e['file']).stat().st_size < 5e6
+        assert e['recipe'] == RECIPES[name].to_dict() and (WEIGHTS_DIR/e['file']).stat().st_size < 5e6
 
 
 @pytest.mark.skipif(not all((film_store_path(s)/'manifest.json').exists() for s in (64, 128, 256)),

@@ -19,6 +19,7 @@ The runs of `decoder_finetune.txt`, beside this script (head start, more discrim
 here, when it lived in `bench/`.
 """
 import importlib.util, json, sys, time
+from dataclasses import replace
 from pathlib import Path
 import numpy as np
 import torch
@@ -26,13 +27,13 @@ from safetensors.torch import load_file, save_file
 
 from willie.base.core import willie_home
 from willie.data.film import ClipDataset, film_store
-from willie.tokenizers.gan import Discriminators, DiscriminatorConfig
+from willie.tokenizers.gan import Discriminators
 from willie.eval.judges import two_sample_test
-from willie.tokenizers.magvit import GANConfig, _phase_cfg, clip_fidelity, gan_step
+from willie.tokenizers.magvit import _phase_cfg, clip_fidelity, gan_step
 from willie.eval.metrics import evaluate_tokenizer, footage
 from willie.train.loop import Trainer, step_batches
 from willie.tokenizers.video_vae import fixed_clips, tokenizer_augment, tokenizer_data
-from willie.train.weights import known_weights, load_weights
+from willie.train.weights import Recipe, known_weights, load_weights, to_json
 
 BASE = 'magvit_gan_64'
 TWO_SAMPLE = Path(__file__).resolve().parents[2]/'bench'/'two_sample.py'   # the repository's bench/
@@ -46,20 +47,20 @@ def train(run:str, changes:dict, threads:int=2):
     torch.set_num_threads(threads)
     out = run_dir(run); out.mkdir(parents=True, exist_ok=True)
     G = load_weights(BASE).train()   # says how to train it when it is not there
-    recipe = known_weights()[BASE]['recipe']   # the package's registry or the cache's
-    a = recipe['data']['augment']
+    recipe = Recipe.from_dict(known_weights()[BASE]['recipe'])   # the package's registry or the cache's
+    a = recipe.data.augment
     train_ds, val_ds = tokenizer_data(recipe, film_store(64, progress=False))
-    val = fixed_clips(val_ds, recipe['data']['n_eval'])
-    augment = tokenizer_augment(train_ds, reverse=a['reverse'], gain=tuple(a['gain']), offset=a['offset'])
+    val = fixed_clips(val_ds, recipe.data.n_eval)
+    augment = tokenizer_augment(train_ds, reverse=a.reverse, gain=a.gain, offset=a.offset)
     G.encoder.requires_grad_(False); G.quantizer.requires_grad_(False)   # optimizers skip parameters without gradients
     seed = 7
     torch.manual_seed(seed)
-    D = Discriminators(DiscriminatorConfig(**{k: tuple(v) if isinstance(v, list) else v
-                                              for k, v in recipe['disc'].items()}))
-    p = dict(recipe['gan'], steps=900, lr=5e-5, ramp=200, eval_every=100) | changes
-    print('settings', json.dumps(p), flush=True)
-    g_cfg = _phase_cfg(p, seed, grad_clip=1.0, log_every=5)
-    d_cfg = _phase_cfg(dict(p, lr=p['d_lr'], betas=p['d_betas']), seed, grad_clip=p.get('d_grad_clip', 1.0))
+    D = Discriminators(recipe.disc)
+    changes = dict(changes); d_clip = changes.pop('d_grad_clip', 1.0)   # the discriminators' clipping: not in the phase
+    p = replace(recipe.gan, **dict(steps=900, lr=5e-5, ramp=200, eval_every=100) | changes)
+    print('settings', json.dumps(to_json(p) | {'d_grad_clip': d_clip}), flush=True)
+    g_cfg = _phase_cfg(recipe, p, seed, grad_clip=1.0, log_every=5)
+    d_cfg = _phase_cfg(recipe, replace(p, lr=p.d_lr, betas=p.d_betas), seed, grad_clip=d_clip)
     t0, evals = time.time(), []
     def tracker(m):
         evals.append(clip_fidelity(m, val)); step = 100 * len(evals)
@@ -75,8 +76,8 @@ def train(run:str, changes:dict, threads:int=2):
         (out/'history.json').write_text(json.dumps(tr.history))
         return evals[-1]
     tr = Trainer({'generator': G, 'discriminator': D}, None,
-                 step_batches(train_ds, p['bs'], seed, augment=augment), g_cfg,
-                 eval_fn=tracker, opt_cfgs={'discriminator': d_cfg}, step_fn=gan_step(GANConfig.from_recipe(p)),
+                 step_batches(train_ds, p.bs, seed, augment=augment), g_cfg,
+                 eval_fn=tracker, opt_cfgs={'discriminator': d_cfg}, step_fn=gan_step(p),
                  log=lambda s: None)
     tr.fit()
 

@@ -15,10 +15,10 @@ import argparse, time
 import numpy as np
 import torch
 from willie.data.film import film_store
-from willie.tokenizers.gan import Discriminators, DiscriminatorConfig, hinge_d_loss, r1_penalty
+from willie.tokenizers.gan import Discriminators, hinge_d_loss, r1_penalty
 from willie.train.loop import step_batches
 from willie.tokenizers.video_vae import fixed_clips, tokenizer_data
-from willie.train.weights import known_weights, load_weights
+from willie.train.weights import Recipe, known_weights, load_weights
 
 ROWS = [dict(lr=2e-4, r1=10.0, bs=4, name='as in the GAN phase (lr 2e-4, R1 10, batch 4)'),
         dict(lr=2e-4, r1=0.0, bs=4, name='no R1'),
@@ -56,9 +56,9 @@ def main():
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     tok = load_weights('magvit_gan_64')
-    recipe = known_weights()['magvit_gan_64']['recipe']   # the package's registry or the cache's
+    recipe = Recipe.from_dict(known_weights()['magvit_gan_64']['recipe'])   # the package's registry or the cache's
     train_ds, val_ds = tokenizer_data(recipe, film_store(64, progress=False))
-    disc_cfg = DiscriminatorConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in recipe['disc'].items()})
+    disc_cfg = recipe.disc
     val_real = fixed_clips(val_ds, a.n_val)
     with torch.no_grad():
         val_fake = torch.cat([tok(val_real[i:i + 8])[0].clamp(-1, 1) for i in range(0, len(val_real), 8)])

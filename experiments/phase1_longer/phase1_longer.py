@@ -11,6 +11,7 @@ new encoder weights would make the token store and the priors stale. ~0.6 s per 
 `phase1_longer.txt`, beside this script, is the 2,500-step run.
 """
 import sys, time
+from dataclasses import replace
 import torch
 from safetensors.torch import save_file
 
@@ -20,28 +21,28 @@ from willie.tokenizers.magvit import _phase_cfg, clip_fidelity
 from willie.eval.metrics import evaluate_tokenizer, footage
 from willie.train.loop import Trainer, step_batches
 from willie.tokenizers.video_vae import fixed_clips, recon_loss, tokenizer_augment, tokenizer_data
-from willie.train.weights import known_weights, load_weights
+from willie.train.weights import Recipe, known_weights, load_weights
 
 
 def main(steps:int, lr:float=3e-4, threads:int=2):
     torch.set_num_threads(threads)
     model = load_weights('causal_64').train()   # says how to train it when it is not there
-    recipe = known_weights()['causal_64']['recipe']
-    d, a, p = recipe['data'], recipe['data']['augment'], recipe['recon']
+    recipe = Recipe.from_dict(known_weights()['causal_64']['recipe'])
+    a, p = recipe.data.augment, recipe.recon
     store = film_store(64, progress=False)
     train_ds, val_ds = tokenizer_data(recipe, store)
-    val = fixed_clips(val_ds, d['n_eval'])
-    augment = tokenizer_augment(train_ds, reverse=a['reverse'], gain=tuple(a['gain']), offset=a['offset'])
-    seed = recipe['seed'] + 2          # phase 1 used seed, the GAN phase seed + 1: a data order neither saw
+    val = fixed_clips(val_ds, recipe.data.n_eval)
+    augment = tokenizer_augment(train_ds, reverse=a.reverse, gain=a.gain, offset=a.offset)
+    seed = recipe.seed + 2          # phase 1 used seed, the GAN phase seed + 1: a data order neither saw
     t0 = time.time()
     def tracker(m):
         r = clip_fidelity(m, val)
         print(f"{time.time() - t0:.0f}s " + ', '.join(f'{k} {v:.3f}' for k, v in r.items()), flush=True)
         return r
-    cfg = _phase_cfg(dict(p, steps=steps, lr=lr, warmup=100, eval_every=500), seed)
+    cfg = _phase_cfg(recipe, replace(p, steps=steps, lr=lr, warmup=100, eval_every=500), seed)
     print('start (causal_64):',
           ', '.join(f'{k} {v:.3f}' for k, v in clip_fidelity(model.eval(), val).items()), flush=True)
-    tr = Trainer(model.train(), recon_loss, step_batches(train_ds, p['bs'], seed, augment=augment), cfg,
+    tr = Trainer(model.train(), recon_loss, step_batches(train_ds, p.bs, seed, augment=augment), cfg,
                  eval_fn=tracker, log=lambda s: None).fit()
     out = willie_home()/'runs'/'phase1_longer'; out.mkdir(parents=True, exist_ok=True)
     more = tr.ema.float().eval()
@@ -49,7 +50,7 @@ def main(steps:int, lr:float=3e-4, threads:int=2):
     full = ClipDataset(store, 16, split='val', stride=16)
     print("| weights | steps | PSNR | SSIM | sharpness | motion | seams (film's) | code use |"
           "\n|---|---|---|---|---|---|---|---|")
-    for name, m, n in (('causal_64', load_weights('causal_64'), p['steps']), ('continued', more, p['steps'] + steps)):
+    for name, m, n in (('causal_64', load_weights('causal_64'), p.steps), ('continued', more, p.steps + steps)):
         r = evaluate_tokenizer(m, footage(full), progress=False)
         print(f"| {name} | {n} | {r['psnr']:.2f} | {r['ssim']:.3f} | {r['sharpness']:.3f} | {r['motion']:.3f} | "
               f"{r['seams']:.3f} ({r['seams_original']:.3f}) | {r['code_use']:.0%} |", flush=True)

@@ -14,10 +14,11 @@ and H.264 on the same frames, clip by clip and whole, over a sweep of rates.
 """
 from __future__ import annotations
 import argparse, json, math, sys, time
+from dataclasses import replace
 from pathlib import Path
 import torch
 
-from willie.tokenizers.magvit import magvit_recipe
+from willie.tokenizers.magvit import MagvitRecipe, magvit_recipe
 from willie.tokenizers.rates import RATE_CANDIDATES
 
 HERE = Path(__file__).parent
@@ -37,11 +38,10 @@ def step_flops(cfg)->float:
     with FlopCounterMode(display=False) as fc: recon_loss(model, x)[0].backward()
     return fc.get_total_flops()
 
-def candidate_recipe(cfg, steps:int)->dict:
+def candidate_recipe(cfg, steps:int)->MagvitRecipe:
     "Phase 1 of the course's tokenizer recipe for `steps` steps of batch 8; the rest as 08 trains it"
     r = magvit_recipe(recon_steps=steps, gan_steps=0, model=cfg)
-    r['recon'].update(bs=BS, warmup=min(100, steps // 10), eval_every=150)
-    return r
+    return replace(r, recon=replace(r.recon, bs=BS, warmup=min(100, steps // 10), eval_every=150))
 
 def cmd_train(a):
     from willie.apps.recipes import train_recipe

@@ -18,10 +18,12 @@ from ..eval.metrics import Footage, evaluate_tokenizer, footage, jod, reconstruc
 from ..base.viz import clip_info, error_clip, save_clip
 from ..tokens.store import (DEFAULT_VARIANTS, TokenStore, TokenStoreError, open_token_store, parse_variant,
                                  tokenize_film, variant_name)
-from ..train.weights import NOT_BUNDLED, UnknownWeightsError, cache_dir, load_weights, read_registry, resolve_arch
+from ..train.weights import (NOT_BUNDLED, Recipe, RecipeError, UnknownWeightsError, WeightsError, cache_dir,
+                                  load_weights, read_registry, resolve_arch)
+from ..cifar.data import CifarError
 from ..tokenizers.magvit import GANFailure
 from .recipes import all_recipes, train_recipe
-from ..train.loop import rank_world
+from ..train.loop import CheckpointError, NonFiniteLossError, rank_world
 from ..priors.transformer import (TokenWindows, evaluate_prior, nll_quarters, prior_data, unigram_cross_entropy,
                                        unigram_entropy)
 from ..priors.maskgit import evaluate_maskgit
@@ -29,10 +31,10 @@ from ..generate.sampling import SAMPLERS, Generator, check_prompt, generate, rea
 from ..generate.upsample import SIZES, upsample
 
 # %% auto #0
-__all__ = ['TOKENIZER', 'PROMPT_SECONDS', 'UsageError', 'check_number', 'check_out_path', 'bundled', 'check_bundled',
-           'check_size', 'check_clip_len', 'check_video_arg', 'cmd_prepare', 'cmd_info', 'cmd_reconstruct',
-           'cmd_eval_tokenizer', 'cmd_tokenize', 'cmd_train', 'written', 'cmd_generate', 'cmd_eval_prior', 'parser',
-           'main']
+__all__ = ['TOKENIZER', 'PROMPT_SECONDS', 'USER_ERRORS', 'UsageError', 'check_number', 'check_out_path', 'bundled',
+           'check_bundled', 'check_size', 'check_clip_len', 'check_video_arg', 'cmd_prepare', 'cmd_info',
+           'cmd_reconstruct', 'cmd_eval_tokenizer', 'cmd_tokenize', 'cmd_train', 'written', 'cmd_generate',
+           'cmd_eval_prior', 'parser', 'main']
 
 # %% ../../nbs/99_cli.ipynb #4d6d78bb
 class UsageError(ValueError): "An argument that cannot work, found before any slow work; the message names the flag and what would."
@@ -58,10 +60,12 @@ def check_out_path(path, # the output file (None: no output asked for)
     "Refuse an output file before the work that makes it: another ending, a missing folder, a folder, an existing file"
     if path is None: return None
     path = Path(path)
-    if path.suffix.lower() not in suffixes: raise UsageError(f"{flag} {path}: the output must end in {' or '.join(suffixes)}")
+    if path.suffix.lower() not in suffixes:
+        raise UsageError(f"{flag} {path}: the output must end in {' or '.join(suffixes)}")
     if path.is_dir(): raise UsageError(f"{flag} {path} is a folder; give a file name ending in {' or '.join(suffixes)}")
     if not path.resolve().parent.is_dir(): raise UsageError(f"{flag} {path}: the folder {path.parent} does not exist")
-    if path.exists() and not overwrite: raise UsageError(f"{flag} {path} exists; pass --overwrite to replace it, or choose another name")
+    if path.exists() and not overwrite:
+        raise UsageError(f"{flag} {path} exists; pass --overwrite to replace it, or choose another name")
     return path
 
 # %% ../../nbs/99_cli.ipynb #75959621
@@ -86,7 +90,8 @@ def check_bundled(name:str, # the name the user gave
     if name not in reg and weights_dir is None and name in NOT_BUNDLED:
         raise UsageError(f"{name} is no longer bundled: `willie train {name}` makes it (about {NOT_BUNDLED[name]} min on a CPU), "
                          f"then pass --weights-dir {cache_dir()}; or {choose}")
-    if name not in reg: raise UsageError(f"{name!r} is not a bundled {what} (no bundled weights named {name!r}); {choose}")
+    if name not in reg:
+        raise UsageError(f"{name!r} is not a bundled {what} (no bundled weights named {name!r}); {choose}")
     if name not in ok:
         arch, cls = reg[name]['arch'], resolve_arch(reg[name]['arch'], reg[name].get('module'))
         lacks = next(a for a in need if not hasattr(cls, a))
@@ -100,7 +105,8 @@ def check_size(size:int|None, # --size (None: the tokenizer's own)
     "The tokenizer's frame size; a `--size` it was not trained at is refused"
     want = entry.get('recipe', {}).get('data', {}).get('size')
     if size is None: return want or 64
-    if want and size != want: raise UsageError(f"--size {size}: {name} was trained on {want}x{want} frames; leave --size out (or give {want})")
+    if want and size != want:
+        raise UsageError(f"--size {size}: {name} was trained on {want}x{want} frames; leave --size out (or give {want})")
     return check_number('--size', size, at_least=8, at_most=1024)
 
 def check_clip_len(model, # a loaded tokenizer
@@ -112,12 +118,14 @@ def check_clip_len(model, # a loaded tokenizer
     "Refuse a clip length the tokenizer cannot code (its `token_shape` says why)"
     check_number(flag, clip_len, at_least=1)
     try: model.token_shape((clip_len, size, size))
-    except ValueError as e: raise UsageError(f"{flag} {clip_len}: {name} cannot code {clip_len}-frame clips ({e})") from None
+    except ValueError as e:
+        raise UsageError(f"{flag} {clip_len}: {name} cannot code {clip_len}-frame clips ({e})") from None
 
 # %% ../../nbs/99_cli.ipynb #53c206f3
 def check_video_arg(video, # `--video` (None: the film, nothing to check)
                     split:str|None=None, # 'train', 'val' or 'all': the split the command cuts from
                     frames:int=1, # frames it needs in that split (a clip, a window)
+                    *,
                     block_len:int|None=None, # frames per split block (None: 20 s of the video)
                     val_every:int=10, # every val_every-th block is val
                     fix:str='use --split all', # what to do about a split that is too short
@@ -148,7 +156,8 @@ def cmd_prepare(args)->int:
     "Prepare the film's clip store from `--video`, or from the local film (`--download`: fetched if there is none)."
     check_number('--size', args.size, at_least=8, at_most=1024)
     check_video_arg(args.video)
-    video = Path(args.video) if args.video else film_path(allow_download=True, progress=not args.quiet, base_url=args.base_url)
+    video = Path(args.video) if args.video else film_path(allow_download=True, progress=not args.quiet,
+                                                          base_url=args.base_url)
     out = Path(args.out) if args.out else film_store_path(args.size)
     _check_store_out(out, video, args.size, args.force)
     print(prepare(video, out, size=args.size, progress=not args.quiet, force=args.force))
@@ -162,7 +171,8 @@ def cmd_info(args)->int:
     lens = np.diff(s.shots, axis=1)[:, 0] / s.fps
     print(f"store   {s.path}")
     print(f"source  {m['source']['name']} ({m['source']['bytes']:,} bytes, sha256 {m['source']['sha256'][:12]}...)")
-    print(f"frames  {len(s)} x {s.size}x{s.size} uint8 ({s.frames.nbytes/1e6:.1f} MB), {s.fps:.3f} fps, {len(s)/s.fps:.1f} s")
+    print(f"frames  {len(s)} x {s.size}x{s.size} uint8 ({s.frames.nbytes/1e6:.1f} MB), {s.fps:.3f} fps, "
+          f"{len(s)/s.fps:.1f} s")
     print(f"crop    {m['crop']} of {m['src_size'][0]}x{m['src_size'][1]} (content inside bars: {m['bars']})")
     print(f"shots   {len(s.shots)}: median {np.median(lens):.1f} s, min {lens.min():.2f} s, max {lens.max():.1f} s")
     for split in ('train', 'val'):
@@ -239,17 +249,20 @@ def cmd_eval_tokenizer(args)->int:
         orig, rec, info = h264_footage(fp, r['bpp'], window=None if hasattr(model, 'tokenize_stream') else args.window)
         h = score_footage(orig, rec, args.window, bits=info['bits'], with_jod=args.jod)
         near = '' if abs(h['bpp'] / r['bpp'] - 1) <= 0.03 else f", the nearest x264 gets to {r['bpp']:.4f} bpp here"
-        table('H.264', h, ('x264', f"veryslow, crf {info['crf']:.2f}{near}; each stretch one stream, bits without SEI and start codes"))
+        table('H.264', h,
+              ('x264', f"veryslow, crf {info['crf']:.2f}{near}; each stretch one stream, bits without SEI and start codes"))
         clips = Footage(w[None] for x in orig for w in rearrange(x[:, :, :x.shape[2] // args.window * args.window],
                                                                   '1 c (n t) h w -> n c t h w', t=args.window))
         orig, rec, info = h264_footage(clips, r['bpp'], window=None)   # as a tokenizer codes clips: each its own stream
         h = score_footage(orig, rec, args.window, bits=info['bits'], with_jod=args.jod)
-        table('H.264 clip by clip', h, ('x264', f"veryslow, crf {info['crf']:.2f}; each {args.window}-frame clip its own stream"))
+        table('H.264 clip by clip', h,
+              ('x264', f"veryslow, crf {info['crf']:.2f}; each {args.window}-frame clip its own stream"))
     if args.out:
         n = int(args.seconds * store.fps)
         x, xh, _ = reconstruct_stretch(model, footage(ds, max_frames=n)[0][:, :, :max(n, args.window)], args.window)
         xh = xh.float().clamp(-1, 1)
-        out = save_clip({'original': x[0], 'reconstruction': xh[0], '|error|': error_clip(x[0], xh[0])}, args.out, fps=args.fps)
+        out = save_clip({'original': x[0], 'reconstruction': xh[0], '|error|': error_clip(x[0], xh[0])}, args.out,
+                        fps=args.fps)
         print(f"wrote {out}")
     return 0
 
@@ -258,7 +271,8 @@ def _variants(spec:str)->tuple:
     "`--variants`: 'all', 'none', or a comma-separated list of variant names"
     if spec == 'all': return DEFAULT_VARIANTS
     if spec == 'none': return ('p0',)
-    return tuple(variant_name(parse_variant(v.strip())) for v in spec.split(',') if v.strip())
+    try: return tuple(variant_name(parse_variant(v.strip())) for v in spec.split(',') if v.strip())
+    except ValueError as e: raise UsageError(f"--variants {spec}: {e}") from None
 
 def _check_token_out(out:Path, tokenizer:str, force:bool):
     "Refuse --out when it is a file, or a store of another tokenizer (without --force)"
@@ -274,21 +288,26 @@ def cmd_tokenize(args)->int:
     entry = check_bundled(args.tokenizer, ('tokenize_stream',), 'tokenizer that codes streams', 'cannot code whole shots as streams',
                           args.weights_dir)
     variants, tf = _variants(args.variants), load_weights(args.tokenizer, args.weights_dir).time_factor
-    if bad := [v for v in variants if parse_variant(v)['phase'] >= tf]: raise UsageError(f"--variants {','.join(bad)}: {args.tokenizer} has only the phases p0..p{tf - 1}")
+    if bad := [v for v in variants if parse_variant(v)['phase'] >= tf]:
+        raise UsageError(f"--variants {','.join(bad)}: {args.tokenizer} has only the phases p0..p{tf - 1}")
     least = 1 + 2 * tf   # the shortest stretch `tokenize_film` keeps: 3 latent frames
     check_number('--block-len', args.block_len, at_least=least); check_number('--val-every', args.val_every, at_least=2)
     if args.out is not None: _check_token_out(Path(args.out), args.tokenizer, args.force)
-    check_video_arg(args.video, 'val', least, args.block_len, args.val_every, fix='choose shorter blocks (--block-len)')
+    check_video_arg(args.video, 'val', least, block_len=args.block_len, val_every=args.val_every,
+                    fix='choose shorter blocks (--block-len)')
     store = _store_for(args, check_size(None, entry, args.tokenizer))
     t0 = time.time()
-    ts = tokenize_film(args.tokenizer, store, variants, args.out, block_len=args.block_len, val_every=args.val_every,
-                       weights_dir=args.weights_dir, force=args.force, progress=not args.quiet)
+    ts = tokenize_film(args.tokenizer, store, variants, out=args.out, block_len=args.block_len,
+                       val_every=args.val_every, weights_dir=args.weights_dir, force=args.force,
+                       progress=not args.quiet)
     s = ts.summary()
     print(f"store     {ts.path}")
-    print(f"source    {store.manifest['source']['name']}: {s['seconds']} s, {len(store.shots)} shots, {store.size}x{store.size}")
+    print(f"source    {store.manifest['source']['name']}: {s['seconds']} s, {len(store.shots)} shots, "
+          f"{store.size}x{store.size}")
     print(f"tokens    {s['tokens_p0']:,} as it is ({s['val_tokens']:,} of them val) = {s['tokens_per_second']:.0f} tokens per second of film, "
           f"{s['bits_per_token']} bits each")
-    print(f"variants  {s['variants']} on train ({', '.join(ts.variants)}), val as it is: {s['tokens']:,} tokens in {s['streams']} streams")
+    print(f"variants  {s['variants']} on train ({', '.join(ts.variants)}), val as it is: {s['tokens']:,} tokens in "
+          f"{s['streams']} streams")
     print(f"size      {s['mb']:.2f} MB, {time.time() - t0:.0f} s")
     return 0
 
@@ -328,7 +347,8 @@ def cmd_generate(args)->int:
     check_number('--seed', args.seed, at_least=0)
     check_number('--temperature', args.temperature, at_least=0)
     check_number('--top-k', args.top_k, at_least=1)
-    if args.top_p is not None and not 0 < args.top_p <= 1: raise UsageError(f"--top-p must be in (0, 1], got {args.top_p}")
+    if args.top_p is not None and not 0 < args.top_p <= 1:
+        raise UsageError(f"--top-p must be in (0, 1], got {args.top_p}")
     check_number('--steps', args.steps, at_least=1, at_most=64)
     if args.prompt: check_prompt(args.prompt)            # missing, or neither image nor video: before any model loads
     gen = Generator.load(weights_dir=args.weights_dir)   # what goes in is checked before what comes out
@@ -354,8 +374,8 @@ def cmd_generate(args)->int:
 def cmd_eval_prior(args)->int:
     "Score a bundled prior on its token store's val split: bits per token, yardsticks, implied bpp, loss past the context."
     e = check_bundled(args.name, need=('new_cache',), what='prior', weights_dir=args.weights_dir)
-    model, recipe = load_weights(args.name, args.weights_dir), e['recipe']
-    store = open_token_store(recipe['data']['tokenizer'], weights_dir=args.weights_dir)
+    model, recipe = load_weights(args.name, args.weights_dir), Recipe.from_dict(e['recipe'])
+    store = open_token_store(recipe.data.tokenizer, weights_dir=args.weights_dir)
     _, val = prior_data(recipe, store)
     c = model.cfg; windows = TokenWindows(val, c.context, c.grid, stride=c.context // c.frame_tokens)
     val_flat, train_flat = np.concatenate([s.ravel() for s in val]), np.concatenate([s.ravel() for s in store.streams('train', 'p0')])
@@ -390,7 +410,8 @@ def parser()->argparse.ArgumentParser:
     q = sub.add_parser('prepare', help='decode a video into a clip store (frames .npy + manifest)')
     src = q.add_mutually_exclusive_group(required=True)
     src.add_argument('--video', metavar='PATH', help='a local video file')
-    src.add_argument('--download', action='store_true', help='the local film, or downloaded from archive.org if there is none')
+    src.add_argument('--download', action='store_true',
+                     help='the local film, or downloaded from archive.org if there is none')
     q.add_argument('--size', type=int, default=64, help='square frame side: 64 (CPU), 128 or 256 (default 64)')
     q.add_argument('--out', type=Path, default=None, help='store folder (default: in $WILLIE_HOME/stores)')
     q.add_argument('--force', action='store_true', help='replace a store made from other footage or at another size')
@@ -403,49 +424,63 @@ def parser()->argparse.ArgumentParser:
     q.add_argument('--clip-len', type=int, default=16, help='clip length for the split summary (default 16)')
     q.set_defaults(func=cmd_info)
 
-    q = sub.add_parser('reconstruct', help='tokenize and rebuild film clips with a bundled tokenizer, save a comparison video')
+    q = sub.add_parser('reconstruct',
+                       help='tokenize and rebuild film clips with a bundled tokenizer, save a comparison video')
     q.add_argument('--tokenizer', default='fsq_vae_64', help=f'bundled video tokenizer: {toks} (default fsq_vae_64)')
     q.add_argument('--video', metavar='PATH', help='a local video instead of the film')
-    q.add_argument('--download', action='store_true', help='download the film from archive.org if no local copy is found')
+    q.add_argument('--download', action='store_true',
+                   help='download the film from archive.org if no local copy is found')
     q.add_argument('--base-url', default='https://archive.org', help=argparse.SUPPRESS)
     q.add_argument('--size', type=int, default=None, help="frame side (default: the tokenizer's own; no other works)")
     q.add_argument('--clip-len', type=int, default=16, help='frames per clip (default 16)')
-    q.add_argument('--split', default=None, choices=['train', 'val', 'all'], help='which clips (default: val for the film, all for --video)')
+    q.add_argument('--split', default=None, choices=['train', 'val', 'all'],
+                   help='which clips (default: val for the film, all for --video)')
     q.add_argument('-n', type=int, default=6, help='number of clips, evenly spaced over the split (default 6)')
     q.add_argument('--fps', type=float, default=8, help='frame rate of the output video (default 8)')
-    q.add_argument('--out', type=Path, default=Path('reconstruction.mp4'), help='output .mp4 or .gif (default reconstruction.mp4)')
+    q.add_argument('--out', type=Path, default=Path('reconstruction.mp4'),
+                   help='output .mp4 or .gif (default reconstruction.mp4)')
     q.add_argument('--overwrite', action='store_true', help='replace --out if it exists')
     q.add_argument('--weights-dir', type=Path, default=None, help=argparse.SUPPRESS)
     q.add_argument('--quiet', action='store_true', help='no progress bars')
     q.set_defaults(func=cmd_reconstruct)
 
-    q = sub.add_parser('eval-tokenizer', help='score a bundled tokenizer on footage: PSNR, SSIM, sharpness, motion, seams, bpp, code use')
+    q = sub.add_parser('eval-tokenizer',
+                       help='score a bundled tokenizer on footage: PSNR, SSIM, sharpness, motion, seams, bpp, code use')
     q.add_argument('name', help=f'bundled video tokenizer: {toks}')
     q.add_argument('--video', metavar='PATH', help='any footage (default: the film)')
-    q.add_argument('--download', action='store_true', help='download the film from archive.org if no local copy is found')
+    q.add_argument('--download', action='store_true',
+                   help='download the film from archive.org if no local copy is found')
     q.add_argument('--base-url', default='https://archive.org', help=argparse.SUPPRESS)
     q.add_argument('--size', type=int, default=None, help="frame side (default: the tokenizer's own; no other works)")
-    q.add_argument('--split', choices=['train', 'val', 'all'], default=None, help='which frames (default: val for the film, all for --video)')
+    q.add_argument('--split', choices=['train', 'val', 'all'], default=None,
+                   help='which frames (default: val for the film, all for --video)')
     q.add_argument('--window', type=int, default=16, help='frames per scored clip and seam period (default 16)')
-    q.add_argument('--out', type=Path, default=None, help='write original | reconstruction | error to this .mp4 or .gif')
+    q.add_argument('--out', type=Path, default=None,
+                   help='write original | reconstruction | error to this .mp4 or .gif')
     q.add_argument('--overwrite', action='store_true', help='replace --out if it exists')
     q.add_argument('--weights-dir', type=Path, default=None, help=argparse.SUPPRESS)
     q.add_argument('--seconds', type=float, default=8, help='length of the --out video (default 8)')
     q.add_argument('--fps', type=float, default=24, help='frame rate of the --out video (default 24)')
-    q.add_argument('--h264', action='store_true', help="also score H.264 (libx264) on the same frames at the tokenizer's bits per pixel")
-    q.add_argument('--jod', action='store_true', help='also score perception: ColorVideoVDP JOD (10 = indistinguishable; ~1 s a window)')
+    q.add_argument('--h264', action='store_true',
+                   help="also score H.264 (libx264) on the same frames at the tokenizer's bits per pixel")
+    q.add_argument('--jod', action='store_true',
+                   help='also score perception: ColorVideoVDP JOD (10 = indistinguishable; ~1 s a window)')
     q.add_argument('--quiet', action='store_true', help='no progress bars')
     q.set_defaults(func=cmd_eval_tokenizer)
 
-    q = sub.add_parser('tokenize', help='encode the film (or a video) once into a token store for the prior: streams, variants, manifest')
-    q.add_argument('--tokenizer', default='causal_s4_64', help=f"bundled causal tokenizer: {', '.join(bundled(('tokenize_stream',)))} (default causal_s4_64)")
+    q = sub.add_parser('tokenize',
+                       help='encode the film (or a video) once into a token store for the prior: streams, variants, manifest')
+    q.add_argument('--tokenizer', default='causal_s4_64',
+                   help=f"bundled causal tokenizer: {', '.join(bundled(('tokenize_stream',)))} (default causal_s4_64)")
     q.add_argument('--video', metavar='PATH', help='a local video instead of the film')
-    q.add_argument('--variants', default='all', help="train variants: 'all' (4 phases x flip, default), 'none', or a list like p0,p1+flip,p0+crop90")
+    q.add_argument('--variants', default='all',
+                   help="train variants: 'all' (4 phases x flip, default), 'none', or a list like p0,p1+flip,p0+crop90")
     q.add_argument('--out', type=Path, default=None, help='store folder (default: in $WILLIE_HOME/tokens)')
     q.add_argument('--force', action='store_true', help='replace a store of another tokenizer or of older weights')
     q.add_argument('--block-len', type=int, default=None, help='frames per train/val block (default: 20 s of footage)')
     q.add_argument('--val-every', type=int, default=10, help='every N-th block is val (default 10)')
-    q.add_argument('--download', action='store_true', help='download the film from archive.org if no local copy is found')
+    q.add_argument('--download', action='store_true',
+                   help='download the film from archive.org if no local copy is found')
     q.add_argument('--base-url', default='https://archive.org', help=argparse.SUPPRESS)
     q.add_argument('--weights-dir', type=Path, default=None, help=argparse.SUPPRESS)
     q.add_argument('--quiet', action='store_true', help='no progress bars')
@@ -453,10 +488,13 @@ def parser()->argparse.ArgumentParser:
 
     q = sub.add_parser('train', help='train a recipe by name (any machine, resumable; runs under torchrun as it is)')
     q.add_argument('recipe', help=f"a recipe: {', '.join(sorted(all_recipes()))}; or a .json recipe file")
-    q.add_argument('--store', type=Path, default=None, help="clip store (tokenizers) or token store (prior) to train on (default: the film's)")
-    q.add_argument('--steps', type=int, default=None, help='at most this many steps per phase: a short run, saved only with --name')
+    q.add_argument('--store', type=Path, default=None,
+                   help="clip store (tokenizers) or token store (prior) to train on (default: the film's)")
+    q.add_argument('--steps', type=int, default=None,
+                   help='at most this many steps per phase: a short run, saved only with --name')
     q.add_argument('--name', default=None, help="registry name to save under (default: the recipe's)")
-    q.add_argument('--ckpt-dir', type=Path, default=None, help='checkpoints, resumed if a run is there (default: $WILLIE_HOME/runs/NAME)')
+    q.add_argument('--ckpt-dir', type=Path, default=None,
+                   help='checkpoints, resumed if a run is there (default: $WILLIE_HOME/runs/NAME)')
     q.add_argument('--device', default=None, help='cpu or cuda (default: cuda for a GPU recipe, else cpu)')
     q.add_argument('--weights-dir', type=Path, default=None, help=argparse.SUPPRESS)
     q.add_argument('--quiet', action='store_true', help='no progress bars')
@@ -468,12 +506,14 @@ def parser()->argparse.ArgumentParser:
                    '--seconds, its start (default 0)')
     q.add_argument('--method', choices=list(SAMPLERS), default='ar',
                    help='; '.join(f'{n}: {s.help}' for n, s in SAMPLERS.items()) + ' (default ar)')
-    q.add_argument('--prompt', type=Path, default=None, help='a video or image to continue (its reconstruction comes first)')
+    q.add_argument('--prompt', type=Path, default=None,
+                   help='a video or image to continue (its reconstruction comes first)')
     q.add_argument('--temperature', type=float, default=None,
                    help="sampling temperature (default: the method's measured best, " +
                    ', '.join(f'{m} {s.temperature}' for m, s in SAMPLERS.items()) + '; 0 takes the most likely token)')
     q.add_argument('--top-k', type=int, default=None, help='sample among the k most likely tokens')
-    q.add_argument('--top-p', type=float, default=None, help='nucleus sampling: the smallest set of tokens with this much probability')
+    q.add_argument('--top-p', type=float, default=None,
+                   help='nucleus sampling: the smallest set of tokens with this much probability')
     q.add_argument('--steps', type=int, default=10, help='MaskGIT rounds per window (default 10)')
     q.add_argument('--size', type=int, choices=list(SIZES), default=None,
                    help=f'frame side: {SIZES[0]} as generated, {" or ".join(map(str, SIZES[1:]))} through the learned '
@@ -484,7 +524,8 @@ def parser()->argparse.ArgumentParser:
     q.add_argument('--quiet', action='store_true', help='no progress bars')
     q.set_defaults(func=cmd_generate)
 
-    q = sub.add_parser('eval-prior', help="score a bundled prior on the film's held-out tokens: bits per token, yardsticks, implied bpp")
+    q = sub.add_parser('eval-prior',
+                       help="score a bundled prior on the film's held-out tokens: bits per token, yardsticks, implied bpp")
     q.add_argument('name', nargs='?', default='prior_s4_64', help='bundled prior (default prior_s4_64)')
     q.add_argument('--no-long', action='store_true', help='skip the loss over sequences of 4x the context')
     q.add_argument('--weights-dir', type=Path, default=None, help=argparse.SUPPRESS)
@@ -492,19 +533,24 @@ def parser()->argparse.ArgumentParser:
     q.set_defaults(func=cmd_eval_prior)
     return p
 
+USER_ERRORS = (UsageError, RecipeError, VideoError, StoreError, TokenStoreError, DownloadError, CifarError,
+               UnknownWeightsError, WeightsError, CheckpointError, NonFiniteLossError, GANFailure,
+               OSError)   # the project's own errors, and the system's (a missing file, a full disk): one line, exit 1
+
 def main(argv:list|None=None, # arguments (default: sys.argv[1:])
         )->int: # exit status: 0, 1 (an error the user can fix), 2 (usage), 128 + signal (interrupted)
     "The `willie` console script."
     args = parser().parse_args(argv)
-    if hasattr(args, 'quiet') and not sys.stdout.isatty() and not _in_ipython(): args.quiet = True  # no bars into a pipe or log
+    if hasattr(args, 'quiet') and not sys.stdout.isatty() and not _in_ipython():
+        args.quiet = True  # no bars into a pipe or log
     try:
         with interruptible(): return args.func(args)
     except KeyboardInterrupt as e:   # Ctrl-C, or SIGTERM/SIGHUP through `interruptible`: clean-ups have run
         sig = e.signal if isinstance(e, Interrupted) else 'SIGINT'
-        print(f"willie: interrupted ({'Ctrl-C' if sig == 'SIGINT' else sig}); no output was left half-written", file=sys.stderr)
+        print(f"willie: interrupted ({'Ctrl-C' if sig == 'SIGINT' else sig}); no output was left half-written",
+              file=sys.stderr)
         return 128 + signal.Signals[sig].value
-    except (VideoError, StoreError, DownloadError, ValueError, UnknownWeightsError, OSError, FloatingPointError,
-            GANFailure) as e:   # what a user can fix; any other error is a bug, and keeps its traceback
+    except USER_ERRORS as e:   # what a user can fix; any other error is a bug, and keeps its traceback
         print(f"willie: error: {' '.join(str(e).split())}", file=sys.stderr)
         return 1
 

@@ -124,7 +124,8 @@ class SampleGallery(widgets.VBox):
         self.temperature = widgets.FloatSlider(value=temperature, min=0, max=1.5, step=0.05, description='temperature',
                                                style={'description_width': 'initial'})
         self.seed = widgets.IntText(value=seed, description='seed', layout=w('160px'))
-        self.seconds = widgets.BoundedFloatText(value=seconds, min=0.1, max=30, step=0.5, description='seconds', layout=w('170px'))
+        self.seconds = widgets.BoundedFloatText(value=seconds, min=0.1, max=30, step=0.5, description='seconds',
+                                                layout=w('170px'))
         self.size = widgets.Dropdown(options=sizes, value=size, description='size', layout=w('150px'))
         self.generate_button = widgets.Button(description='Generate', button_style='primary')
         self.next_button = widgets.Button(description='Next seeds')
@@ -154,8 +155,10 @@ class SampleGallery(widgets.VBox):
             self.nearest_button.disabled = True
         else:
             try: self.real = ClipDataset(store, 1, split='val', stride=1)
-            except ValueError: self.real = ClipDataset(store, 1, split='all', stride=1)   # a short store has no val blocks
-            self.real_frame = widgets.IntSlider(value=0, min=0, max=len(self.real) - 1, description=f'{self.real.split} frame')
+            except ValueError:
+                self.real = ClipDataset(store, 1, split='all', stride=1)   # a short store has no val blocks
+            self.real_frame = widgets.IntSlider(value=0, min=0, max=len(self.real) - 1,
+                                                description=f'{self.real.split} frame')
             self.real_image = widgets.Image(format='png')
             self.continue_button = widgets.Button(description='Continue this frame', layout=w('180px'))
             self.real_frame.observe(self._show_real, 'value'); self.continue_button.on_click(lambda _: self._run(self.continue_frame))
@@ -248,10 +251,13 @@ class SampleGallery(widgets.VBox):
     def save(self):
         "Write the grid or the chosen clip, at the size on screen, to the file named (.gif or .mp4)."
         path = Path(self.path.value.strip()).expanduser()
-        if path.suffix.lower() not in ('.gif', '.mp4'): raise ValueError(f"the file name must end in .gif or .mp4, got {path.name!r}")
+        if path.suffix.lower() not in ('.gif', '.mp4'):
+            raise ValueError(f"the file name must end in .gif or .mp4, got {path.name!r}")
         if not path.parent.is_dir(): raise ValueError(f"no folder {path.parent} to save into")
-        if path.exists() and not self.overwrite.value: raise ValueError(f"{path} exists; tick 'overwrite' or choose another name")
+        if path.exists() and not self.overwrite.value:
+            raise ValueError(f"{path} exists; tick 'overwrite' or choose another name")
         i = self.save_what.value
         clip = self.grid_frames if i == -1 else self.shown[i]
         save_clip(clip, path, fps=self.fps, scale=1, labels=False)
-        self._say(f"saved {'the grid' if i == -1 else f'seed {self.sample_seeds[i]}'} to {path} ({path.stat().st_size / 1024:.0f} KB)")
+        self._say(f"saved {'the grid' if i == -1 else f'seed {self.sample_seeds[i]}'} to {path} "
+                  f"({path.stat().st_size / 1024:.0f} KB)")

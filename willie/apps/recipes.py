@@ -4,69 +4,77 @@
 
 # %% ../../nbs/98_recipes.ipynb #4869b131
 from __future__ import annotations
-import copy, json, os
+import copy, importlib, json, os, pkgutil
+from dataclasses import replace
 from pathlib import Path
 import torch
 from ..base.core import run_path
-from ..train.loop import Trained, run_options
-from ..train.weights import TASKS, RecipeError, read_registry, task_of
+from ..train.loop import Trained
+from ..train.weights import TASKS, GPUSettings, Recipe, RecipeError, read_registry, task_of
 from ..tokenizers.causal import CausalTokenizerConfig
 from ..tokenizers.gan import DiscriminatorConfig
-from ..cifar import vae
-from ..cifar import vq
-from ..cifar import vqvae2
-from ..tokenizers import video_vae
-from ..tokenizers import tubelets
-from ..tokenizers import magvit
-from ..priors import transformer as prior
-from ..priors import maskgit
-from ..generate import upsample
+from ..tokenizers.magvit import MagvitRecipe, magvit_recipe
+from ..priors.transformer import PriorConfig, prior_recipe
+from ..priors.maskgit import maskgit_recipe
+
 
 # %% auto #0
-__all__ = ['GPU', 'GPU_RECIPES', 'S4', 'module_recipes', 'all_recipes', 'build', 'tiny_recipe', 'load_recipe', 'recipe_data',
-           'shorten', 'train_recipe']
+__all__ = ['MODEL_STAGES', 'GPU', 'GPU_RECIPES', 'S4', 'import_tasks', 'module_recipes', 'all_recipes', 'build', 'tiny_recipe',
+           'load_recipe', 'recipe_data', 'shorten', 'train_recipe']
 
 # %% ../../nbs/98_recipes.ipynb #922063ba
+MODEL_STAGES = ('cifar', 'tokenizers', 'priors', 'generate')  # the stages whose modules register tasks when imported
+
+def import_tasks()->dict:
+    "Every registered task by name, once each module of the model stages is imported (each registers its own)"
+    for stage in MODEL_STAGES:
+        for m in pkgutil.iter_modules(importlib.import_module(f'willie.{stage}').__path__):
+            importlib.import_module(f'willie.{stage}.{m.name}')
+    return TASKS
+
 def module_recipes()->dict:
     "Every registered task's recipes (the model notebooks' `RECIPES`), by name"
-    return {n: r for t in TASKS.values() for n, r in t.recipes.items()}
+    return {n: r for t in import_tasks().values() for n, r in t.recipes.items()}
+
 
 # %% ../../nbs/98_recipes.ipynb #861d9134
-def _sized(recipe:dict, size:int, bs:int)->dict:
-    r = copy.deepcopy(recipe); r['data']['size'] = size
-    for phase in ('recon', 'gan'): r[phase]['bs'] = bs
-    return r
+def _sized(recipe:MagvitRecipe, size:int, bs:int)->MagvitRecipe:
+    return replace(recipe, data=replace(recipe.data, size=size), recon=replace(recipe.recon, bs=bs),
+                   gan=replace(recipe.gan, bs=bs))
 
-GPU = dict(bf16=True)  # how every GPU recipe runs (bf16 autocast); attention picks FlashAttention 2 on CUDA itself
+GPU = GPUSettings(bf16=True)  # how every GPU recipe runs (bf16 autocast); attention picks FlashAttention 2 on CUDA
 
 GPU_RECIPES = {
-    'magvit_gan_128_gpu': _sized(magvit.magvit_recipe(
-        recon_steps=40_000, gan_steps=10_000, model=CausalTokenizerConfig(ch=(64, 128, 256), enc_res=(1, 2, 2), dec_res=(2, 2, 3)),
-        disc=DiscriminatorConfig(ch=(32, 64, 128, 256), ch_2d=(64, 128, 256))), 128, 16) | {'gpu': GPU},
-    'magvit_gan_256_gpu': _sized(magvit.magvit_recipe(
-        recon_steps=60_000, gan_steps=15_000, model=CausalTokenizerConfig(ch=(64, 128, 256, 256), enc_res=(1, 1, 2, 2), dec_res=(1, 2, 2, 3),
-                                                                         time_down=(False, True, True)),
-        disc=DiscriminatorConfig(ch=(32, 64, 128, 256, 256), time_down=(True, True, False, False), ch_2d=(64, 128, 256, 256))), 256, 8) | {'gpu': GPU},
-    'prior_128_gpu': prior.prior_recipe(prior.PriorConfig.from_token_shape((5, 16, 16), 4375, latent_frames=8, window=1024, n_layer=12,
-                                                                           n_head=12, n_embd=768, dropout=0.1, position='alibi+hw'),
-                                        tokenizer='magvit_gan_128_gpu', steps=50_000, bs=32, lr=6e-4, warmup=1000, eval_every=1000) | {'gpu': GPU}}
+    'magvit_gan_128_gpu': replace(_sized(magvit_recipe(
+        recon_steps=40_000, gan_steps=10_000,
+        model=CausalTokenizerConfig(ch=(64, 128, 256), enc_res=(1, 2, 2), dec_res=(2, 2, 3)),
+        disc=DiscriminatorConfig(ch=(32, 64, 128, 256), ch_2d=(64, 128, 256))), 128, 16), gpu=GPU),
+    'magvit_gan_256_gpu': replace(_sized(magvit_recipe(
+        recon_steps=60_000, gan_steps=15_000,
+        model=CausalTokenizerConfig(ch=(64, 128, 256, 256), enc_res=(1, 1, 2, 2), dec_res=(1, 2, 2, 3),
+                                    time_down=(False, True, True)),
+        disc=DiscriminatorConfig(ch=(32, 64, 128, 256, 256), time_down=(True, True, False, False),
+                                 ch_2d=(64, 128, 256, 256))), 256, 8), gpu=GPU),
+    'prior_128_gpu': replace(prior_recipe(
+        PriorConfig.from_token_shape((5, 16, 16), 4375, latent_frames=8, window=1024, n_layer=12, n_head=12,
+                                     n_embd=768, dropout=0.1, position='alibi+hw'),
+        tokenizer='magvit_gan_128_gpu', steps=50_000, bs=32, lr=6e-4, warmup=1000, eval_every=1000), gpu=GPU)}
 
 # the chain at space x4 (16x16 tokens a latent frame, 0.19 bpp): the course's run on one H200 within 15 minutes, each phase
 # under a time budget (`minutes`; `steps` is only a ceiling), trained by scripts/device_train.py
 S4 = CausalTokenizerConfig(ch=(32, 64, 128), enc_res=(0, 1, 2), dec_res=(1, 1, 2), time_down=(True, True), patch=1)
 
-def _s4_tokenizer(minutes:float)->dict:
-    r = _sized(magvit.magvit_recipe(recon_steps=100_000, gan_steps=0, model=S4), 64, 32)
-    r['recon'].update(lr=2e-3, warmup=200, eval_every=500, minutes=minutes)
-    return r | {'gpu': GPU}
+def _s4_tokenizer(minutes:float)->MagvitRecipe:
+    r = _sized(magvit_recipe(recon_steps=100_000, gan_steps=0, model=S4), 64, 32)
+    return replace(r, recon=replace(r.recon, lr=2e-3, warmup=200, eval_every=500, minutes=minutes), gpu=GPU)
 
-def _s4_prior(minutes:float, masked:bool=False)->dict:
-    cfg = prior.PriorConfig.from_token_shape((5, 16, 16), 4375, latent_frames=8, window=1024, n_layer=6, n_head=8, n_embd=256,
-                                             dropout=0.1, position='alibi+hw', mask_token=masked)
-    kw = dict(tokenizer='causal_s4_64', steps=100_000, bs=32, lr=1e-3, warmup=100, ema=0.995, eval_every=200, val_windows=128)
-    r = maskgit.maskgit_recipe(cfg, **kw) if masked else prior.prior_recipe(cfg, **kw)
-    r['train']['minutes'] = minutes
-    return r | {'gpu': GPU}
+def _s4_prior(minutes:float, masked:bool=False)->Recipe:
+    cfg = PriorConfig.from_token_shape((5, 16, 16), 4375, latent_frames=8, window=1024, n_layer=6, n_head=8,
+                                       n_embd=256, dropout=0.1, position='alibi+hw', mask_token=masked)
+    kw = dict(tokenizer='causal_s4_64', steps=100_000, bs=32, lr=1e-3, warmup=100, ema=0.995, eval_every=200,
+              val_windows=128)
+    r = maskgit_recipe(cfg, **kw) if masked else prior_recipe(cfg, **kw)
+    return replace(r, train=replace(r.train, minutes=minutes), gpu=GPU)
 
 GPU_RECIPES |= {'causal_s4_64_gpu': _s4_tokenizer(3.0), 'prior_s4_64_gpu': _s4_prior(1.6),
                 'maskgit_s4_64_gpu': _s4_prior(1.4, masked=True)}
@@ -75,61 +83,68 @@ def all_recipes()->dict:
     "The model notebooks' recipes and the GPU recipes, by name"
     return module_recipes() | GPU_RECIPES
 
+
 # %% ../../nbs/98_recipes.ipynb #413d2ec4
-def build(recipe:dict, # a recipe of a registered task
+def build(recipe:Recipe, # a recipe of a registered task
           device='meta', # 'meta': shapes only, nothing allocated
          )->torch.nn.Module: # the recipe's model
     "The model a recipe trains, built from its config"
     with torch.device(device): return task_of(recipe).build(recipe)
 
+
 # %% ../../nbs/98_recipes.ipynb #1f23c41a
-def tiny_recipe(recipe:dict, # any recipe of a registered task
+def tiny_recipe(recipe:Recipe, # any recipe of a registered task
                 steps:int=1, # steps per phase
-               )->dict: # the same recipe, tiny
+               )->Recipe: # the same recipe, tiny
     "A recipe's code path at a cost a CPU test can pay: its task's tiny version"
     return task_of(recipe).tiny(copy.deepcopy(recipe), steps)
 
+
 # %% ../../nbs/98_recipes.ipynb #94f45719
-def load_recipe(spec:str|dict, # a recipe name, a path to a .json recipe, or a recipe
+def load_recipe(spec:str|Recipe|dict, # a recipe name, a path to a .json recipe, a recipe, or a recipe's JSON
                )->tuple: # (name, recipe)
-    "A recipe and its name (a file's stem, 'recipe' for a dict)"
-    if isinstance(spec, dict): return 'recipe', copy.deepcopy(spec)
+    "A recipe and its name (a file's stem, 'recipe' for a recipe given); a recipe file is checked field by field"
+    import_tasks()
+    if isinstance(spec, Recipe): return 'recipe', copy.deepcopy(spec)
+    if isinstance(spec, dict): return 'recipe', Recipe.from_dict(spec)
     if spec in (rs := all_recipes()): return spec, copy.deepcopy(rs[spec])
     p = Path(spec)
-    if not p.exists(): raise RecipeError(f"{spec!r} is no recipe: choose one of {', '.join(sorted(rs))}, or give a .json recipe file")
-    if p.suffix != '.json': raise RecipeError(f"{p.name}: a recipe file is a .json file (e.g. a recipe printed by json.dumps)")
+    if not p.exists():
+        raise RecipeError(f"{spec!r} is no recipe: choose one of {', '.join(sorted(rs))}, or give a .json recipe file")
+    if p.suffix != '.json':
+        raise RecipeError(f"{p.name}: a recipe file is a .json file (e.g. `json.dumps(recipe.to_dict())`)")
     try: r = json.loads(p.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise RecipeError(f"{p.name} is not valid JSON ({e})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise RecipeError(f"{p.name} is not valid JSON ({e})") from None
     if isinstance(r, dict) and 'objective' in r: r.setdefault('task', 'MaskGIT')   # written before MaskGIT was a task
-    if not isinstance(r, dict) or r.get('task', r.get('arch')) not in TASKS:
+    if not isinstance(r, dict) or (r.get('task') or r.get('arch')) not in TASKS:
         raise RecipeError(f"{p.name}: a recipe file needs an 'arch' among {', '.join(sorted(TASKS))}")
-    if missing := [k for k in ('model', 'data', 'seed') if k not in r]:
-        raise RecipeError(f"{p.name}: a recipe file needs {', '.join(map(repr, missing))}, as the recipes of "
-                          "`all_recipes()` have them")
-    return p.stem, r
+    try: return p.stem, Recipe.from_dict(r)
+    except RecipeError as e: raise RecipeError(f"{p.name}: {e}") from None
 
-def recipe_data(recipe:dict, # a recipe of a registered task
+def recipe_data(recipe:Recipe, # a recipe of a registered task
                 store=None, # a clip store or token store (or its folder); None: the film's
                 progress:bool=True, # progress bars if the film's store has to be made
                )->dict: # the data keywords of the task's training function
     "The data a recipe trains on, checked against it (frame size for clips; tokenizer, codebook and grid for tokens)"
     return task_of(recipe).data(recipe, store, progress)
 
-def shorten(recipe:dict, steps:int)->dict:
+def shorten(recipe:Recipe, # a recipe
+            steps:int, # the most steps a phase may take
+           )->Recipe: # the same recipe, each phase at most `steps` long
     "The recipe with at most `steps` steps in each phase (a short run)"
-    r = copy.deepcopy(recipe)
-    for phase in ('train', 'recon', 'gan'):
-        if phase in r: r[phase]['steps'] = min(r[phase]['steps'], steps)
-    return r
+    return replace(recipe, **{n: replace(p, steps=min(p.steps, steps)) for n, p in recipe.phases.items()})
+
 
 # %% ../../nbs/98_recipes.ipynb #dc7722c1
-def train_recipe(spec:str|dict, # a recipe name (`all_recipes()`), a .json recipe file, or a recipe
+def train_recipe(spec:str|Recipe|dict, # a recipe name (`all_recipes()`), a .json recipe file, or a recipe
                  store=None, # the clip or token store to train on; None: the film's
                  steps:int|None=None, # at most this many steps per phase (a short run: saved only under an explicit `name`)
+                 *,
                  name:str|None=None, # registry name to save under (default: the recipe's, unless `steps` shortened it)
-                 save_to=None, # registry folder (default `save_dir()`: the cache, the package only with $WILLIE_SAVE_WEIGHTS=1)
+                 save_to=None, # registry folder (default `save_dir()`: the cache; $WILLIE_SAVE_WEIGHTS=1: the package)
                  ckpt_dir=None, # checkpoints, resumed when a run is there (default: <willie_home>/runs/<name>)
-                 device:str|None=None, # 'cpu', 'cuda' (default: cuda for a GPU recipe when there is one, else where the models are)
+                 device:str|None=None, # 'cpu', 'cuda' (default: cuda for a GPU recipe when there is one, else as is)
                  log=print, # progress lines (rank 0 only under torchrun)
                  progress:bool=True, # progress bars
                 )->Trained: # the recipe's task's training result: model in eval mode, metrics, trainer
@@ -138,18 +153,19 @@ def train_recipe(spec:str|dict, # a recipe name (`all_recipes()`), a .json recip
     if steps is not None:
         if steps < 1: raise RecipeError(f"steps must be at least 1, got {steps}")
         recipe = shorten(recipe, steps)
-    gpu = recipe.get('gpu')
-    if device is None and gpu and torch.cuda.is_available(): device = 'cuda'
+    if device is None and recipe.gpu and torch.cuda.is_available(): device = 'cuda'
     if device is not None and torch.device(device).type == 'cuda' and not torch.cuda.is_available():
         raise RecipeError(f"device {device!r}: there is no CUDA GPU here (torch {torch.__version__}); use --device cpu")
-    if gpu and device is None:
-        raise RecipeError(f"{rname} is a GPU recipe (days on a CPU): run it on a GPU machine, or pass device 'cpu' (--device cpu) to run it here anyway")
-    name = name or (rname if steps is None and not isinstance(spec, dict) else None)
+    if recipe.gpu and device is None:
+        raise RecipeError(f"{rname} is a GPU recipe (days on a CPU): run it on a GPU machine, or pass device 'cpu' "
+                          "(--device cpu) to run it here anyway")
+    name = name or (rname if steps is None and not isinstance(spec, (Recipe, dict)) else None)
     main = int(os.environ.get('RANK', 0)) == 0          # under torchrun: rank 0 alone logs and saves
     log = log if main else (lambda s: None)
     ckpt_dir = Path(ckpt_dir) if ckpt_dir is not None else run_path(name or rname)
     if ckpt_dir.exists() and not ckpt_dir.is_dir(): raise RecipeError(f"checkpoint folder {ckpt_dir} is a file")
-    with run_options(device=device, bf16=(gpu or {}).get('bf16')):
-        data = recipe_data(recipe, store, progress)   # checked before anything trains
-        return task_of(recipe).train(recipe, name=name if main else None, save_to=save_to, ckpt_dir=ckpt_dir, log=log,
-                                     **data)
+    recipe = replace(recipe, device=device)             # every phase's TrainConfig: this device, a GPU recipe's bf16
+    data = recipe_data(recipe, store, progress)         # checked before anything trains
+    return task_of(recipe).train(recipe, name=name if main else None, save_to=save_to, ckpt_dir=ckpt_dir, log=log,
+                                 **data)
+

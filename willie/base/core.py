@@ -33,6 +33,7 @@ def willie_home()->Path:
 def find_data(env:str, # environment variable that may name a local copy, e.g. 'WILLIE_FILM'
               shared:str, # path under `shared/data/`, e.g. 'willie/steamboat_willie_000-400s.mp4'
               cached:str, # glob under `willie_home()` for a downloaded copy, e.g. 'film/*.mp4'
+              *,
               what:str, # what it is, for the error message
               get:str, # how to download it, for the error message
              )->Path: # the local copy

@@ -95,7 +95,8 @@ def show_grid(x, # a clip, a dict/list of clips or a batch (B,C,T,H,W) (one per 
     blocks = [tile(list(q), ncol, pad) for q in seqs]
     img = tile(blocks, ncol=1, pad=3 * pad)
     s = min(cell / w, 16 / img.shape[1])  # inches per pixel, at most 16 inches wide
-    if ax is None: _, ax = plt.subplots(figsize=(img.shape[1] * s + (1 if labels else 0), img.shape[0] * s), layout='tight')
+    if ax is None:
+        _, ax = plt.subplots(figsize=(img.shape[1] * s + (1 if labels else 0), img.shape[0] * s), layout='tight')
     ax.imshow(img, cmap='gray', vmin=0, vmax=255, interpolation='nearest')
     ax.set_xticks([]); ax.set_yticks([])
     for sp in ax.spines.values(): sp.set_visible(False)
@@ -228,7 +229,8 @@ class ClipScrubber(widgets.VBox):
         cs = {str(k): _batch(v) for k, v in clips.items()}
         lens = {k: sorted({len(c) for c in b}) for k, b in cs.items()}
         if len({tuple(l) for l in lens.values()}) > 1 or any(len(l) > 1 for l in lens.values()):
-            raise ValueError(f'clips have different lengths (frames): { {k: l[0] if len(l) == 1 else l for k, l in lens.items()} }')
+            raise ValueError('clips have different lengths (frames): '
+                             f'{ {k: l[0] if len(l) == 1 else l for k, l in lens.items()} }')
         sizes = {k: len(b) for k, b in cs.items()}
         if len(set(sizes.values())) > 1: raise ValueError(f'batches have different sizes: {sizes}')
         T, B = next(iter(lens.values()))[0], next(iter(sizes.values()))
@@ -261,5 +263,6 @@ class ClipScrubber(widgets.VBox):
                ): # a ClipScrubber with three panels
         "original | reconstruction | colour-mapped error."
         o, r = _batch(orig), _batch(recon)
-        if len(o) != len(r): raise ValueError(f'batches have different sizes: {len(o)} originals, {len(r)} reconstructions')
+        if len(o) != len(r):
+            raise ValueError(f'batches have different sizes: {len(o)} originals, {len(r)} reconstructions')
         return cls({names[0]: o, names[1]: r, names[2]: [error_clip(a, b, gain) for a, b in zip(o, r)]}, **kwargs)

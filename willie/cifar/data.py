@@ -6,17 +6,18 @@
 from __future__ import annotations
 import copy, io, os, pickle, re, shutil, tarfile, tempfile, time, urllib.request, zlib
 from pathlib import Path
+from dataclasses import dataclass, field, replace
 from typing import Callable
 import numpy as np, torch
 from torch import nn, Tensor
 from ..base.core import atomic_dir, cache_path, file_hash, find_data, locked, to_float
-from ..train.loop import Trained, Trainer, TrainConfig, phase_config, step_batches
-from ..train.weights import RecipeError, save_dir, save_weights
+from ..train.loop import Trained, Trainer, step_batches
+from ..train.weights import Phase, Recipe, RecipeError, optional, save_dir, save_weights
 
 # %% auto #0
-__all__ = ['CIFAR_URL', 'CIFAR_MD5', 'CIFAR_CLASSES', 'CIFAR_COUNTS', 'SHARED_CIFAR', 'cifar_cache_dir', 'download_cifar',
-           'cifar_path', 'read_cifar_archive', 'load_cifar', 'float_batches', 'cifar_tensors', 'hflip_augment',
-           'train_cifar_model', 'cifar_data', 'tiny_cifar']
+__all__ = ['CIFAR_URL', 'CIFAR_MD5', 'CIFAR_CLASSES', 'CIFAR_COUNTS', 'SHARED_CIFAR', 'CifarError', 'cifar_cache_dir',
+           'download_cifar', 'cifar_path', 'read_cifar_archive', 'load_cifar', 'float_batches', 'cifar_tensors',
+           'hflip_augment', 'CifarData', 'CifarPhase', 'CifarRecipe', 'train_cifar_model', 'cifar_data', 'tiny_cifar']
 
 # %% ../../nbs/00_6_cifar.ipynb #8743c40a
 CIFAR_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz'
@@ -24,6 +25,8 @@ CIFAR_MD5 = 'c58f30108f718f92721af3b95e74349a'
 CIFAR_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']
 CIFAR_COUNTS = {'train': 50_000, 'test': 10_000}
 SHARED_CIFAR = 'cifar10/cifar10_jpeg_q75.tar.gz'  # under shared/data/
+
+class CifarError(ValueError): "A CIFAR-10 archive that is damaged, incomplete or not CIFAR-10 (the message says which)"
 
 def cifar_cache_dir()->Path:
     "Where decoded arrays and downloads go: `cache_path('cifar10')`"
@@ -38,9 +41,11 @@ def download_cifar(dest:Path|None=None, # where to save; default: the cache dir
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=dest.parent, suffix='.part'); tmp = Path(tmp)
     try:
-        with os.fdopen(fd, 'wb') as f, urllib.request.urlopen(url, timeout=timeout) as r: shutil.copyfileobj(r, f, 1<<20)
+        with os.fdopen(fd, 'wb') as f, urllib.request.urlopen(url, timeout=timeout) as r:
+            shutil.copyfileobj(r, f, 1<<20)
         got = file_hash(tmp, 'md5')
-        if got != md5: raise ValueError(f"download of {url} has MD5 {got}, expected {md5}: the file is damaged or not CIFAR-10")
+        if got != md5:
+            raise CifarError(f"download of {url} has MD5 {got}, expected {md5}: the file is damaged or not CIFAR-10")
         tmp.replace(dest)
     finally: tmp.unlink(missing_ok=True)
     return dest
@@ -48,8 +53,8 @@ def download_cifar(dest:Path|None=None, # where to save; default: the cache dir
 def cifar_path(download:bool=True # try the official download if no local copy is found
               )->Path:
     "$WILLIE_CIFAR, else shared/data/cifar10/cifar10_jpeg_q75.tar.gz beside a parent of cwd, else a cached or fresh download."
-    try: return find_data('WILLIE_CIFAR', SHARED_CIFAR, 'cifar10/cifar-10-python.tar.gz', 'CIFAR-10',
-                          f"download it from {CIFAR_URL}")
+    try: return find_data('WILLIE_CIFAR', SHARED_CIFAR, 'cifar10/cifar-10-python.tar.gz', what='CIFAR-10',
+                          get=f"download it from {CIFAR_URL}")
     except FileNotFoundError as e:
         if not download: raise
         missing = e
@@ -106,14 +111,16 @@ def read_cifar_archive(path, # a cifar-10-python.tar.gz or a train/<class>/*.jpg
             elif any(_JPEG.match(n) for n in members): out = _read_image_folders(tf, members)
             else:
                 some = ', '.join(sorted(members)[:3]) or 'nothing'
-                raise ValueError(f"unrecognised layout (found {some}); expected cifar-10-batches-py/ or train/<class>/*.jpg + test/<class>/*.jpg")
+                raise ValueError(f"unrecognised layout (found {some}); expected cifar-10-batches-py/ or "
+                                 "train/<class>/*.jpg + test/<class>/*.jpg")
     except (tarfile.TarError, EOFError, zlib.error, OSError, pickle.UnpicklingError) as e:
-        raise ValueError(f"{path} is not a readable CIFAR-10 archive ({type(e).__name__}: {e}); "
+        raise CifarError(f"{path} is not a readable CIFAR-10 archive ({type(e).__name__}: {e}); "
                          f"it may be truncated or damaged: delete it and download it again") from None
-    except (ValueError, KeyError) as e: raise ValueError(f"{path} is not a CIFAR-10 archive: {e}") from None
+    except (ValueError, KeyError) as e: raise CifarError(f"{path} is not a CIFAR-10 archive: {e}") from None
     for split, (x, y) in out.items():
         if expected and len(x) != expected[split]:
-            raise ValueError(f"{path}: {split} has {len(x)} images, expected {expected[split]}: the archive is incomplete")
+            raise CifarError(f"{path}: {split} has {len(x)} images, expected {expected[split]}: "
+                             "the archive is incomplete")
     return out
 
 # %% ../../nbs/00_6_cifar.ipynb #48a32e5c
@@ -164,10 +171,31 @@ def hflip_augment(batch, # images (B, C, H, W), or a tuple (images, ...) whose o
     x = torch.where(flip[:, None, None, None], x.flip(-1), x)
     return x if rest is None else (x, *rest)
 
+# %% ../../nbs/00_6_cifar.ipynb #b2c0e7d1
+@dataclass(kw_only=True)
+class CifarData:
+    "What a CIFAR recipe trains on"
+    dataset:str='cifar10' # the images
+    split:str='train' # the split it trains on
+    augment:str|None='hflip' # 'hflip': random horizontal flips (`hflip_augment`); None: none
+
+@dataclass(kw_only=True)
+class CifarPhase(Phase):
+    "A CIFAR recipe's training phase: the loop's settings, and the VAE's KL warm-up"
+    kl_warmup:int|None=optional() # the VAE's steps of KL warm-up
+
+@dataclass(kw_only=True)
+class CifarRecipe(Recipe):
+    "A recipe of the CIFAR warm-ups: a model's config, CIFAR-10, one training phase, the seed"
+    data:CifarData=field(default_factory=CifarData) # the images
+    train:CifarPhase # the training phase
+
+
 # %% ../../nbs/00_6_cifar.ipynb #5c795b3c
-def train_cifar_model(make_model:Callable[[dict], nn.Module], # `make_model(recipe['model'])`: a fresh model, built after seeding
+def train_cifar_model(make_model:Callable, # `make_model(recipe.model)`, e.g. the model class: built after seeding
                       loss_fn:Callable, # `loss_fn(model, x float (B,3,32,32) in [-1, 1], step) -> (loss, logs)`
-                      recipe:dict, # {'model': config, 'train': {'steps', 'bs', 'lr', 'warmup', 'grad_clip'}, 'data': {'augment'}, 'seed'}
+                      recipe:CifarRecipe, # the model's config, the data's augmentation, the phase, the seed
+                      *,
                       eval_fn:Callable|None=None, # `eval_fn(model, x uint8 (N,3,32,32)) -> dict` of test metrics
                       name:str|None=None, # registry name to save the weights under (None: don't save)
                       save_to=None, # registry folder; default `save_dir()` (the package only with $WILLIE_SAVE_WEIGHTS=1)
@@ -177,35 +205,37 @@ def train_cifar_model(make_model:Callable[[dict], nn.Module], # `make_model(reci
                       log:Callable[[str], None]|None=None, # receives the evaluation lines (default: under the progress bar)
                      )->Trained: # the model in eval mode, its metrics, the trainer
     "Train a model on CIFAR-10 images by `recipe`, evaluate it on the test split, optionally ship it"
-    t, seed = recipe['train'], recipe['seed']
-    xtr, xte = data if data is not None else (cifar_tensors('train', as_float=False)[0], cifar_tensors('test', as_float=False)[0])
+    t, seed = recipe.train, recipe.seed
+    xtr, xte = data if data is not None else (cifar_tensors('train', as_float=False)[0],
+                                              cifar_tensors('test', as_float=False)[0])
     torch.manual_seed(seed)
-    model = make_model(recipe['model'])
-    batches = step_batches(xtr, t['bs'], seed=seed, augment=hflip_augment if recipe['data'].get('augment') == 'hflip' else None)
+    model = make_model(recipe.model)
+    batches = step_batches(xtr, t.bs, seed=seed, augment=hflip_augment if recipe.data.augment == 'hflip' else None)
     def loss(m, b): xb, step = b; return loss_fn(m, to_float(xb), step)
-    cfg = phase_config(t, seed, log_every=min(log_every, 10), eval_every=log_every)
+    cfg = recipe.train_config(t, log_every=min(log_every, 10), eval_every=log_every)
     sub = xte[:500]
     tr = Trainer(model, loss, lambda step: (batches(step), step), cfg, (lambda m: eval_fn(m, sub)) if eval_fn else None,
                  ckpt_dir, log=log)
     t0, n0 = time.time(), time.process_time()
     tr.fit()
     model.eval()
-    metrics = {'steps': t['steps'], 'batch_size': t['bs'], 'train_wall_s': round(time.time()-t0, 1), 'train_cpu_s': round(time.process_time()-n0, 1)}
+    metrics = {'steps': t.steps, 'batch_size': t.bs, 'train_wall_s': round(time.time()-t0, 1),
+               'train_cpu_s': round(time.process_time()-n0, 1)}
     if eval_fn is not None: metrics |= {f'test_{k}': v for k, v in eval_fn(model, xte).items()}
-    if name is not None: save_weights(model, name, metrics, save_to or save_dir(), recipe=recipe)
+    if name is not None: save_weights(model, name, metrics, weights_dir=save_to or save_dir(), recipe=recipe)
     return Trained(model, metrics, tr)
 
-def cifar_data(recipe:dict, # a CIFAR recipe
+def cifar_data(recipe:CifarRecipe, # a CIFAR recipe
                store=None, # must be None: the warm-ups train on CIFAR-10
                progress:bool=True, # unused: CIFAR-10 loads in seconds
               )->dict: # no data keywords: `train_cifar_model` loads CIFAR-10 itself
     "The data of a CIFAR task (see `willie.train.weights.Task`): CIFAR-10, nothing to pass"
-    if store is not None: raise RecipeError(f"{recipe['arch']} recipe: it trains on CIFAR-10; it takes no store")
+    if store is not None: raise RecipeError(f"{recipe.arch} recipe: it trains on CIFAR-10; it takes no store")
     return {}
 
-def tiny_cifar(recipe:dict, # a CIFAR recipe
+def tiny_cifar(recipe:CifarRecipe, # a CIFAR recipe
                steps:int=1, # training steps
-              )->dict: # the same recipe, `steps` steps of 2 images
+              )->CifarRecipe: # the same recipe, `steps` steps of 2 images
     "A CIFAR recipe at a CPU test's cost"
-    r = copy.deepcopy(recipe); r['train'].update(steps=steps, bs=2, warmup=0)
-    return r
+    return replace(recipe, train=replace(recipe.train, steps=steps, bs=2, warmup=0))
+

@@ -5,11 +5,11 @@
 # %% ../../nbs/00_vae_cifar.ipynb #fcb249f9
 from __future__ import annotations
 import math
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
 from ..layers.convs import Encoder, Decoder
-from .data import cifar_data, float_batches, tiny_cifar, train_cifar_model
+from .data import CifarPhase, CifarRecipe, cifar_data, float_batches, tiny_cifar, train_cifar_model
 from ..train.loop import Trained
 from ..train.weights import Task, register_task
 from ..eval.metrics import psnr
@@ -123,18 +123,19 @@ def evaluate_vae(model:VAE, x:Tensor, # (N, 3, 32, 32) uint8 or float in [-1, 1]
     return {k: v/n for k, v in sums.items()} | {'psnr': float(torch.cat(ps).mean())}
 
 # %% ../../nbs/00_vae_cifar.ipynb #223601fc
-RECIPES = {'vae_cifar': dict(arch='VAE', model=asdict(VAEConfig()), seed=0,
-                             data=dict(dataset='cifar10', split='train', augment='hflip'),
-                             train=dict(steps=4000, bs=64, lr=1e-3, warmup=100, grad_clip=1.0, kl_warmup=1000))}
+RECIPES = {'vae_cifar': CifarRecipe(arch='VAE', model=VAEConfig(), seed=0,
+                                    train=CifarPhase(steps=4000, bs=64, lr=1e-3, warmup=100, grad_clip=1.0,
+                                                     kl_warmup=1000))}
 
-def train_vae(recipe:str|dict='vae_cifar', # a name in `RECIPES` (saved under that name) or a recipe dict
-              name:str|None=None, # registry name to save a recipe dict under (None: not saved)
+def train_vae(recipe:str|CifarRecipe='vae_cifar', # a name in `RECIPES` (saved under that name) or a recipe
+              name:str|None=None, # registry name to save a recipe under (None: not saved)
               **kwargs, # passed to `train_cifar_model`: data, save_to, ckpt_dir, log_every, log
              )->Trained: # model, metrics, trainer (see `train_cifar_model`)
     "Train a VAE by `recipe`: `train_vae()` reproduces the shipped `vae_cifar` weights"
     name, recipe = (recipe, RECIPES[recipe]) if isinstance(recipe, str) else (name, recipe)
-    kl_warmup = recipe['train']['kl_warmup']
+    kl_warmup = recipe.train.kl_warmup
     loss_fn = lambda m, x, step: vae_elbo(m, x, kl_beta(step, kl_warmup))
-    return train_cifar_model(lambda c: VAE(VAEConfig(**c)), loss_fn, recipe, evaluate_vae, name, **kwargs)
+    return train_cifar_model(VAE, loss_fn, recipe, eval_fn=evaluate_vae, name=name, **kwargs)
 
-register_task(Task(VAE, VAEConfig, RECIPES, cifar_data, train_vae, tiny_cifar))
+register_task(Task(VAE, VAEConfig, CifarRecipe, RECIPES, cifar_data, train_vae, tiny_cifar))
+

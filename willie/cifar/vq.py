@@ -5,12 +5,12 @@
 # %% ../../nbs/01_vq_cifar.ipynb #68336f0c
 from __future__ import annotations
 import math
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
 from einops import rearrange
 from ..layers.convs import Encoder, Decoder
-from .data import cifar_data, float_batches, tiny_cifar, train_cifar_model
+from .data import CifarPhase, CifarRecipe, cifar_data, float_batches, tiny_cifar, train_cifar_model
 from ..train.loop import Trained
 from ..train.weights import Task, register_task
 from ..eval.metrics import CodeUsage, psnr
@@ -133,7 +133,8 @@ class VQVAE(nn.Module):
     def __init__(self, cfg:VQVAEConfig):
         super().__init__(); self.cfg = cfg
         self.encoder = Encoder(3, cfg.ch, cfg.dim, cfg.down, cfg.nres)
-        self.vq = VectorQuantizer(cfg.codebook_size, cfg.dim, cfg.beta, cfg.ema, cfg.decay, cfg.restart, cfg.data_init, cfg.restart_after)
+        self.vq = VectorQuantizer(cfg.codebook_size, cfg.dim, cfg.beta, cfg.ema, cfg.decay, cfg.restart, cfg.data_init,
+                                  cfg.restart_after)
         self.decoder = Decoder(cfg.dim, cfg.ch, 3, cfg.down, cfg.nres)
 
     def forward(self, x:Tensor # (B, 3, 32, 32) in [-1, 1]
@@ -177,17 +178,17 @@ def evaluate_vqvae(model:nn.Module, x:Tensor, # (N, 3, 32, 32) uint8 or float in
     return {'psnr': float(torch.cat(ps).mean()), 'code_use': usage.used, 'perplexity': usage.perplexity,
             'bits_per_image': n_tok*math.log2(model.vq.codebook_size), 'entropy_bits_per_image': n_tok*usage.entropy_bits}
 
-RECIPES = {f'vqvae_cifar_{v}': dict(arch='VQVAE', model=asdict(VQVAEConfig(**kw)), seed=0,
-                                      data=dict(dataset='cifar10', split='train', augment='hflip'),
-                                      train=dict(steps=3000, bs=64, lr=2e-3, warmup=100, grad_clip=1.0))
+RECIPES = {f'vqvae_cifar_{v}': CifarRecipe(arch='VQVAE', model=VQVAEConfig(**kw), seed=0,
+                                             train=CifarPhase(steps=3000, bs=64, lr=2e-3, warmup=100, grad_clip=1.0))
            for v, kw in VQ_VARIANTS.items()}  # the same budget for every variant
 
-def train_vqvae(recipe:str|dict='vqvae_cifar_ema_restart', # a name in `RECIPES` (saved under that name), or a recipe
-                name:str|None=None, # registry name to save a recipe dict under (None: not saved)
+def train_vqvae(recipe:str|CifarRecipe='vqvae_cifar_ema_restart', # a name in `RECIPES` (saved under it), or a recipe
+                name:str|None=None, # registry name to save a recipe under (None: not saved)
                 **kwargs, # passed to `train_cifar_model`: data, save_to, ckpt_dir, log_every, log
                )->Trained: # model, metrics, trainer (see `train_cifar_model`)
     "Train a VQ-VAE by `recipe`: `train_vqvae('vqvae_cifar_plain')` reproduces those shipped weights"
     name, recipe = (recipe, RECIPES[recipe]) if isinstance(recipe, str) else (name, recipe)
-    return train_cifar_model(lambda c: VQVAE(VQVAEConfig(**c)), lambda m, x, step: vqvae_loss(m, x), recipe, evaluate_vqvae, name, **kwargs)
+    return train_cifar_model(VQVAE, lambda m, x, step: vqvae_loss(m, x), recipe, eval_fn=evaluate_vqvae, name=name,
+                             **kwargs)
 
-register_task(Task(VQVAE, VQVAEConfig, RECIPES, cifar_data, train_vqvae, tiny_cifar))
+register_task(Task(VQVAE, VQVAEConfig, CifarRecipe, RECIPES, cifar_data, train_vqvae, tiny_cifar))

@@ -5,11 +5,11 @@
 # %% ../../nbs/02_vqvae2_cifar.ipynb #814f13c4
 from __future__ import annotations
 import math
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
 from ..layers.convs import Encoder, Decoder
-from .data import cifar_data, float_batches, tiny_cifar, train_cifar_model
+from .data import CifarPhase, CifarRecipe, cifar_data, float_batches, tiny_cifar, train_cifar_model
 from ..eval.metrics import CodeUsage, psnr
 from .vq import VectorQuantizer
 from ..train.weights import Task, register_task
@@ -34,7 +34,8 @@ class VQVAE2(nn.Module):
     def __init__(self, cfg:VQVAE2Config):
         super().__init__(); self.cfg = cfg
         c, d, K = cfg.ch, cfg.dim, cfg.codebook_size
-        vq = lambda: VectorQuantizer(K, d, cfg.beta, ema=True, decay=cfg.decay, restart=True, data_init=True, restart_after=cfg.restart_after)
+        vq = lambda: VectorQuantizer(K, d, cfg.beta, ema=True, decay=cfg.decay, restart=True, data_init=True,
+                                     restart_after=cfg.restart_after)
         self.enc_b = Encoder(3, c, c, down=2, nres=cfg.nres)        # 32 -> 8
         self.enc_t = Encoder(c, c, d, down=1, nres=cfg.nres)        # 8 -> 4
         self.vq_t, self.vq_b = vq(), vq()
@@ -87,16 +88,16 @@ def evaluate_vqvae2(model:VQVAE2, x:Tensor, # (N, 3, 32, 32) uint8 or float in [
             'top_perplexity': ut.perplexity, 'bottom_perplexity': ub.perplexity,
             'bits_per_image': (nt + nb)*bits, 'entropy_bits_per_image': nt*ut.entropy_bits + nb*ub.entropy_bits}
 
-RECIPES = {'vqvae2_cifar': dict(arch='VQVAE2', model=asdict(VQVAE2Config()), seed=0,
-                                data=dict(dataset='cifar10', split='train', augment='hflip'),
-                                train=dict(steps=3000, bs=64, lr=2e-3, warmup=100, grad_clip=1.0))}  # the one-level model's budget
+RECIPES = {'vqvae2_cifar': CifarRecipe(arch='VQVAE2', model=VQVAE2Config(), seed=0,   # the one-level model's budget
+                                       train=CifarPhase(steps=3000, bs=64, lr=2e-3, warmup=100, grad_clip=1.0))}
 
-def train_vqvae2(recipe:str|dict='vqvae2_cifar', # a name in `RECIPES` (saved under that name) or a recipe dict
-                 name:str|None=None, # registry name to save a recipe dict under (None: not saved)
+def train_vqvae2(recipe:str|CifarRecipe='vqvae2_cifar', # a name in `RECIPES` (saved under that name) or a recipe
+                 name:str|None=None, # registry name to save a recipe under (None: not saved)
                  **kwargs, # passed to `train_cifar_model`: data, save_to, ckpt_dir, log_every, log
                 )->Trained: # model, metrics, trainer (see `train_cifar_model`)
     "Train a VQ-VAE-2 by `recipe`: `train_vqvae2()` reproduces the shipped `vqvae2_cifar` weights"
     name, recipe = (recipe, RECIPES[recipe]) if isinstance(recipe, str) else (name, recipe)
-    return train_cifar_model(lambda c: VQVAE2(VQVAE2Config(**c)), lambda m, x, step: vqvae2_loss(m, x), recipe, evaluate_vqvae2, name, **kwargs)
+    return train_cifar_model(VQVAE2, lambda m, x, step: vqvae2_loss(m, x), recipe, eval_fn=evaluate_vqvae2,
+                             name=name, **kwargs)
 
-register_task(Task(VQVAE2, VQVAE2Config, RECIPES, cifar_data, train_vqvae2, tiny_cifar))
+register_task(Task(VQVAE2, VQVAE2Config, CifarRecipe, RECIPES, cifar_data, train_vqvae2, tiny_cifar))

@@ -32,8 +32,8 @@ def film_path(allow_download:bool=False, # fetch it from archive.org when no loc
               base_url:str='https://archive.org', # the download server (tests pass a local one)
              )->Path: # the film on this machine
     "The film: `$WILLIE_FILM`, else `shared/data/willie/` found upward from the cwd, else the cache, else a download if asked"
-    try: return find_data('WILLIE_FILM', f'willie/{FILM_NAME}', 'film/*.mp4', 'Steamboat Willie',
-                          'download it with `willie prepare --download`')
+    try: return find_data('WILLIE_FILM', f'willie/{FILM_NAME}', 'film/*.mp4', what='Steamboat Willie',
+                          get='download it with `willie prepare --download`')
     except FileNotFoundError:
         if not allow_download: raise
     try: return download(cache_path('film'), base_url=base_url, progress=progress)
@@ -74,6 +74,7 @@ def _fetch(url:str, part:Path, total:int, bar:CountBar, timeout:float):
 def download(dest_dir=None, # folder for the film; default `cache_path('film')`
              item:str=ARCHIVE_ITEM, # archive.org item
              base_url:str='https://archive.org', # server; tests pass a local one
+             *,
              name:str|None=None, # a file of the item; default: `choose_video_file(metadata)`
              retries:int=3, # reconnects after a dropped connection, each resuming the `.part` file
              timeout:float=60, # seconds per network operation
@@ -85,8 +86,10 @@ def download(dest_dir=None, # folder for the film; default `cache_path('film')`
         with urllib.request.urlopen(f'{base}/metadata/{item}', timeout=timeout) as r: meta = json.load(r)
     except (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError) as e:
         raise DownloadError(f"no answer from {base} for the item {item} ({getattr(e, 'reason', e)})") from None
-    f = choose_video_file(meta) if name is None else next((f for f in meta.get('files', []) if f.get('name') == name), None)
-    if f is None: raise ValueError(f"{name} is not a file of the item {item}")
+    try: f = choose_video_file(meta) if name is None else next((f for f in meta.get('files', []) if f.get('name') == name),
+                                                                None)
+    except ValueError as e: raise DownloadError(f"the item {item}: {e}") from None   # no .mp4 in it
+    if f is None: raise DownloadError(f"{name} is not a file of the item {item}")
     dest = Path(dest_dir) if dest_dir else cache_path('film')
     dest.mkdir(parents=True, exist_ok=True)
     final, part = dest/Path(f['name']).name, dest/(Path(f['name']).name + '.part')
@@ -116,6 +119,7 @@ def download(dest_dir=None, # folder for the film; default `cache_path('film')`
 # %% ../../nbs/03_film.ipynb #e9f652b8
 def synthetic_video(path, # where to write the video (.mp4)
                     n_frames:int=48, # number of frames
+                    *,
                     width:int=96, height:int=80, # frame size (even numbers, for yuv420p)
                     cuts:tuple=(16, 32), # frames where a new shot starts
                     bars:int=0, # width of the black bar on each side (pillarbox)
@@ -283,7 +287,8 @@ def shots_from_cuts(cuts:list, n:int)->list:
 # %% ../../nbs/03_film.ipynb #0289fdde
 STORE_VERSION = 1
 
-class StoreError(ValueError): "A clip store is missing, incomplete, or its manifest does not match its frames."
+class StoreError(ValueError):
+    "A clip store that is missing, incomplete, at odds with its manifest, or too short for the clips asked of it"
 
 _MANIFEST_KEYS = ('source', 'fps', 'size', 'n_frames', 'shots', 'crop', 'bars', 'src_size')
 
@@ -294,12 +299,15 @@ class ClipStore:
         mf, ff = self.path/'manifest.json', self.path/'frames.npy'
         if not self.path.exists():
             raise StoreError(f"{self.path} does not exist, so it is not a clip store; make one with `willie prepare`")
-        if not self.path.is_dir(): raise StoreError(f"{self.path} is a file, not a clip store (a folder); make one with `willie prepare`")
+        if not self.path.is_dir():
+            raise StoreError(f"{self.path} is a file, not a clip store (a folder); make one with `willie prepare`")
         if not mf.exists():
             raise StoreError(f"{self.path} is not a clip store (no manifest.json); make one with `willie prepare`")
         try: self.manifest = m = json.loads(mf.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as e: raise StoreError(f"{mf} is not valid JSON ({e}); prepare it again") from None
-        if not isinstance(m, dict): raise StoreError(f"{mf} holds a {type(m).__name__}, not a manifest; prepare it again")
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise StoreError(f"{mf} is not valid JSON ({e}); prepare it again") from None
+        if not isinstance(m, dict):
+            raise StoreError(f"{mf} holds a {type(m).__name__}, not a manifest; prepare it again")
         if m.get('format') != 'willie-clipstore' or m.get('version') != STORE_VERSION:
             raise StoreError(f"{self.path}: store format {m.get('format')} v{m.get('version')}, expected "
                              f"willie-clipstore v{STORE_VERSION}; prepare it again")
@@ -368,6 +376,7 @@ def _matches(out:Path, sha:str, size:int)->bool:
 def prepare(video, # a video file PyAV can open
             out=None, # store folder; default `store_path(video, size)`
             size:int=64, # side of the square frames: 64 (CPU), 128 or 256
+            *,
             progress:bool=True, # fastprogress bar while decoding
             force:bool=False, # rebuild even if `out` already matches
            )->ClipStore:
@@ -398,7 +407,7 @@ def film_store(size:int=64, # side of the square frames
         if not allow_download:
             raise FileNotFoundError(f"{e}. No prepared store at {out} either: run `willie prepare --download --size {size}`") from None
         film = film_path(allow_download=True, progress=progress, base_url=base_url)
-    return prepare(film, out, size, progress)
+    return prepare(film, out, size, progress=progress)
 
 # %% ../../nbs/03_film.ipynb #50b9fee9
 def ordinal(n:int)->str:
@@ -430,9 +439,11 @@ class ClipDataset(torch.utils.data.Dataset):
                  scale:tuple=(0.8, 1.0), # augment: area fraction of the random square crop
                  flip:float=0.5, # augment: probability of a horizontal flip
                 ):
-        if split not in ('train', 'val', 'all'): raise ValueError(f"split must be 'train', 'val' or 'all', got {split!r}")
+        if split not in ('train', 'val', 'all'):
+            raise ValueError(f"split must be 'train', 'val' or 'all', got {split!r}")
         for k, v, lo in (('clip_len', clip_len, 1), ('stride', stride, 1), ('block_len', block_len, 1), ('val_every', val_every, 2)):
-            if v is not None and not (isinstance(v, (int, np.integer)) and v >= lo): raise ValueError(f"ClipDataset: {k} must be an integer >= {lo}, got {v!r}")
+            if v is not None and not (isinstance(v, (int, np.integer)) and v >= lo):
+                raise ValueError(f"ClipDataset: {k} must be an integer >= {lo}, got {v!r}")
         self.store = store if isinstance(store, ClipStore) else ClipStore(store)
         self.clip_len, self.split, self.stride, self.val_every = clip_len, split, stride, val_every
         self.shot_aware, self.scale, self.flip = shot_aware, scale, flip
@@ -447,7 +458,7 @@ class ClipDataset(torch.utils.data.Dataset):
             if split == 'all' or self.is_val[a] == (split == 'val'):
                 starts.append(np.arange(a, b - clip_len + 1, stride or 1)); longest = max(longest, b - a)
         self.starts = np.concatenate(starts) if starts else np.zeros(0, np.int64)
-        if not len(self.starts): raise ValueError(self._no_window(longest))
+        if not len(self.starts): raise StoreError(self._no_window(longest))
     def _no_window(self, longest:int)->str:
         name, n, fps = self.store.path.name, len(self.store), self.store.fps
         if not longest:

@@ -35,6 +35,7 @@ def nal_units(data:bytes, # an Annex-B byte stream (what libx264 emits)
 def h264_roundtrip(frames:np.ndarray, # (N, H, W) uint8 gray frames, H and W even
                    crf:float, # x264's constant rate factor: 0 best quality .. 51 fewest bits
                    preset:str='veryslow', # x264 preset (slower presets spend fewer bits for the same quality)
+                   *,
                    tune:str|None=None, # x264 tune, e.g. 'psnr'; None: x264's default psycho-visual tuning
                    fps:Fraction=Fraction(24000, 1001), # frame rate (it only scales x264's rate control a little)
                   )->tuple[np.ndarray, int, int]: # (decoded (N, H, W) uint8, payload bits, raw bits)
@@ -65,6 +66,7 @@ def h264_roundtrip(frames:np.ndarray, # (N, H, W) uint8 gray frames, H and W eve
 def h264_at_rate(streams:np.ndarray|list, # (N, H, W) uint8 frames, or a list of them (each coded as its own stream)
                  bpp:float, # the target: payload bits per pixel over all streams
                  tol:float=0.01, # stop within this relative distance of the target
+                 *,
                  max_iter:int=10, # codings at most
                  crf:float=36., # first guess
                  preset:str='veryslow', tune:str|None=None, # see `h264_roundtrip`
@@ -77,7 +79,7 @@ def h264_at_rate(streams:np.ndarray|list, # (N, H, W) uint8 frames, or a list of
     def run(c):
         c = round(min(51., max(0., c)), 2)
         if c not in runs:
-            out = [h264_roundtrip(s, c, preset, tune) for s in streams]
+            out = [h264_roundtrip(s, c, preset, tune=tune) for s in streams]
             runs[c] = dict(decoded=out[0][0] if single else [o[0] for o in out], crf=c, bits=sum(o[1] for o in out),
                            raw_bits=sum(o[2] for o in out))
             runs[c]['bpp'] = runs[c]['bits'] / pixels
@@ -103,9 +105,11 @@ def h264_footage(footage:Footage, # stretches of film, each (1, 1, T, H, W) in [
                  **kwargs, # for `h264_at_rate`: tol, max_iter, crf, preset, tune
                 )->tuple[Footage, Footage, dict]: # (the footage coded, its H.264 reconstruction, h264_at_rate's numbers)
     "Code footage with H.264 at the rate `bpp`, each stretch one stream, ready for `score_footage`."
-    if bad := [tuple(x.shape) for x in footage if x.shape[1] != 1]: raise ValueError(f"h264_footage: gray footage only (1 channel), got {bad[:3]}")
+    if bad := [tuple(x.shape) for x in footage if x.shape[1] != 1]:
+        raise ValueError(f"h264_footage: gray footage only (1 channel), got {bad[:3]}")
     cut = Footage(x[:, :, :x.shape[2] // window * window] if window else x for x in footage)
-    if short := [x.shape[2] for x in cut if x.shape[2] == 0]: raise ValueError(f"h264_footage: a stretch is shorter than one {window}-frame window")
+    if short := [x.shape[2] for x in cut if x.shape[2] == 0]:
+        raise ValueError(f"h264_footage: a stretch is shorter than one {window}-frame window")
     h = h264_at_rate([to_uint8(x[0, 0], math.inf).numpy() for x in cut], bpp, **kwargs)
     recon = Footage(to_float(d)[None, None] for d in h['decoded'])
     return cut, recon, {k: v for k, v in h.items() if k != 'decoded'}
@@ -114,6 +118,7 @@ def h264_footage(footage:Footage, # stretches of film, each (1, 1, T, H, W) in [
 def two_sample_split(n:int, # number of windows, in time order
                      blocks:int=8, # contiguous blocks the windows are cut into (each block lands whole in one part)
                      test_frac:float=0.5, # share of the blocks held out
+                     *,
                      seed:int=0, # which blocks are held out
                      groups=None, # instead of blocks: a group label per window (e.g. its shot); each group lands whole in one part
                     )->Tensor: # (n,) bool, True for the held-out windows
@@ -121,7 +126,8 @@ def two_sample_split(n:int, # number of windows, in time order
     g = torch.as_tensor(groups) if groups is not None else torch.arange(n) * min(blocks, n) // max(n, 1)
     if len(g) != n: raise ValueError(f"two_sample_split: {len(g)} group labels for {n} windows")
     labels = g.unique()
-    if len(labels) < 2: raise ValueError(f"two_sample_split: need at least 2 blocks or groups to hold one out, got {len(labels)}")
+    if len(labels) < 2:
+        raise ValueError(f"two_sample_split: need at least 2 blocks or groups to hold one out, got {len(labels)}")
     k = min(len(labels) - 1, max(1, round(len(labels) * test_frac)))
     held = labels[torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))[:k]]
     return torch.isin(g, held)
@@ -158,6 +164,7 @@ def _flip(x, g):
 def two_sample_test(real:Tensor, # (N, 1, T, H, W) original windows in [-1, 1], in time order
                     fake:Tensor, # (M, 1, T, H, W) the other set, e.g. their reconstructions (paired by index when M = N)
                     steps:int=300, # training steps
+                    *,
                     bs:int=16, # clips per step (half originals, half the other set on average)
                     lr:float=2e-3, # peak learning rate
                     blocks:int=8, # contiguous blocks each set is cut into for the split
@@ -167,9 +174,11 @@ def two_sample_test(real:Tensor, # (N, 1, T, H, W) original windows in [-1, 1], 
                     seed:int=0, # split, weights and batches
                    )->dict: # accuracy, stderr, ci95, p_value, train_accuracy, n_train, n_test, secs
     "Classifier two-sample test (Lopez-Paz & Oquab 2017): held-out accuracy of a small 3-D CNN telling `real` from `fake`."
-    if real.shape[1:] != fake.shape[1:]: raise ValueError(f"two_sample_test: windows differ: {tuple(real.shape[1:])} vs {tuple(fake.shape[1:])}")
+    if real.shape[1:] != fake.shape[1:]:
+        raise ValueError(f"two_sample_test: windows differ: {tuple(real.shape[1:])} vs {tuple(fake.shape[1:])}")
     t0 = time.time()
-    mr, mf = two_sample_split(len(real), blocks, test_frac, seed, groups), two_sample_split(len(fake), blocks, test_frac, seed, groups)
+    split = lambda n: two_sample_split(n, blocks, test_frac, seed=seed, groups=groups)
+    mr, mf = split(len(real)), split(len(fake))
     x_tr, x_te = torch.cat([real[~mr], fake[~mf]]).float(), torch.cat([real[mr], fake[mf]]).float()
     y_tr = torch.cat([torch.ones(int((~mr).sum())), torch.zeros(int((~mf).sum()))])
     y_te = torch.cat([torch.ones(int(mr.sum())), torch.zeros(int(mf.sum()))])
@@ -184,7 +193,8 @@ def two_sample_test(real:Tensor, # (N, 1, T, H, W) original windows in [-1, 1], 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         critic = ClipCritic(ch)
-        cfg = TrainConfig(steps=steps, lr=lr, warmup=max(1, steps // 10), weight_decay=0.01, seed=seed, log_every=max(1, steps // 20))
+        cfg = TrainConfig(steps=steps, lr=lr, warmup=max(1, steps // 10), weight_decay=0.01, seed=seed,
+                          log_every=max(1, steps // 20))
         Trainer(critic, loss_fn, step_batches((x_tr, y_tr), bs, seed, augment=_flip), cfg).fit()
     acc, n = accuracy(critic, x_te, y_te), len(y_te)
     return dict(accuracy=acc, stderr=math.sqrt(acc * (1 - acc) / n), ci95=_wilson(acc, n),

@@ -54,6 +54,7 @@ def gaussian_filter(x:Tensor, # (N, 1, H, W)
 def ssim_map(x:Tensor, # (N, 1, H, W) reference
              y:Tensor, # (N, 1, H, W) reconstruction
              data_range:float=2.0, # L: 2 for [-1, 1], 255 for uint8
+             *,
              vmin:float=-1.0, # lowest possible value: values are shifted by it into [0, L] (-1 for [-1, 1], 0 for uint8)
              win_size:int=11, # Gaussian window taps
              sigma:float=1.5, # Gaussian window std
@@ -73,6 +74,7 @@ def ssim_map(x:Tensor, # (N, 1, H, W) reference
 def ssim(x:Tensor, # (B, C, H, W) images or (B, C, T, H, W) videos
          y:Tensor, # same shape
          data_range:float=2.0, # L: 2 for [-1, 1], 255 for uint8
+         *,
          vmin:float=-1.0, # lowest possible value (-1 for [-1, 1], 0 for uint8); see `ssim_map`
          reduction:str='mean', # 'mean': mean over items; 'none': one SSIM per item, shape (B,)
          win_size:int=11, # Gaussian window taps (Wang et al. 2004: 11)
@@ -84,8 +86,10 @@ def ssim(x:Tensor, # (B, C, H, W) images or (B, C, T, H, W) videos
     if x.ndim == 4: pat = 'b c h w -> (b c) 1 h w'
     elif x.ndim == 5: pat = 'b c t h w -> (b c t) 1 h w'
     else: raise ValueError(f"ssim: expected (B,C,H,W) or (B,C,T,H,W), got shape {tuple(x.shape)}")
-    if min(x.shape[-2:]) < win_size: raise ValueError(f"ssim: frames {tuple(x.shape[-2:])} smaller than the {win_size}-tap window")
-    m = ssim_map(rearrange(x, pat), rearrange(y, pat), data_range, vmin, win_size, sigma, k1, k2)
+    if min(x.shape[-2:]) < win_size:
+        raise ValueError(f"ssim: frames {tuple(x.shape[-2:])} smaller than the {win_size}-tap window")
+    m = ssim_map(rearrange(x, pat), rearrange(y, pat), data_range, vmin=vmin, win_size=win_size, sigma=sigma,
+                 k1=k1, k2=k2)
     s = m.view(x.shape[0], -1).mean(1).float()
     if reduction == 'none': return s
     if reduction == 'mean': return s.mean()
@@ -124,7 +128,8 @@ class CodeUsage:
     @property
     def perplexity(self)->float: "2^entropy: the effective number of codes."; return 2**self.entropy_bits
     def __str__(self): return f'{self.used:.0%} of {self.codebook_size} codes used, perplexity {self.perplexity:.1f}'
-    def __repr__(self): return f'CodeUsage({int(self.counts.sum())} codes seen, used={self.used:.3f}, perplexity={self.perplexity:.1f})'
+    def __repr__(self):
+        return f'CodeUsage({int(self.counts.sum())} codes seen, used={self.used:.3f}, perplexity={self.perplexity:.1f})'
 
 # %% ../../nbs/00_1_metrics.ipynb #25383400
 def spatial_gradient(x:Tensor # (..., H, W) frames
@@ -148,7 +153,8 @@ def seam_ratio(x:Tensor, # (B, C, T, H, W) footage decoded clip after clip
               )->float: # frame difference across boundaries / within clips (real footage: about 1)
     "How much decoded footage jumps at clip boundaries, compared with inside clips."
     d, across = frame_differences(x), boundary_pairs(x.shape[2], every)
-    if not across.any() or across.all(): raise ValueError(f"seam_ratio: {x.shape[2]} frames hold no boundary every {every} frames")
+    if not across.any() or across.all():
+        raise ValueError(f"seam_ratio: {x.shape[2]} frames hold no boundary every {every} frames")
     return (d[across].mean() / d[~across].mean()).item()
 
 # %% ../../nbs/00_1_metrics.ipynb #d2d3d74b
@@ -160,12 +166,14 @@ class Distortion:
                xh:Tensor, # its reconstruction, same shape (clamp it to [-1, 1] first, as it will be shown)
                footage:bool=False, # x is one stretch: cut into `window`-frame clips (the rest of T only counts for motion and seams)
               ):
-        if xh.shape != x.shape: raise ValueError(f"Distortion: reconstruction {tuple(xh.shape)} != original {tuple(x.shape)}")
+        if xh.shape != x.shape:
+            raise ValueError(f"Distortion: reconstruction {tuple(xh.shape)} != original {tuple(x.shape)}")
         x, xh, w = x.float(), xh.float(), self.window
         d = torch.stack([frame_differences(x), frame_differences(xh)]).cpu()
         self.diffs.append(d); self.frames += x.shape[0] * x.shape[2]
         if footage:
-            if x.shape[0] != 1 or x.shape[2] < w: raise ValueError(f"Distortion: footage must be (1, C, T >= {w}, H, W), got {tuple(x.shape)}")
+            if x.shape[0] != 1 or x.shape[2] < w:
+                raise ValueError(f"Distortion: footage must be (1, C, T >= {w}, H, W), got {tuple(x.shape)}")
             self.seams.append((boundary_pairs(x.shape[2], w), d))
             n = x.shape[2] // w
             x, xh = (rearrange(v[:, :, :n * w], '1 c (n t) h w -> n c t h w', t=w) for v in (x, xh))
@@ -269,7 +277,8 @@ def jod(recon:Tensor, # (N, 1, T, H, W) gray clips in [-1, 1]
     except ImportError as e:
         raise ImportError(f"JOD needs ColorVideoVDP ({e}): `bash scripts/install_cvvdp.sh` installs it beside this torch") from None
     if recon.shape != original.shape or recon.ndim != 5 or recon.shape[1] != 1:
-        raise ValueError(f"jod: expected two (N, 1, T, H, W) gray clips of one shape, got {tuple(recon.shape)}, {tuple(original.shape)}")
+        raise ValueError(f"jod: expected two (N, 1, T, H, W) gray clips of one shape, got {tuple(recon.shape)}, "
+                         f"{tuple(original.shape)}")
     key = (display, str(recon.device))
     if key not in _JOD: _JOD[key] = pycvvdp.cvvdp(display_name=display, quiet=True, device=recon.device)
     def rgb(v):  # (1, T, H, W) in [-1, 1] -> (1, 3, T, sH, sW) uint8, as a video file would show it
@@ -282,6 +291,7 @@ def jod(recon:Tensor, # (N, 1, T, H, W) gray clips in [-1, 1]
 def evaluate_tokenizer(model:Tokenizer, # keeps the `Tokenizer` contract
                        data, # clips: Dataset of (1, T, H, W) or iterable of (B, 1, T, H, W) batches; or `Footage`
                        bs:int=8, # clips per batch
+                       *,
                        max_clips:int|None=None, # clips mode: evaluate only the first clips (None: all)
                        device:str|torch.device|None=None, # default: the model's device
                        progress:bool=True, # show a fastprogress bar
@@ -290,7 +300,8 @@ def evaluate_tokenizer(model:Tokenizer, # keeps the `Tokenizer` contract
                       )->dict: # psnr, ssim, sharpness, motion [, seams], code use, bits per token/pixel [, jod]
     "Distortion (PSNR, SSIM, sharpness, motion, seams) and rate (bits per token/pixel) of a tokenizer, with code use."
     if not isinstance(model, Tokenizer):
-        raise TypeError(f"evaluate_tokenizer: {type(model).__name__} needs .tokenize(x), .detokenize(idx), .token_shape(clip_shape) and .codebook_size")
+        raise TypeError(f"evaluate_tokenizer: {type(model).__name__} needs .tokenize(x), .detokenize(idx), "
+                        ".token_shape(clip_shape) and .codebook_size")
     if hasattr(model, 'eval'): model.eval()
     if device is None:
         p = next(iter(model.parameters()), None) if hasattr(model, 'parameters') else None
@@ -298,7 +309,8 @@ def evaluate_tokenizer(model:Tokenizer, # keeps the `Tokenizer` contract
     is_footage = isinstance(data, Footage)
     if is_footage:
         if not data: raise ValueError("evaluate_tokenizer: no footage")
-        if short := [tuple(v.shape) for v in data if v.shape[2] < window]: raise ValueError(f"evaluate_tokenizer: footage shorter than one {window}-frame window: {short[:3]}")
+        if short := [tuple(v.shape) for v in data if v.shape[2] < window]:
+            raise ValueError(f"evaluate_tokenizer: footage shorter than one {window}-frame window: {short[:3]}")
         units, total = data, len(data)
     else:
         total = None
@@ -313,15 +325,18 @@ def evaluate_tokenizer(model:Tokenizer, # keeps the `Tokenizer` contract
     for x in (progress_bar(units, total=total, leave=False) if progress else units):
         x = x.to(device)
         if is_footage: x, xh, idx = reconstruct_stretch(model, x, window, bs)
-        else: idx = model.tokenize(x); xh = model.detokenize(idx)[:, :, :x.shape[2]]  # a causal tokenizer pads T to 1+4k
+        else:
+            idx = model.tokenize(x); xh = model.detokenize(idx)[:, :, :x.shape[2]]  # a causal tokenizer pads T to 1+4k
         xh = xh.float().clamp(-1, 1)
-        if xh.shape != x.shape: raise ValueError(f"evaluate_tokenizer: reconstruction {tuple(xh.shape)} != input {tuple(x.shape)}")
+        if xh.shape != x.shape:
+            raise ValueError(f"evaluate_tokenizer: reconstruction {tuple(xh.shape)} != input {tuple(x.shape)}")
         if idx.min() < 0 or idx.max() >= K: raise ValueError(f"evaluate_tokenizer: indices outside [0, {K})")
         usage.update(idx); n_tokens += idx.numel(); n_pixels += x.numel() // x.shape[1]
         if not is_footage:
             tok_shape, clip_shape = tuple(idx.shape[1:]), tuple(x.shape[2:])
             if tuple(model.token_shape(clip_shape)) != tok_shape:
-                raise ValueError(f"evaluate_tokenizer: token_shape({clip_shape}) says {tuple(model.token_shape(clip_shape))}, tokenize gave {tok_shape}")
+                raise ValueError(f"evaluate_tokenizer: token_shape({clip_shape}) says "
+                                 f"{tuple(model.token_shape(clip_shape))}, tokenize gave {tok_shape}")
         dist.update(x, xh, footage=is_footage)
         if with_jod: jods.append(jod(_windows(xh, window), _windows(x, window)) if is_footage else jod(xh, x))
     if not dist.psnrs: raise ValueError("evaluate_tokenizer: no clips in data")
@@ -341,7 +356,8 @@ def score_footage(original:Footage, # the stretches of film, each (1, C, T, H, W
                   with_jod:bool=False, # also ColorVideoVDP's JOD per window (`jod`)
                  )->dict: # psnr, ssim, n_clips, sharpness, motion, seams, seams_original, frames [, bpp] [, jod]
     "Score reconstructed footage exactly as `evaluate_tokenizer` does: PSNR and SSIM per window, sharpness, motion, seams."
-    if len(original) != len(recon): raise ValueError(f"score_footage: {len(original)} original stretches but {len(recon)} reconstructions")
+    if len(original) != len(recon):
+        raise ValueError(f"score_footage: {len(original)} original stretches but {len(recon)} reconstructions")
     dist = Distortion(window)
     jods = []
     for x, xh in zip(original, recon):

@@ -120,6 +120,7 @@ def _carry_up(field:Tensor, # (Nq_coarse, 3) matched key positions on the coarse
 def patch_nn_video(source:Tensor, # (1, 1, T, H, W) in [-1, 1]: the footage to draw from, e.g. one shot
                    frames:int, # frames to make
                    g:torch.Generator|None=None, # draws the coarse crop, the noise and the projections
+                   *,
                    noise:float=0.75, # std of the noise added at the coarsest level (pixels in [-1, 1])
                    scale:float=0.75, # pyramid step
                    patch:tuple=(3, 7, 7), # (t, h, w) of a patch
@@ -155,6 +156,7 @@ def patch_nn_video(source:Tensor, # (1, 1, T, H, W) in [-1, 1]: the footage to d
 def patch_nn_samples(store:ClipStore, # the film's clip store (or any)
                      n:int, # clips to make
                      frames:int=17, # frames a clip
+                     *,
                      seed:int=0, # sample i is drawn by seed + i
                      source_frames:int=64, # frames of the training window each clip is made from
                      progress:bool=False, # a progress bar

@@ -30,6 +30,7 @@ __all__ = ['SAMPLERS', 'IMAGE_SUFFIXES', 'sample_ar', 'sample_masked', 'hide', '
 def sample_ar(model:Prior, # an autoregressive prior (eval mode)
               frames:int, # latent frames to generate
               prompt:Tensor|None=None, # (B, t0, h, w) tokens to continue; None: start from nothing
+              *,
               batch:int=1, # videos at once (without a prompt)
               temperature:float=1.0, # sampling temperature; 0 takes the most likely token
               top_k:int|None=None, # sample among the k most likely tokens
@@ -44,7 +45,7 @@ def sample_ar(model:Prior, # an autoregressive prior (eval mode)
     cfg = model.cfg; hw = cfg.frame_tokens
     if frames < 0: raise ValueError(f"sample_ar: frames must be >= 0, got {frames}")
     if cache_dtype not in (None, 'float32', 'bfloat16', 'float16'):
-        raise ValueError(f"sample_ar: cache_dtype must be None, 'float32', 'bfloat16' or 'float16', got {cache_dtype!r}")
+        raise ValueError(f"sample_ar: cache_dtype must be None, 'bfloat16', 'float16' or 'float32': {cache_dtype!r}")
     if prompt is not None:
         seq = model.flatten(prompt.long()); keep_from = 0
     else:
@@ -69,6 +70,7 @@ def sample_ar(model:Prior, # an autoregressive prior (eval mode)
 def sample_masked(model:Prior, # a MaskGIT prior (mask_token=True, eval mode)
                   tokens:Tensor, # (B, t, h, w) long; unknown places hold the [MASK] id (= vocab_size)
                   window:int|None=None, # latent frames per window; default the prior's training context
+                  *,
                   stride:int|None=None, # latent frames the window moves by; default half the window
                   steps:int=10, # decoding rounds per window
                   temperature:float=1.0, # token sampling temperature
@@ -80,18 +82,20 @@ def sample_masked(model:Prior, # a MaskGIT prior (mask_token=True, eval mode)
                  )->Tensor: # (B, t, h, w) long with every [MASK] filled
     "Fill every [MASK] of a long token grid with MaskGIT, in overlapping windows of latent frames, left to right."
     cfg = model.cfg
-    if not cfg.mask_token: raise ValueError("sample_masked: the prior has no [MASK] token; load a MaskGIT prior (e.g. 'maskgit_s4_64')")
+    if not cfg.mask_token:
+        raise ValueError("sample_masked: the prior has no [MASK] token; load a MaskGIT prior (e.g. 'maskgit_s4_64')")
     window = window or cfg.context // cfg.frame_tokens
     stride = stride or max(1, window // 2)
-    if not 1 <= stride <= window: raise ValueError(f"sample_masked: stride must be in 1..window ({window}), got {stride}")
+    if not 1 <= stride <= window:
+        raise ValueError(f"sample_masked: stride must be in 1..window ({window}), got {stride}")
     x, t = tokens.clone().long(), tokens.shape[1]
     starts = list(range(0, max(1, t - window + stride), stride))
     for a in (progress_bar(starts, leave=False) if progress else starts):
         b = min(a + window, t); a = max(0, b - window)
         win = x[:, a:b]
         if (win == cfg.vocab_size).any():
-            x[:, a:b] = maskgit_fill(model, model.flatten(win), steps, temperature, top_k, top_p,
-                                     choice_temperature, g).reshape(win.shape)
+            x[:, a:b] = maskgit_fill(model, model.flatten(win), steps, temperature=temperature, top_k=top_k,
+                                     top_p=top_p, choice_temperature=choice_temperature, g=g).reshape(win.shape)
     return x
 
 def hide(tokens:Tensor, # (B, t, h, w) long
@@ -142,8 +146,8 @@ def _fill_maskgit(model, prompt, frames, *, batch=1, g=None, temperature=1.0, to
     n = aligned_frames(t0 + frames, window, stride)
     grid = torch.full((batch if prompt is None else len(prompt), n, *cfg.grid), cfg.vocab_size, dtype=torch.long)
     if prompt is not None: grid[:, :t0] = prompt
-    out = sample_masked(model, grid, window, stride, steps=steps, temperature=temperature, top_k=top_k, top_p=top_p,
-                        choice_temperature=choice_temperature, g=g, progress=progress)
+    out = sample_masked(model, grid, window, stride=stride, steps=steps, temperature=temperature, top_k=top_k,
+                        top_p=top_p, choice_temperature=choice_temperature, g=g, progress=progress)
     return out[:, :t0 + frames]
 
 # temperature 0.9: closer to held-out film than 1.0 on every judge but sharpness (experiments/sampling/RESULTS.md);
@@ -283,24 +287,24 @@ class Generator:
         if not names: raise ValueError("Generator.load: name at least one prior")
         if missing := [n for n in names if n not in reg]:
             known = sorted(n for n, e in reg.items() if e['arch'] == 'Prior')
-            raise ValueError(f"no bundled prior named {missing}; known priors: {known}")
+            raise WeightsError(f"no bundled prior named {missing}; known priors: {known}")
         toks = {n: reg[n]['recipe']['data']['tokenizer'] for n in names}
         if len(set(toks.values())) != 1:
-            raise ValueError(f"the priors were trained on different tokenizers' tokens: {toks}")
+            raise WeightsError(f"the priors were trained on different tokenizers' tokens: {toks}")
         rates = {n: reg[n]['frames']['fps'] for n in names if 'fps' in reg[n].get('frames', {})}
         if len(set(rates.values())) > 1:
-            raise ValueError(f"the priors were trained on footage of different frame rates: {rates}")
+            raise WeightsError(f"the priors were trained on footage of different frame rates: {rates}")
         models, priors = {n: load_weights(n, weights_dir) for n in names}, {}
         for m, s in SAMPLERS.items():
             fit = [n for n, p in models.items() if p.cfg.mask_token == s.masked]
-            if len(fit) > 1: raise ValueError(f"Generator.load: {fit} are all priors for {m!r}; load one of them")
+            if len(fit) > 1: raise WeightsError(f"Generator.load: {fit} are all priors for {m!r}; load one of them")
             if fit: priors[m] = models[fit[0]]
         tokenizer = load_weights(next(iter(toks.values())), weights_dir)
         for n, f in ((n, reg[n].get('frames', {})) for n in names):
             if f and (f['time_factor'], f['space_factor']) != (tokenizer.time_factor, tokenizer.space_factor):
-                raise ValueError(f"{n} was trained on tokens of time x{f['time_factor']}, space x{f['space_factor']}, "
-                                 f"but {toks[n]} codes time x{tokenizer.time_factor}, space x{tokenizer.space_factor}: "
-                                 f"retrain {n}")
+                raise WeightsError(f"{n} was trained on tokens of time x{f['time_factor']}, space "
+                                   f"x{f['space_factor']}, but {toks[n]} codes time x{tokenizer.time_factor}, space "
+                                   f"x{tokenizer.space_factor}: retrain {n}")
         return cls(tokenizer, priors, next(iter(rates.values()), FILM_FPS))
 
 # %% ../../nbs/11_generate.ipynb #853560fb

@@ -5,7 +5,7 @@
 # %% ../../nbs/12_upsample.ipynb #63bfbcf6
 from __future__ import annotations
 import copy, functools, json, time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 import numpy as np
@@ -17,14 +17,16 @@ from fastprogress.fastprogress import progress_bar
 from ..base.core import to_float
 from ..data.film import ClipDataset, ClipStore, film_store, resize_frames
 from ..eval.metrics import Distortion, frame_differences, psnr
-from ..train.loop import Trained, Trainer, TrainConfig, phase_config, step_batches
-from ..train.weights import RecipeError, Task, load_weights, register_arch, register_task, save_dir, save_weights
+from ..train.loop import Trained, Trainer, step_batches
+from ..train.weights import (Phase, Recipe, RecipeError, Task, load_weights, register_arch, register_task, save_dir,
+                                  save_weights)
 
 # %% auto #0
 __all__ = ['RECIPES', 'SIZES', 'line_art', 'bicubic', 'bicubic_upscale', 'frame_windows', 'UpsamplerConfig', 'Upsampler',
-           'check_paired', 'PairedClips', 'pairing_psnr', 'sr_augment', 'sr_loss', 'upsampler_recipe', 'upsampler_data',
-           'train_upsampler', 'evaluate_upsampler', 'upsample_table', 'paired_data', 'tiny_upsampler',
-           'without_neighbours', 'upsample', 'time_per_frame']
+           'check_paired', 'PairedClips', 'pairing_psnr', 'sr_augment', 'sr_loss', 'PatchAugment', 'PairedData',
+           'UpsamplerPhase', 'UpsamplerRecipe', 'upsampler_recipe', 'upsampler_data', 'train_upsampler',
+           'evaluate_upsampler', 'upsample_table', 'paired_data', 'tiny_upsampler', 'without_neighbours', 'upsample',
+           'time_per_frame']
 
 # %% ../../nbs/12_upsample.ipynb #b7563421
 def line_art(n_frames:int=8, # frames
@@ -54,7 +56,8 @@ def bicubic(x:Tensor, # (N, C, h, w) frames or (B, C, T, h, w) videos
            )->Tensor: # (N, C, scale*h, scale*w) or (B, C, T, scale*h, scale*w), not clamped
     "Bicubic upsampling of frames or videos by a whole factor."
     if x.ndim == 5:
-        return rearrange(bicubic(rearrange(x, 'b c t h w -> (b t) c h w'), scale), '(b t) c h w -> b c t h w', b=x.shape[0])
+        return rearrange(bicubic(rearrange(x, 'b c t h w -> (b t) c h w'), scale), '(b t) c h w -> b c t h w',
+                         b=x.shape[0])
     return F.interpolate(x, scale_factor=scale, mode='bicubic', align_corners=False)
 
 def bicubic_upscale(video:Tensor, # (B, 1, T, h, w) in [-1, 1]
@@ -69,7 +72,8 @@ def frame_windows(video:Tensor, # (B, 1, T, h, w)
                  )->Tensor: # (B*T, k, h, w): the window around every frame, in order, ends repeated
     "The k-frame window around every frame of a video, the clip's first and last frames repeated at its ends."
     if k < 1 or k % 2 == 0: raise ValueError(f"frame_windows: the window must be odd and positive, got {k}")
-    if video.ndim != 5 or video.shape[1] != 1: raise ValueError(f"frame_windows: expected (B, 1, T, h, w), got {tuple(video.shape)}")
+    if video.ndim != 5 or video.shape[1] != 1:
+        raise ValueError(f"frame_windows: expected (B, 1, T, h, w), got {tuple(video.shape)}")
     r = k // 2
     v = F.pad(video, (0, 0, 0, 0, r, r), mode='replicate') if r else video
     return rearrange(v[:, 0].unfold(1, k, 1), 'b t h w k -> (b t) k h w')
@@ -94,7 +98,8 @@ class Upsampler(nn.Module):
     "Video super-resolution: a window of frames -> the middle frame ×2 and ×4, as a residual over bicubic"
     def __init__(self, cfg:UpsamplerConfig):
         super().__init__()
-        if cfg.window < 1 or cfg.window % 2 == 0: raise ValueError(f"UpsamplerConfig.window must be odd and positive, got {cfg.window}")
+        if cfg.window < 1 or cfg.window % 2 == 0:
+            raise ValueError(f"UpsamplerConfig.window must be odd and positive, got {cfg.window}")
         self.cfg, ch = cfg, cfg.ch
         self.stem = nn.Conv2d(cfg.window, ch, 3, padding=1)
         self.body = nn.Sequential(*[_ResBlock(ch) for _ in range(cfg.n_res)])
@@ -119,7 +124,8 @@ class Upsampler(nn.Module):
                )->dict: # scale -> (B, 1, T, scale*h, scale*w), clamped to [-1, 1]
         "Upsample every frame of a video from its window of neighbours (ends repeated)"
         scales = tuple(scales or self.cfg.scales)
-        if bad := [s for s in scales if str(s) not in self.heads]: raise ValueError(f"Upsampler: no head for scale {bad}; it has {list(self.cfg.scales)}")
+        if bad := [s for s in scales if str(s) not in self.heads]:
+            raise ValueError(f"Upsampler: no head for scale {bad}; it has {list(self.cfg.scales)}")
         was = self.training; self.eval()
         p = next(self.parameters())
         win = frame_windows(video.to(p.device, p.dtype), self.cfg.window)
@@ -135,7 +141,8 @@ def check_paired(lr:ClipStore, # the low-resolution store
     "Raise `ValueError` unless `hr` holds the same frames as `lr` at a whole multiple of its size"
     a, b = lr.manifest, hr.manifest
     why = [f'{k}: {a.get(k)} vs {b.get(k)}' for k in ('crop', 'n_frames') if a.get(k) != b.get(k)]
-    if a['source']['sha256'] != b['source']['sha256']: why.insert(0, f"source: {a['source']['name']} vs {b['source']['name']} (other sha256)")
+    if a['source']['sha256'] != b['source']['sha256']:
+        why.insert(0, f"source: {a['source']['name']} vs {b['source']['name']} (other sha256)")
     if hr.size % lr.size or hr.size <= lr.size: why.append(f'size {hr.size} is not a multiple of {lr.size}')
     if why: raise ValueError(f"{hr.path.name} does not pair with {lr.path.name}: {'; '.join(why)}. Prepare both from the same video "
                              f"(`willie prepare --size {lr.size}` and `--size {hr.size}`)")
@@ -187,7 +194,8 @@ def sr_augment(patch:int, # side of the low-resolution patch
         if patch > min(h, w): raise ValueError(f"sr_augment: patch {patch} is larger than the frames ({h}x{w})")
         r = torch.rand(B, 4, generator=g)
         ys, xs = (r[:, 0] * (h - patch + 1)).long().tolist(), (r[:, 1] * (w - patch + 1)).long().tolist()
-        def cut(v, s, t): return torch.stack([v[b, 0, t, s * y:s * (y + patch), s * x:s * (x + patch)] for b, (y, x) in enumerate(zip(ys, xs))])
+        def cut(v, s, t):
+            return torch.stack([v[b, 0, t, s * y:s * (y + patch), s * x:s * (x + patch)] for b, (y, x) in enumerate(zip(ys, xs))])
         out = [cut(lr, 1, slice(None))] + [cut(v, v.shape[-1] // w, slice(v.shape[2] // 2, v.shape[2] // 2 + 1)) for v in hrs]
         fl, rv = r[:, 2] < flip, r[:, 3] < reverse
         out = [torch.where(fl[:, None, None, None], o.flip(-1), o) for o in out]
@@ -201,68 +209,102 @@ def sr_loss(model:Upsampler, # the model being trained
     "Mean L1 distance over the model's scales (the window cut to the model's own), with PSNR at the largest scale"
     lr, *hrs = batch
     k, r = lr.shape[1], model.cfg.window // 2
-    if k < model.cfg.window: raise ValueError(f"sr_loss: windows of {k} frames for a model that sees {model.cfg.window}")
+    if k < model.cfg.window:
+        raise ValueError(f"sr_loss: windows of {k} frames for a model that sees {model.cfg.window}")
     scales = tuple(v.shape[-1] // lr.shape[-1] for v in hrs)
     ys = model(lr[:, k // 2 - r:k // 2 + r + 1], scales)
     loss = sum((ys[s] - v).abs().mean() for s, v in zip(scales, hrs)) / len(hrs)
     with torch.no_grad(): logs = {f'psnr_x{scales[-1]}': psnr(hrs[-1], ys[scales[-1]].clamp(-1, 1)).item()}
     return loss, logs
 
+# %% ../../nbs/12_upsample.ipynb #e5f0e7d1
+@dataclass(kw_only=True)
+class PatchAugment:
+    "An upsampler recipe's augmentation (`sr_augment`)"
+    patch:int=32 # side of the low-res patches trained on
+    flip:float=0.5 # probability of a horizontal flip
+    reverse:float=0.5 # probability of playing a window backwards
+
+@dataclass(kw_only=True)
+class PairedData:
+    "What an upsampler trains on: windows of the film at every size, paired frame by frame"
+    store:str='film' # whose frames
+    sizes:tuple=(64, 128, 256) # the input side, then the output sides
+    clip_len:int=5 # frames a window
+    split:str='train' # the split it trains on
+    val_subset:str='val' # the split it is judged on
+    n_eval:int=64 # val windows tracked during training
+    block_len:int|None=None # frames a split block (None: 20 s of film)
+    val_every:int=10 # every `val_every`-th block is val
+    augment:PatchAugment=field(default_factory=PatchAugment) # patches, flips, reversal
+
+@dataclass(kw_only=True)
+class UpsamplerPhase(Phase):
+    "An upsampler's training phase: the loop's settings and its loss, in words"
+    loss:str='L1 at each scale, averaged' # what it minimises
+
+@dataclass(kw_only=True)
+class UpsamplerRecipe(Recipe):
+    "An upsampler's recipe: its config, the paired windows, one training phase, the seed"
+    data:PairedData # the paired windows
+    train:UpsamplerPhase # the training phase
+
+
 # %% ../../nbs/12_upsample.ipynb #ab1990b7
 def upsampler_recipe(cfg:UpsamplerConfig, # the model
                      steps:int, # optimizer steps
                      lr:float=2e-3, # peak learning rate
+                     *,
                      bs:int=16, # patches per step
                      seed:int=0, # weights, data order and augmentation
-                    )->dict: # the whole recipe, JSON-ready
+                    )->UpsamplerRecipe: # the whole recipe
     "The recipe of a course upsampler"
-    return json.loads(json.dumps(dict(
-        arch='Upsampler', model=asdict(cfg), seed=seed,
-        data=dict(store='film', sizes=[64, 128, 256], clip_len=5, split='train', val_subset='val', n_eval=64,
-                  block_len=None, val_every=10, augment=dict(patch=32, flip=0.5, reverse=0.5)),
-        train=dict(steps=steps, bs=bs, lr=lr, weight_decay=0.0, ema=0.99, warmup=min(100, steps // 10), bf16=True,
-                   channels_last=True, eval_every=max(1, steps // 10), loss='L1 at each scale, averaged',
-                   keep='best val-subset PSNR at the largest scale (EMA weights)'))))
+    return UpsamplerRecipe(
+        arch='Upsampler', model=cfg, seed=seed, data=PairedData(),
+        train=UpsamplerPhase(steps=steps, bs=bs, lr=lr, weight_decay=0.0, ema=0.99, warmup=min(100, steps // 10),
+                             bf16=True, channels_last=True, eval_every=max(1, steps // 10),
+                             keep='best val-subset PSNR at the largest scale (EMA weights)'))
 
-def upsampler_data(recipe:dict, # an upsampler recipe
+def upsampler_data(recipe:UpsamplerRecipe, # an upsampler recipe
                    stores:list|None=None, # [64², 128², 256²] `ClipStore`s; default: the film's (`film_store`)
                   )->tuple: # (train, val) `PairedClips` of `clip_len`-frame windows
     "The paired training and validation windows of a recipe"
-    d = recipe['data']
-    stores = stores or [film_store(s, progress=False) for s in d['sizes']]
-    mk = lambda split: PairedClips(stores, d['clip_len'], split, block_len=d['block_len'], val_every=d['val_every'], middle=True)
-    return mk(d['split']), mk(d['val_subset'])
+    d = recipe.data
+    stores = stores or [film_store(s, progress=False) for s in d.sizes]
+    mk = lambda split: PairedClips(stores, d.clip_len, split, block_len=d.block_len, val_every=d.val_every, middle=True)
+    return mk(d.split), mk(d.val_subset)
 
 # %% ../../nbs/12_upsample.ipynb #f0793d31
 def _fixed(ds, n:int)->tuple: # n items spread evenly over a dataset, stacked
     idx = np.linspace(0, len(ds) - 1, min(n, len(ds))).round().astype(int)
     return tuple(torch.stack(v) for v in zip(*[ds[int(i)] for i in idx]))
 
-def train_upsampler(recipe:dict, # from `upsampler_recipe`
+def train_upsampler(recipe:UpsamplerRecipe, # from `upsampler_recipe`
                     train:PairedClips, # training windows
                     val:PairedClips, # validation windows (a fixed subset of `n_eval` is tracked)
+                    *,
                     name:str|None=None, # registry name to save under (None: don't save)
                     save_to=None, # registry folder; default `save_dir()` (the package only with $WILLIE_SAVE_WEIGHTS=1)
                     ckpt_dir:str|Path|None=None, # checkpoints (a run found there is resumed)
                     log=print, # where progress lines go
                    )->Trained: # the kept model in eval mode, its metrics, the trainer
     "Train an upsampler by `recipe`, keep the best EMA weights on a fixed val subset, optionally save them with the recipe"
-    t, d, seed = recipe['train'], recipe['data'], recipe['seed']
+    t, d, seed = recipe.train, recipe.data, recipe.seed
     torch.manual_seed(seed)
-    model = Upsampler(UpsamplerConfig(**recipe['model']))
-    val_lr, *val_hr = _fixed(val, d['n_eval'])
+    model = Upsampler(recipe.model)
+    val_lr, *val_hr = _fixed(val, d.n_eval)
     k, r = val_lr.shape[2], model.cfg.window // 2
     val_win = val_lr[:, 0, k // 2 - r:k // 2 + r + 1]
     val_mid = [v[:, :, v.shape[2] // 2] for v in val_hr]
     log(f"{name or 'upsampler'}: {sum(p.numel() for p in model.parameters()):,} params, window {model.cfg.window}, "
-        f"{len(train):,} train windows, {t['steps']} steps of {t['bs']} patches of {d['augment']['patch']}²")
+        f"{len(train):,} train windows, {t.steps} steps of {t.bs} patches of {d.augment.patch}²")
     t0, c0 = time.time(), time.process_time()
     def eval_fn(m):
         ys = m(val_win.contiguous(memory_format=torch.channels_last))
         return {f'val_psnr_x{s}': psnr(v, ys[s].clamp(-1, 1)).item() for s, v in zip(val.scales, val_mid)}
-    cfg = phase_config(t, seed)
-    a = d['augment']
-    trainer = Trainer(model, sr_loss, step_batches(train, t['bs'], seed, augment=sr_augment(a['patch'], a['flip'], a['reverse'])),
+    cfg = recipe.train_config(t)
+    a = d.augment
+    trainer = Trainer(model, sr_loss, step_batches(train, t.bs, seed, augment=sr_augment(a.patch, a.flip, a.reverse)),
                       cfg, eval_fn=eval_fn, ckpt_dir=ckpt_dir, best=(f'val_psnr_x{val.scales[-1]}', 'max'),
                       log=lambda s: log(f'{s} ({time.time() - t0:.0f} s)'))
     trainer.fit()
@@ -271,11 +313,12 @@ def train_upsampler(recipe:dict, # from `upsampler_recipe`
     if trainer.best_state is not None: final.load_state_dict(trainer.best_state)
     final = final.to(memory_format=torch.contiguous_format).float().eval()
     kept = next((e for e in trainer.evals if trainer.best and e['step'] == trainer.best['step']), {})
-    metrics = dict(steps=t['steps'], batch_size=t['bs'], train_seconds=round(train_s), cpu_seconds=round(cpu_s), kept_step=kept.get('step'))
+    metrics = dict(steps=t.steps, batch_size=t.bs, train_seconds=round(train_s), cpu_seconds=round(cpu_s),
+                   kept_step=kept.get('step'))
     metrics |= {k.replace('val_', 'val_subset_'): v for k, v in kept.items() if k != 'step'}
     metrics |= {f'val_subset_bicubic_psnr_x{s}': psnr(v, bicubic(val_win[:, r:r + 1], s).clamp(-1, 1)).item() for s, v in zip(val.scales, val_mid)}
     if name is not None:
-        save_weights(final, name, metrics, save_to or save_dir(), recipe=recipe)
+        save_weights(final, name, metrics, weights_dir=save_to or save_dir(), recipe=recipe)
         log(f'{name} saved: ' + json.dumps(metrics))
     return Trained(final, metrics, trainer)
 
@@ -284,6 +327,7 @@ def train_upsampler(recipe:dict, # from `upsampler_recipe`
 def evaluate_upsampler(methods:dict, # name -> upscaler: `f(video (B,1,T,h,w), scales) -> {scale: (B,1,T,s*h,s*w)}`
                        data:PairedClips, # the clips to score (low-res and the real larger frames)
                        bs:int=4, # clips per batch
+                       *,
                        max_clips:int|None=None, # score only the first clips (None: all)
                        progress:bool=True, # a progress bar
                       )->dict: # (name, scale) -> psnr, ssim, sharpness, flicker (gray levels), motion, n_clips, frames
@@ -332,38 +376,38 @@ def upsample_table(res:dict, # from `evaluate_upsampler`
 RECIPES = {'upsample_64_256': upsampler_recipe(UpsamplerConfig(window=5), steps=4000),
            'upsample_64_256_frame': upsampler_recipe(UpsamplerConfig(window=1), steps=4000)}
 
-def paired_data(recipe:dict, # an `upsampler_recipe`
+def paired_data(recipe:UpsamplerRecipe, # an `upsampler_recipe`
                 store=None, # must be None: an upsampler trains on the film's stores at every size
                 progress:bool=True, # progress bars if a store of the film has to be made
                )->dict: # `train`, `val`: the data keywords of `train_upsampler`
     "An upsampler recipe's paired windows, from the film's stores at each of the recipe's sizes"
     if store is not None:
-        raise RecipeError(f"{recipe['arch']} recipe: it trains on the film's 64/128/256 stores; it takes no --store")
-    stores = [film_store(s, progress=progress) for s in recipe['data']['sizes']]
+        raise RecipeError(f"{recipe.arch} recipe: it trains on the film's 64/128/256 stores; it takes no --store")
+    stores = [film_store(s, progress=progress) for s in recipe.data.sizes]
     return dict(zip(('train', 'val'), upsampler_data(recipe, stores)))
 
-def tiny_upsampler(recipe:dict, # an `upsampler_recipe`
+def tiny_upsampler(recipe:UpsamplerRecipe, # an `upsampler_recipe`
                    steps:int=1, # training steps
-                  )->dict: # the same recipe, tiny
+                  )->UpsamplerRecipe: # the same recipe, tiny
     "An upsampler recipe at a CPU test's cost: 8 channels, one residual block, two short training windows"
-    r = copy.deepcopy(recipe)
-    r['model'].update(ch=8, n_res=1); r['data'].update(n_eval=2, block_len=16, val_every=3)
-    r['train'].update(steps=steps, bs=2, warmup=0, eval_every=steps)
-    return r
+    return replace(recipe, model=replace(recipe.model, ch=8, n_res=1),
+                   data=replace(recipe.data, n_eval=2, block_len=16, val_every=3),
+                   train=replace(recipe.train, steps=steps, bs=2, warmup=0, eval_every=steps))
 
-register_task(Task(Upsampler, UpsamplerConfig, RECIPES, paired_data, train_upsampler, tiny_upsampler))
+register_task(Task(Upsampler, UpsamplerConfig, UpsamplerRecipe, RECIPES, paired_data, train_upsampler, tiny_upsampler))
 
 # %% ../../nbs/12_upsample.ipynb #2e105fae
 def without_neighbours(model:Upsampler, # a video upsampler
                       )->Callable: # an upscaler `f(video, scales)` that shows `model` only the frame itself
     "The video model with every window made of the middle frame repeated: what it does without its neighbours"
     def upscale(video:Tensor, scales:tuple|None=None)->dict:
-        frames = rearrange(video, 'b c t h w -> (b t) c 1 h w')  # a clip of one frame: its window is that frame, repeated
+        frames = rearrange(video,
+                           'b c t h w -> (b t) c 1 h w')  # a clip of one frame: its window is that frame, repeated
         return {s: rearrange(v, '(b t) c 1 h w -> b c t h w', b=video.shape[0]) for s, v in model.upscale(frames, scales).items()}
     return upscale
 
 # %% ../../nbs/12_upsample.ipynb #6b1ede5d
-SIZES = tuple(RECIPES['upsample_64_256']['data']['sizes'])  # the bundled upsampler's input side, then its outputs
+SIZES = RECIPES['upsample_64_256'].data.sizes  # the bundled upsampler's input side, then its outputs
 
 @functools.cache
 def _bundled(name:str)->Upsampler: return load_weights(name)
@@ -386,6 +430,7 @@ def upsample(video:Tensor, # (B, 1, T, 64, 64) in [-1, 1] (the upsampler's input
 def time_per_frame(upscaler:Callable, # `f(video, scales) -> {scale: video}`
                    scale:int, # the scale to time
                    threads:int=1, # torch threads while timing
+                   *,
                    frames:int=16, # frames in the timed clip
                    size:int=64, # input side
                    repeats:int=3, # timed runs (the fastest counts)

@@ -216,16 +216,19 @@ def pick_backend(q:Tensor, # the queries (their device decides)
 # %% ../../nbs/09a_attention.ipynb #94c111fd
 def _check(q, k, v, slopes, window, bias, backend):
     if not all(isinstance(x, Tensor) and x.dim() == 4 for x in (q, k, v)):
-        raise ValueError(f"attention: q, k, v must be 4-D (B, H, L, D); got {[tuple(getattr(x, 'shape', ())) for x in (q, k, v)]}")
+        raise ValueError("attention: q, k, v must be 4-D (B, H, L, D); got "
+                         f"{[tuple(getattr(x, 'shape', ())) for x in (q, k, v)]}")
     (B, H, L, D), S = q.shape, k.shape[2]
     if k.shape != v.shape or k.shape[:2] != (B, H) or k.shape[3] != D:
         raise ValueError(f"attention: k and v must be (B, H, S, D) = ({B}, {H}, S, {D}); got k {tuple(k.shape)}, v {tuple(v.shape)}")
-    if L > S: raise ValueError(f"attention: {L} queries but only {S} keys; queries are the last L of the keys (KV-cache layout)")
+    if L > S:
+        raise ValueError(f"attention: {L} queries but only {S} keys; queries are the last L of the keys (KV-cache layout)")
     if slopes is not None and tuple(slopes.shape) != (H,):
         raise ValueError(f"attention: slopes must have shape ({H},), one per head; got {tuple(slopes.shape)}")
     if window is not None and (not isinstance(window, int) or window < 1):
         raise ValueError(f"attention: window must be a positive int (keys i-W < j <= i) or None; got {window!r}")
-    if backend not in BACKENDS + ('auto',): raise ValueError(f"attention: unknown backend {backend!r}; choose from {('auto',) + BACKENDS}")
+    if backend not in BACKENDS + ('auto',):
+        raise ValueError(f"attention: unknown backend {backend!r}; choose from {('auto',) + BACKENDS}")
     if bias is not None:
         if bias.dim() != 4 or bias.shape[-2:] != (L, S) or bias.shape[0] not in (1, B) or bias.shape[1] not in (1, H):
             raise ValueError(f"attention: bias must be (1 or {B}, 1 or {H}, {L}, {S}); got {tuple(bias.shape)}")
@@ -259,7 +262,8 @@ def attention(q:Tensor, # (B, H, L, D) queries: the last L positions of the keys
     if backend == 'sdpa' and bias is None and causal and window is not None:
         c = max(window, 512) if chunk is None else chunk
         if c and L > 2 * c: return windowed_sdpa(q, k, v, slopes, window, scale, c)
-    if bias is None: bias = attn_mask(slopes, L, S, causal, window, q.device, q.dtype if backend == 'sdpa' else torch.float32)
+    if bias is None:
+        bias = attn_mask(slopes, L, S, causal, window, q.device, q.dtype if backend == 'sdpa' else torch.float32)
     return sdpa_attention(q, k, v, bias, scale) if backend == 'sdpa' else naive_attention(q, k, v, bias, scale)
 
 # %% ../../nbs/09a_attention.ipynb #4fcf7594

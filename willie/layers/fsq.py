@@ -26,7 +26,8 @@ class FSQ(nn.Module):
                  eps:float=1e-3, # widens the bound so the extreme levels are reachable
                 ):
         super().__init__()
-        if any(l < 3 for l in levels): raise ValueError(f"FSQ levels must be >= 3 (got {levels}): a 2-level channel needs the symmetric variant")
+        if any(l < 3 for l in levels):
+            raise ValueError(f"FSQ levels must be >= 3 (got {levels}): a 2-level channel needs the symmetric variant")
         self.levels_list, self.eps = list(levels), eps
         L = torch.tensor(levels)
         self.register_buffer('levels', L, persistent=False)
@@ -60,7 +61,8 @@ class FSQ(nn.Module):
 
     def forward(self, z:Tensor # (B, d, *spatial) channel-first latents
                ): # (zq (B, d, *spatial) fp32, aux loss 0., idx (B, *spatial))
-        if z.shape[1] != self.dim: raise ValueError(f"FSQ{self.levels_list} expects {self.dim} channels, got shape {tuple(z.shape)}")
+        if z.shape[1] != self.dim:
+            raise ValueError(f"FSQ{self.levels_list} expects {self.dim} channels, got shape {tuple(z.shape)}")
         with torch.autocast(z.device.type, enabled=False):
             z = rearrange(z.float(), 'b d ... -> b ... d')
             codes = self.quantize(z)

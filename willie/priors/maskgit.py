@@ -5,19 +5,20 @@
 # %% ../../nbs/10a_maskgit.ipynb #d4acd8e4
 from __future__ import annotations
 import math
+from dataclasses import dataclass, field
 import numpy as np
 import torch
 from torch import Tensor
 import torch.nn.functional as F
 from einops import rearrange
-from .transformer import (Prior, PriorConfig, TokenWindows, prior_recipe, tiny_prior, token_data,
-                                       train_prior)
+from .transformer import (Prior, PriorConfig, PriorRecipe, TokenWindows, prior_recipe, tiny_prior,
+                                       token_data, train_prior)
 from ..train.loop import Trained
 from ..train.weights import Task, register_task
 
 # %% auto #0
 __all__ = ['MASK_MODES', 'RECIPES', 'cosine_schedule', 'region_mask', 'mask_batch', 'maskgit_loss', 'evaluate_maskgit',
-           'sample_logits', 'maskgit_fill', 'maskgit_recipe', 'train_maskgit']
+           'sample_logits', 'maskgit_fill', 'MaskObjective', 'MaskGITRecipe', 'maskgit_recipe', 'train_maskgit']
 
 # %% ../../nbs/10a_maskgit.ipynb #36e79dfb
 def cosine_schedule(u:Tensor|float, # progress in [0, 1]
@@ -80,6 +81,7 @@ def maskgit_loss(model:Prior, # a prior with `mask_token=True`
 def evaluate_maskgit(model:Prior, # the prior
                      windows:TokenWindows, # held-out windows
                      bs:int=16, # windows per forward pass
+                     *,
                      max_windows:int|None=None, # this many windows, evenly spread; None: all
                      seed:int=0, # the masks' seed: the same masks at every evaluation
                      modes=MASK_MODES, # tasks to draw from
@@ -89,7 +91,8 @@ def evaluate_maskgit(model:Prior, # the prior
     idx, g = np.linspace(0, len(windows) - 1, n).round().astype(int), torch.Generator().manual_seed(seed)
     total, count = 0., 0
     for a in range(0, n, bs):
-        inp, tgt, hidden = mask_batch(torch.stack([windows[int(i)] for i in idx[a:a + bs]]), model.cfg.grid, model.cfg.vocab_size, g, modes)
+        inp, tgt, hidden = mask_batch(torch.stack([windows[int(i)] for i in idx[a:a + bs]]), model.cfg.grid,
+                                      model.cfg.vocab_size, g, modes)
         logits = model(inp.to(model.slopes.device), causal=False)[0].float().cpu()
         total += F.cross_entropy(logits[hidden], tgt[hidden], reduction='sum').item(); count += int(hidden.sum())
     return {'val_loss': total / count, 'val_bpt': total / count / math.log(2)}
@@ -118,7 +121,7 @@ def sample_logits(logits:Tensor, # (..., V) raw logits
     # inverse CDF: one uniform per position (torch.multinomial draws one exponential per vocabulary entry, 30x slower)
     cdf = p.cumsum(-1)
     u = torch.rand(*p.shape[:-1], 1, generator=g, device=p.device) * cdf[..., -1:]
-    tok = torch.searchsorted(cdf, u, right=True).clamp_max(p.shape[-1] - 1)   # right=True: never a token of probability 0
+    tok = torch.searchsorted(cdf, u, right=True).clamp_max(p.shape[-1] - 1)  # right: never a zero-probability token
     return tok.squeeze(-1), p.gather(-1, tok).squeeze(-1)
 
 # %% ../../nbs/10a_maskgit.ipynb #4c3d4159
@@ -126,6 +129,7 @@ def sample_logits(logits:Tensor, # (..., V) raw logits
 def maskgit_fill(model:Prior, # a prior trained with `maskgit_loss`
                  tokens:Tensor, # (B, L) windows of whole latent frames; unknown places hold the [MASK] id (vocab_size)
                  steps:int=10, # decoding rounds
+                 *,
                  temperature:float=1.0, # sampling temperature of the tokens
                  top_k:int|None=None, # sample among the k most likely only
                  top_p:float|None=None, # nucleus sampling
@@ -149,33 +153,51 @@ def maskgit_fill(model:Prior, # a prior trained with `maskgit_loss`
     return x
 
 # %% ../../nbs/10a_maskgit.ipynb #f8a86c17
+@dataclass(kw_only=True)
+class MaskObjective:
+    "The masked-token objective of a MaskGIT recipe"
+    kind:str='masked tokens' # what the loss is on, in words
+    modes:list=field(default_factory=lambda: list(MASK_MODES)) # tasks the masks are drawn from
+    label_smoothing:float=0.1 # of the masked-token loss
+
+@dataclass(kw_only=True)
+class MaskGITRecipe(PriorRecipe):
+    "A prior recipe trained as MaskGIT: the prior's, plus the masked-token objective"
+    objective:MaskObjective # the masked-token objective
+
 def maskgit_recipe(model:PriorConfig, # the prior; must have mask_token=True
                    label_smoothing:float=0.1, # of the masked-token loss
                    modes=MASK_MODES, # tasks the masks are drawn from
                    **kw, # anything `willie.priors.transformer.prior_recipe` takes
-                  )->dict: # a prior recipe plus its objective, JSON-ready
+                  )->MaskGITRecipe: # a prior recipe plus its objective
     "The recipe of a MaskGIT prior: `prior_recipe` plus the masked-token objective."
-    if not model.mask_token: raise ValueError("maskgit_recipe: the model needs PriorConfig(mask_token=True) for the [MASK] embedding")
-    if bad := [m for m in modes if m not in MASK_MODES]: raise ValueError(f"maskgit_recipe: unknown modes {bad}; choose from {MASK_MODES}")
-    objective = dict(kind='masked tokens', modes=list(modes), label_smoothing=label_smoothing)
-    return prior_recipe(model, **kw) | {'task': 'MaskGIT', 'objective': objective}   # a `Prior`, trained as MaskGIT
+    if not model.mask_token:
+        raise ValueError("maskgit_recipe: the model needs PriorConfig(mask_token=True) for the [MASK] embedding")
+    if bad := [m for m in modes if m not in MASK_MODES]:
+        raise ValueError(f"maskgit_recipe: unknown modes {bad}; choose from {MASK_MODES}")
+    objective = MaskObjective(modes=list(modes), label_smoothing=label_smoothing)
+    return MaskGITRecipe(**vars(prior_recipe(model, **kw)) | dict(task='MaskGIT', objective=objective))  # a `Prior`
 
-def train_maskgit(recipe:dict, # from `maskgit_recipe`
+def train_maskgit(recipe:MaskGITRecipe, # from `maskgit_recipe`
                   train_tokens, # tokens to train on (see `willie.priors.transformer.as_streams`)
                   val_tokens, # held-out tokens
+                  *,
                   name:str|None=None, # registry name for the best weights (None: don't save)
                   **kw, # save_to, ckpt_dir, log: as `train_prior`
                  )->Trained: # as `train_prior`: the best weights, their metrics, the trainer
     "Train a MaskGIT prior: `train_prior` with masked windows, the masked-token loss and its evaluation."
-    if 'objective' not in recipe: raise ValueError("train_maskgit: the recipe has no 'objective'; make it with maskgit_recipe")
-    o, cfg = recipe['objective'], PriorConfig(**recipe['model'])
-    return train_prior(recipe, train_tokens, val_tokens, name,
-                       augment=lambda xb, g: mask_batch(xb, cfg.grid, cfg.vocab_size, g, o['modes']),
-                       loss_fn=lambda m, b: maskgit_loss(m, b, o['label_smoothing']),
-                       eval_fn=lambda m, w, bs, n: evaluate_maskgit(m, w, bs, n, modes=o['modes']), **kw)
+    if not isinstance(recipe, MaskGITRecipe):
+        raise ValueError("train_maskgit: the recipe has no 'objective'; make it with maskgit_recipe")
+    o, cfg = recipe.objective, recipe.model
+    return train_prior(recipe, train_tokens, val_tokens, name=name,
+                       augment=lambda xb, g: mask_batch(xb, cfg.grid, cfg.vocab_size, g, o.modes),
+                       loss_fn=lambda m, b: maskgit_loss(m, b, o.label_smoothing),
+                       eval_fn=lambda m, w, bs, n: evaluate_maskgit(m, w, bs, max_windows=n, modes=o.modes), **kw)
+
 
 # %% ../../nbs/10a_maskgit.ipynb #ec4dc037
 RECIPES = {'maskgit_64': maskgit_recipe(PriorConfig.from_token_shape((5, 8, 8), 4375, latent_frames=8, window=256, n_layer=4, n_head=8,
                                                                       n_embd=256, dropout=0.1, position='alibi+hw', mask_token=True),
                                         steps=800, warmup=80, ema=0.995, eval_every=100)}
-register_task(Task(Prior, PriorConfig, RECIPES, token_data, train_maskgit, tiny_prior, name='MaskGIT'))  # prior's data
+register_task(Task(Prior, PriorConfig, MaskGITRecipe, RECIPES, token_data, train_maskgit, tiny_prior,  # prior's data
+                   name='MaskGIT'))

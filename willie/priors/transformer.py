@@ -5,7 +5,7 @@
 # %% ../../nbs/10_prior_alibi.ipynb #a5b5c3fb
 from __future__ import annotations
 import copy, json, math, time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 import numpy as np
 import torch
@@ -15,13 +15,15 @@ from einops import rearrange
 from ..layers.attention import attention, alibi_slopes, alibi3d_bias, raster_coords, KVCache
 from ..tokens.store import DEFAULT_VARIANTS, MissingTokensError, TokenStore, open_token_store, tokenize_film
 from ..base.core import atomic_write
-from ..train.loop import Trained, Trainer, TrainConfig, phase_config, step_batches
-from ..train.weights import Task, read_registry, register_task, save_dir, save_weights
+from ..train.loop import Trained, Trainer, step_batches
+from ..train.weights import (Phase, Recipe, RecipeError, Task, read_registry, register_task, save_dir,
+                                  save_weights)
 
 # %% auto #0
 __all__ = ['POSITIONS', 'RECIPES', 'PriorConfig', 'SelfAttention', 'Block', 'Prior', 'as_streams', 'TokenWindows', 'prior_loss',
            'evaluate_prior', 'unigram_entropy', 'nll_by_position', 'unigram_cross_entropy', 'nll_quarters',
-           'frame_shift', 'prior_recipe', 'prior_data', 'train_prior', 'token_data', 'tiny_prior']
+           'frame_shift', 'TokenData', 'PriorPhase', 'PriorRecipe', 'prior_recipe', 'prior_data', 'train_prior',
+           'token_data', 'tiny_prior']
 
 # %% ../../nbs/10_prior_alibi.ipynb #e23d7664
 POSITIONS = ('alibi', 'alibi+hw', 'alibi3d')
@@ -42,9 +44,12 @@ class PriorConfig:
 
     def __post_init__(self):
         self.grid = tuple(self.grid)
-        if self.position not in POSITIONS: raise ValueError(f"PriorConfig.position must be one of {POSITIONS}, got {self.position!r}")
-        if self.n_embd % self.n_head: raise ValueError(f"PriorConfig: n_embd {self.n_embd} is not divisible by n_head {self.n_head}")
-        if self.window is not None and self.window < 1: raise ValueError(f"PriorConfig.window must be >= 1 or None, got {self.window}")
+        if self.position not in POSITIONS:
+            raise ValueError(f"PriorConfig.position must be one of {POSITIONS}, got {self.position!r}")
+        if self.n_embd % self.n_head:
+            raise ValueError(f"PriorConfig: n_embd {self.n_embd} is not divisible by n_head {self.n_head}")
+        if self.window is not None and self.window < 1:
+            raise ValueError(f"PriorConfig.window must be >= 1 or None, got {self.window}")
 
     @property
     def frame_tokens(self)->int: return self.grid[0] * self.grid[1]
@@ -84,7 +89,8 @@ class Block(nn.Module):
         super().__init__()
         self.ln1, self.ln2 = nn.LayerNorm(cfg.n_embd), nn.LayerNorm(cfg.n_embd)
         self.attn = SelfAttention(cfg)
-        self.mlp = nn.Sequential(nn.Linear(cfg.n_embd, 4 * cfg.n_embd), nn.GELU(), nn.Linear(4 * cfg.n_embd, cfg.n_embd))
+        self.mlp = nn.Sequential(nn.Linear(cfg.n_embd, 4 * cfg.n_embd), nn.GELU(),
+                                 nn.Linear(4 * cfg.n_embd, cfg.n_embd))
         self.drop = nn.Dropout(cfg.dropout)
 
     def forward(self, x, attn_kw, cache=None, layer=0):
@@ -108,7 +114,8 @@ class Prior(nn.Module):
         self._bias = None  # (key, 3-D bias) of the last call: built once per shape, shared by all layers
         self.apply(self._init)
         for n, p in self.named_parameters():  # GPT-2: residual projections scaled down with depth
-            if n.endswith(('attn.proj.weight', 'mlp.2.weight')): nn.init.normal_(p, 0., 0.02 / math.sqrt(2 * cfg.n_layer))
+            if n.endswith(('attn.proj.weight', 'mlp.2.weight')):
+                nn.init.normal_(p, 0., 0.02 / math.sqrt(2 * cfg.n_layer))
 
     @staticmethod
     def _init(m):
@@ -122,13 +129,15 @@ class Prior(nn.Module):
             if tuple(idx.shape[2:]) != self.cfg.grid:
                 raise ValueError(f"Prior: token grid {tuple(idx.shape[2:])} does not match the config's grid {self.cfg.grid}")
             return rearrange(idx, 'b t h w -> b (t h w)')
-        if idx.dim() != 2: raise ValueError(f"Prior: tokens must be (B, t, h, w) or (B, L), got shape {tuple(idx.shape)}")
+        if idx.dim() != 2:
+            raise ValueError(f"Prior: tokens must be (B, t, h, w) or (B, L), got shape {tuple(idx.shape)}")
         return idx
 
     def attn_kw(self, L:int, S:int, pos0:int, causal:bool)->dict:
         "What every layer passes to `attention`: slopes and window, or the 3-D bias (built once here)."
         c = self.cfg
-        if c.position != 'alibi3d': return dict(slopes=self.slopes, window=c.window, causal=causal, backend=self.backend)
+        if c.position != 'alibi3d':
+            return dict(slopes=self.slopes, window=c.window, causal=causal, backend=self.backend)
         key = (L, S, pos0, causal, self.slopes.device)
         if self._bias is None or self._bias[0] != key:
             p = torch.arange(pos0 + L - S, pos0 + L, device=self.slopes.device)  # absolute positions of the keys
@@ -157,7 +166,8 @@ class Prior(nn.Module):
         for i, block in enumerate(self.blocks): x = block(x, kw, cache, i)
         if cache is not None: cache.advance(L)
         logits = self.head(self.ln_f(x))
-        loss = None if targets is None else F.cross_entropy(logits.flatten(0, 1).float(), self.flatten(targets).flatten())
+        loss = None if targets is None else F.cross_entropy(logits.flatten(0, 1).float(),
+                                                            self.flatten(targets).flatten())
         return logits, loss
 
 # %% ../../nbs/10_prior_alibi.ipynb #53cd2f37
@@ -183,7 +193,8 @@ class TokenWindows(torch.utils.data.Dataset):
         self.index = [(i, f * hw) for i, s in enumerate(self.streams)
                       for f in range(0, len(s) // hw, stride) if f * hw + context <= len(s)]
         if not self.index:
-            raise ValueError(f"TokenWindows: no stream holds {context} tokens (the longest has {max(map(len, self.streams), default=0)}); use a shorter context")
+            raise ValueError(f"TokenWindows: no stream holds {context} tokens (the longest has "
+                             f"{max(map(len, self.streams), default=0)}); use a shorter context")
 
     def __len__(self): return len(self.index)
 
@@ -265,10 +276,32 @@ def frame_shift(n_clips:int, # how many clips
     first = np.random.default_rng(seed).integers(0, vocab, (n_clips, 1, *grid))
     return (first + np.arange(n_frames)[None, :, None, None]) % vocab
 
+# %% ../../nbs/10_prior_alibi.ipynb #d4e0e7d1
+@dataclass(kw_only=True)
+class TokenData:
+    "The tokens a prior trains on: a token store of the film, the variants it trains on, the one it is judged on"
+    tokenizer:str|None # whose token store (a registry name; None: token arrays given by hand)
+    store:str='film' # whose frames the tokens code
+    variants:list=field(default_factory=lambda: list(DEFAULT_VARIANTS)) # the store's train variants
+    val_variant:str='p0' # the val variant (un-augmented)
+
+@dataclass(kw_only=True)
+class PriorPhase(Phase):
+    "A prior's training phase: the loop's settings and how much of the val split each evaluation reads"
+    val_windows:int=256 # held-out windows per evaluation (non-overlapping, evenly spread)
+
+@dataclass(kw_only=True)
+class PriorRecipe(Recipe):
+    "A prior's recipe: its config, the tokens it trains on, one training phase, the seed"
+    data:TokenData # the tokens
+    train:PriorPhase # the training phase
+
+
 # %% ../../nbs/10_prior_alibi.ipynb #3c83616d
 def prior_recipe(model:PriorConfig, # the prior
                  tokenizer:str|None='magvit_gan_64', # whose token store it trains on (None: token arrays given by hand)
                  variants=DEFAULT_VARIANTS, # the store's train variants it trains on (val is always 'p0')
+                 *,
                  steps:int=6000, # optimizer steps
                  bs:int=16, # windows per step
                  lr:float=1e-3, # peak learning rate
@@ -278,50 +311,51 @@ def prior_recipe(model:PriorConfig, # the prior
                  eval_every:int=250, # steps between val evaluations and checkpoints
                  val_windows:int=256, # held-out windows per evaluation (non-overlapping, evenly spread)
                  seed:int=0, # seeds the weights and the order of the windows
-                )->dict: # the whole recipe, JSON-ready
+                )->PriorRecipe: # the whole recipe
     "The recipe of a prior: model, data (token store and variants), training settings, seed"
-    return json.loads(json.dumps(dict(
-        arch='Prior', model=asdict(model), seed=seed,
-        data=dict(tokenizer=tokenizer, store='film', variants=list(variants), val_variant='p0'),
-        train=dict(steps=steps, bs=bs, lr=lr, warmup=warmup, weight_decay=weight_decay, ema=ema, eval_every=eval_every,
-                   val_windows=val_windows, keep='lowest val loss'))))
+    return PriorRecipe(arch='Prior', model=model, seed=seed,
+                       data=TokenData(tokenizer=tokenizer, variants=list(variants)),
+                       train=PriorPhase(steps=steps, bs=bs, lr=lr, warmup=warmup, weight_decay=weight_decay, ema=ema,
+                                        eval_every=eval_every, val_windows=val_windows, keep='lowest val loss'))
 
-def prior_data(recipe:dict, # from `prior_recipe`
+def prior_data(recipe:PriorRecipe, # from `prior_recipe`
                store, # a `willie.tokens.store.TokenStore`
               )->tuple: # (train streams, val streams), lists of (n, h, w) token arrays
-    "The recipe's train and val streams from a token store; a store of another tokenizer, codebook or grid is refused."
-    d, cfg = recipe['data'], PriorConfig(**recipe['model'])
-    if store.tokenizer != d['tokenizer']:
-        raise ValueError(f"{store.path.name} holds tokens of {store.tokenizer!r}, the recipe trains on {d['tokenizer']!r}'s: "
-                         "tokens of different tokenizers do not mix")
+    "The recipe's train and val streams from a token store; a store of another tokenizer, codebook or grid is refused"
+    d, cfg = recipe.data, recipe.model
+    if store.tokenizer != d.tokenizer:
+        raise RecipeError(f"{store.path.name} holds tokens of {store.tokenizer!r}, the recipe trains on "
+                          f"{d.tokenizer!r}'s: tokens of different tokenizers do not mix")
     if (store.vocab_size, store.grid) != (cfg.vocab_size, cfg.grid):
-        raise ValueError(f"{store.path.name}: codebook {store.vocab_size}, grid {store.grid}; the recipe's prior expects {cfg.vocab_size}, {cfg.grid}")
-    if missing := [v for v in d['variants'] if v not in store.variants]:
-        raise ValueError(f"{store.path.name} lacks the variants {missing}; rebuild it with them (`willie tokenize --variants ...`)")
-    return [s for v in d['variants'] for s in store.streams('train', v)], store.streams('val', d['val_variant'])
+        raise RecipeError(f"{store.path.name}: codebook {store.vocab_size}, grid {store.grid}; the recipe's prior "
+                          f"expects {cfg.vocab_size}, {cfg.grid}")
+    if missing := [v for v in d.variants if v not in store.variants]:
+        raise RecipeError(f"{store.path.name} lacks the variants {missing}; rebuild it with them "
+                          "(`willie tokenize --variants ...`)")
+    return [s for v in d.variants for s in store.streams('train', v)], store.streams('val', d.val_variant)
 
-def train_prior(recipe:dict, # from `prior_recipe` (e.g. `RECIPES['prior_64']`)
+def train_prior(recipe:PriorRecipe, # from `prior_recipe` (e.g. `RECIPES['prior_64']`)
                 train_tokens, # tokens to train on, see `as_streams` (e.g. `prior_data(recipe, store)[0]`)
                 val_tokens, # held-out tokens, same layout
+                *,
                 name:str|None=None, # registry name to save the best weights under (None: don't save)
                 save_to=None, # registry folder; default `save_dir()` (the package only with $WILLIE_SAVE_WEIGHTS=1)
                 ckpt_dir=None, # checkpoints, and resume from there
                 log=print, # receives one line per evaluation
-                *,
                 augment=None, # `augment(batch, g)`: a per-step transform of the windows with the step's generator (MaskGIT: masking)
                 loss_fn=prior_loss, # `(model, batch) -> (loss, logs)`: the objective (MaskGIT: masked tokens)
                 eval_fn=evaluate_prior, # `(model, windows, bs, max_windows) -> {'val_loss', 'val_bpt'}`
                 frames:dict|None=None, # what the tokens stand for (`TokenStore.frames`), saved with the weights
                )->Trained: # the lowest-val-loss weights in eval mode, their metrics, the trainer (`.evals`, `.history`)
     "Train a prior by `recipe` on token arrays: random windows on frame boundaries, the best val-loss weights kept (and saved)."
-    t, seed, cfg = recipe['train'], recipe['seed'], PriorConfig(**recipe['model'])
+    t, seed, cfg = recipe.train, recipe.seed, recipe.model
     train = TokenWindows(train_tokens, cfg.context, cfg.grid)
     val = TokenWindows(val_tokens, cfg.context, cfg.grid, stride=max(1, cfg.context // cfg.frame_tokens))
-    tcfg = phase_config(t, seed)
+    tcfg = recipe.train_config(t)
     torch.manual_seed(seed)
     t0, model = time.time(), Prior(cfg)
-    trainer = Trainer(model, loss_fn, step_batches(train, t['bs'], seed=seed, augment=augment), tcfg,
-                      eval_fn=lambda m: eval_fn(m, val, t['bs'], t['val_windows']), ckpt_dir=ckpt_dir,
+    trainer = Trainer(model, loss_fn, step_batches(train, t.bs, seed=seed, augment=augment), tcfg,
+                      eval_fn=lambda m: eval_fn(m, val, t.bs, t.val_windows), ckpt_dir=ckpt_dir,
                       best=('val_loss', 'min'), log=log).fit()
     best = Prior(cfg); best.load_state_dict(trainer.best_state); best.eval()
     h0 = unigram_entropy(np.concatenate([np.ravel(s) for s in as_streams(val_tokens, cfg.grid)]), cfg.vocab_size)
@@ -330,10 +364,10 @@ def train_prior(recipe:dict, # from `prior_recipe` (e.g. `RECIPES['prior_64']`)
                    best_step=trainer.best['step'], val_bpt=trainer.best['val_loss'] / math.log(2), val_unigram_bpt=h0,
                    train_windows=len(train), val_windows=len(val))
     if name is not None:
-        dest, tok = Path(save_to or save_dir()), recipe['data']['tokenizer']
-        recipe = recipe | {'train': recipe['train'] | {'steps_taken': trainer.step}}
+        dest, tok = Path(save_to or save_dir()), recipe.data.tokenizer
+        recipe = recipe.ran({'train': trainer.step})
         depends = [tok] if tok in read_registry(dest) else None
-        out = save_weights(best, name, metrics, dest, recipe=recipe, depends=depends, frames=frames)
+        out = save_weights(best, name, metrics, weights_dir=dest, recipe=recipe, depends=depends, frames=frames)
         history = dict(train=trainer.history, val=trainer.evals)  # the train-val gap over the run
         atomic_write(out.with_suffix('.history.json'), lambda f: f.write_text(json.dumps(history)))
         log(f"{name} saved: " + json.dumps(metrics))
@@ -350,29 +384,29 @@ RECIPES |= {f'prior_ablation_{p}': prior_recipe(PriorConfig.from_token_shape((5,
             for p in POSITIONS}
 
 # %% ../../nbs/10_prior_alibi.ipynb #71843ce3
-def token_data(recipe:dict, # a recipe that trains on tokens of `recipe['data']['tokenizer']`
+def token_data(recipe:PriorRecipe, # a recipe that trains on tokens of `recipe.data.tokenizer`
                store=None, # a `TokenStore` or its folder; None: the film's tokens (made if missing)
                progress:bool=True, # progress bars if the film has to be tokenized
               )->dict: # `train_tokens`, `val_tokens`, `frames`: the data keywords of the training function
     "A token recipe's training and validation streams, and what its tokens stand for"
-    d = recipe['data']
+    d = recipe.data
     if store is not None: s = store if isinstance(store, TokenStore) else TokenStore(store, check=False)
     else:
-        try: s = open_token_store(d['tokenizer'])
+        try: s = open_token_store(d.tokenizer)
         except MissingTokensError:   # training builds the film's token store it needs, as `willie tokenize` would
-            s = tokenize_film(d['tokenizer'], variants=list(dict.fromkeys([*DEFAULT_VARIANTS, *d['variants']])),
+            s = tokenize_film(d.tokenizer, variants=list(dict.fromkeys([*DEFAULT_VARIANTS, *d.variants])),
                               progress=progress)
     train, val = prior_data(recipe, s)   # refuses another tokenizer's tokens, codebook or grid
     return dict(train_tokens=train, val_tokens=val, frames=s.frames)
 
-def tiny_prior(recipe:dict, # a `prior_recipe`
+def tiny_prior(recipe:PriorRecipe, # a `prior_recipe`
                steps:int=1, # training steps
-              )->dict: # the same recipe, tiny
+              )->PriorRecipe: # the same recipe, tiny
     "A prior recipe at a CPU test's cost: one narrow layer over three latent frames, two windows a step, one variant"
-    r = copy.deepcopy(recipe); m = r['model']; h, w = m['grid']
-    m.update(n_layer=1, n_head=2, n_embd=32, context=3 * h * w, window=h * w)  # 3 frames: MaskGIT's 'middle' task
-    r['train'].update(steps=steps, bs=2, warmup=0, eval_every=steps, val_windows=2)
-    r['data']['variants'] = ['p0']
-    return r
+    h, w = recipe.model.grid   # 3 frames below: MaskGIT's 'middle' task
+    model = replace(recipe.model, n_layer=1, n_head=2, n_embd=32, context=3 * h * w, window=h * w)
+    train = replace(recipe.train, steps=steps, bs=2, warmup=0, eval_every=steps, val_windows=2)
+    return replace(recipe, model=model, train=train, data=replace(recipe.data, variants=['p0']))
 
-register_task(Task(Prior, PriorConfig, RECIPES, token_data, train_prior, tiny_prior))
+register_task(Task(Prior, PriorConfig, PriorRecipe, RECIPES, token_data, train_prior, tiny_prior))
+

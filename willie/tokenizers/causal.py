@@ -55,7 +55,8 @@ class CausalResBlock(nn.Module):
                  ch:int, # channels in and out
                 ):
         super().__init__()
-        self.net = nn.Sequential(_norm(ch), nn.SiLU(), CausalConv3d(ch, ch, 3), _norm(ch), nn.SiLU(), CausalConv3d(ch, ch, 3))
+        self.net = nn.Sequential(_norm(ch), nn.SiLU(), CausalConv3d(ch, ch, 3), _norm(ch), nn.SiLU(),
+                                 CausalConv3d(ch, ch, 3))
     def forward(self, x): return x + self.net(x)
 
 class Downsample(nn.Module):
@@ -188,7 +189,8 @@ def stream_context(model:CausalTokenizer, # a causal tokenizer
         tf, s, d = model.time_factor, model.space_factor, model.quantizer.dim
         e = _reach(model.encoder, 1 + tf * n, tf * 4, lambda f: math.ceil(f / tf), lambda j: j, (1, s, s))
         r = _reach(model.decoder, n, 4, lambda j: j, lambda f: math.ceil(f / tf), (d, 1, 1))
-        if max(e, r) >= n - 5: raise ValueError(f"stream_context: the receptive field reaches the end of the {n}-frame probe; use a larger n")
+        if max(e, r) >= n - 5:
+            raise ValueError(f"stream_context: the receptive field reaches the end of the {n}-frame probe; use a larger n")
         model._context = max(e, r) + 1
     return model._context
 
@@ -199,7 +201,8 @@ def encode_stream(model:CausalTokenizer, # a causal tokenizer in eval mode
                   chunk:int=32, # latent frames coded per pass (memory is bounded by chunk + context)
                  )->Tensor: # (1 + ceil((T-1)/4), H/8, W/8) long tokens, identical to coding it in one pass
     "Tokens of a whole shot, coded chunk by chunk with enough past that the chunks join exactly."
-    if x.ndim != 5 or x.shape[:2] != (1, 1): raise ValueError(f"encode_stream: expected (1, 1, T, H, W), got {tuple(x.shape)}")
+    if x.ndim != 5 or x.shape[:2] != (1, 1):
+        raise ValueError(f"encode_stream: expected (1, 1, T, H, W), got {tuple(x.shape)}")
     tf, x = model.time_factor, model.pad(x.to(next(model.parameters()).device))
     n = model.token_shape(tuple(x.shape[2:]))[0]
     ctx, out = stream_context(model), []

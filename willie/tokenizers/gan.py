@@ -149,7 +149,8 @@ def random_shift(x:Tensor, # (B, C, T, H, W) clips about to be judged
     "Translate each clip by a random whole number of pixels, differentiably: reflect-pad by `max_shift`, crop back to H x W."
     if max_shift <= 0: return x
     B, C, T, H, W = x.shape
-    if max_shift >= min(H, W): raise ValueError(f"random_shift: max_shift {max_shift} must be smaller than the frames ({H}x{W})")
+    if max_shift >= min(H, W):
+        raise ValueError(f"random_shift: max_shift {max_shift} must be smaller than the frames ({H}x{W})")
     if offsets is None: offsets = torch.randint(0, 2 * max_shift + 1, (B, 2))
     padded = F.pad(rearrange(x, 'b c t h w -> b (c t) h w'), (max_shift,) * 4, mode='reflect')
     out = torch.stack([padded[i, :, dy:dy + H, dx:dx + W] for i, (dy, dx) in enumerate(offsets.tolist())])

@@ -5,23 +5,24 @@
 # %% ../../nbs/08_magvit2_gan.ipynb #2011be5a
 from __future__ import annotations
 import json, time, warnings
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import torch, torch.nn.functional as F
 from torch import nn, Tensor
-from ..train.loop import Trained, Trainer, TrainConfig, phase_config, step_batches
+from ..train.loop import Trained, Trainer, TrainConfig, step_batches
 from ..base.core import atomic_write
-from ..train.weights import Task, config_from, register_task, save_weights, save_dir
+from ..train.weights import Phase, Recipe, Task, register_task, save_weights, save_dir
 from ..eval.metrics import psnr, evaluate_tokenizer, footage, spatial_gradient
 from ..data.film import ClipDataset
-from .video_vae import clip_data, recon_loss, tiny_clips, tokenizer_augment, fixed_clips
+from .video_vae import (ClipData, clip_data, recon_loss, tiny_clips, tokenizer_augment,
+                                        fixed_clips)
 from .causal import CausalTokenizer, CausalTokenizerConfig
 from .gan import (Discriminators, DiscriminatorConfig, hinge_d_loss, g_adv_loss, lecam_loss,
                                    r1_penalty, adaptive_weight, feature_matching, RandomFeatureLoss, random_shift)
 
 # %% auto #0
-__all__ = ['RECIPES', 'GANConfig', 'GANFailure', 'GANAtChance', 'GANWatch', 'gan_step', 'magvit_recipe', 'clip_fidelity',
-           'train_magvit', 'tiny_magvit']
+__all__ = ['RECIPES', 'GANConfig', 'GANFailure', 'GANAtChance', 'GANWatch', 'gan_step', 'GANPhase', 'MagvitRecipe',
+           'magvit_recipe', 'clip_fidelity', 'train_magvit', 'tiny_magvit']
 
 # %% ../../nbs/08_magvit2_gan.ipynb #cd1bea12
 @dataclass
@@ -38,9 +39,6 @@ class GANConfig:
     fm:float=0.0 # discriminator feature matching weight
     rand_feat:float=0.0 # random-feature loss weight (a frozen random CNN; not a perceptual network)
     logit_ema:float=0.99 # decay of the running real/fake logit means LeCam anchors to
-    @classmethod
-    def from_recipe(cls, p:dict # a recipe's `gan` phase; fields newer than the recipe get their defaults
-                   )->GANConfig: return cls(**{k: p[k] for k in cls.__dataclass_fields__ if k in p})
 
 class GANFailure(RuntimeError):
     "A GAN run collapsed in a known way; the message says how and what to change."
@@ -102,10 +100,12 @@ def gan_step(gcfg:GANConfig, # loss weights and schedule
             norm_k = tr.optimizer_step('discriminator', d_loss_k)
             with torch.no_grad():
                 D.ema_real.lerp_(real_k.mean().float(), 1 - gcfg.logit_ema); D.ema_fake.lerp_(fake_k.mean().float(), 1 - gcfg.logit_ema)  # fp32 buffers, also under bf16 autocast
-            if k == 0: real, fake, d_hinge, r1, d_loss, d_norm = real_k, fake_k, hinge_k, r1_k, d_loss_k, norm_k  # logged: D on clips it has not trained on yet
+            if k == 0:
+                real, fake, d_hinge, r1, d_loss, d_norm = real_k, fake_k, hinge_k, r1_k, d_loss_k, norm_k  # logged: D on clips it has not trained on yet
         D.requires_grad_(False)
         shift = torch.randint(0, 2 * gcfg.d_shift + 1, (x.shape[0], 2)) if gcfg.d_shift else None  # also FM's real clips'; no draw at 0 keeps old runs' RNG
-        with torch.set_grad_enabled(g_turn): logits, f_fake = D(random_shift(xh, gcfg.d_shift, shift), frames, features=True)
+        with torch.set_grad_enabled(g_turn):
+            logits, f_fake = D(random_shift(xh, gcfg.d_shift, shift), frames, features=True)
         mse, adv = F.mse_loss(xh, x), g_adv_loss(logits)
         w = gcfg.gan_weight * min(1.0, max(0, tr.step - gcfg.head_start) / max(1, gcfg.ramp)) if g_turn else 0.0
         g_loss, logs = mse + w * adv, {}
@@ -127,22 +127,36 @@ def gan_step(gcfg:GANConfig, # loss weights and schedule
     return step_fn
 
 # %% ../../nbs/08_magvit2_gan.ipynb #ba64d696
+@dataclass(kw_only=True)
+class GANPhase(GANConfig, Phase):
+    "The GAN phase: the generator's schedule, the discriminators' optimizer, the loss weights (a `GANConfig`)"
+    d_lr:float # the discriminators' peak learning rate
+    d_betas:tuple # their AdamW betas
+
+@dataclass(kw_only=True)
+class MagvitRecipe(Recipe):
+    "A causal tokenizer's recipe: its config and its discriminators', clips of the film, two phases, the seed"
+    disc:DiscriminatorConfig # the discriminators of the GAN phase
+    data:ClipData # the clips
+    recon:Phase # phase 1: reconstruction from scratch
+    gan:GANPhase # phase 2: against the discriminators, from phase 1's EMA weights (0 steps: none)
+
 def magvit_recipe(recon_steps:int=3000, # phase 1: reconstruction-only steps
                   gan_steps:int=300, # phase 2: GAN steps (0: ship the phase-1 tokenizer)
                   gan:GANConfig=GANConfig(), # phase 2's loss weights
+                  *,
                   model:CausalTokenizerConfig=CausalTokenizerConfig(), # the tokenizer
                   disc:DiscriminatorConfig=DiscriminatorConfig(), # the discriminators
                   seed:int=0, # phase 1 seeds weights and data order with it, phase 2 with seed + 1
-                 )->dict: # the whole recipe, JSON-ready
+                 )->MagvitRecipe: # the whole recipe
     "The recipe of the course's causal tokenizer: model, discriminators, data and augmentation, both phases, seeds"
-    return json.loads(json.dumps(dict(
-        arch='CausalTokenizer', model=asdict(model), disc=asdict(disc), seed=seed,
-        data=dict(store='film', size=64, clip_len=17, split='train', val_subset='val', n_eval=24, shot_aware=True,
-                  block_len=None, val_every=10, augment=dict(scale=(0.8, 1.0), flip=0.5, reverse=0.5, gain=(0.8, 1.2), offset=0.1)),
-        recon=dict(steps=recon_steps, bs=4, lr=1e-3, min_lr=0.1, warmup=200, weight_decay=0.05, ema=0.999, eval_every=250,
-                   keep='final EMA weights'),
-        gan=dict(steps=gan_steps, bs=4, lr=1e-4, betas=(0.5, 0.9), d_lr=2e-4, d_betas=(0.5, 0.9), ema=0.999, eval_every=100,
-                 keep='final EMA weights of the generator', **asdict(gan)))))
+    return MagvitRecipe(
+        arch='CausalTokenizer', model=model, disc=disc, seed=seed, data=ClipData(clip_len=17, n_eval=24),
+        recon=Phase(steps=recon_steps, bs=4, lr=1e-3, min_lr=0.1, warmup=200, weight_decay=0.05, ema=0.999,
+                    eval_every=250, keep='final EMA weights'),
+        gan=GANPhase(steps=gan_steps, bs=4, lr=1e-4, betas=(0.5, 0.9), d_lr=2e-4, d_betas=(0.5, 0.9), ema=0.999,
+                     eval_every=100, keep='final EMA weights of the generator', **asdict(gan)))
+
 
 # %% ../../nbs/08_magvit2_gan.ipynb #7186dbf2
 def clip_fidelity(model:nn.Module, # a video tokenizer
@@ -152,56 +166,56 @@ def clip_fidelity(model:nn.Module, # a video tokenizer
     r = evaluate_tokenizer(model, [clips], progress=False)
     return dict(val_psnr=r['psnr'], sharp=r['sharpness'], motion=r['motion'])
 
-def _phase_cfg(p:dict, seed:int, **kw)->TrainConfig:  # a phase without its own schedule keeps a constant lr
-    return phase_config(p, seed, min_lr=1.0, warmup=0, **kw)
+def _phase_cfg(recipe:Recipe, p:Phase, seed:int, **kw)->TrainConfig:  # no schedule of its own: a constant lr
+    return recipe.train_config(p, seed, min_lr=1.0, warmup=0, **kw)
 
-def train_magvit(recipe:dict, # from `magvit_recipe` (e.g. `RECIPES['magvit_gan_64']`)
+def train_magvit(recipe:MagvitRecipe, # from `magvit_recipe` (e.g. `RECIPES['magvit_gan_64']`)
                  train_ds:ClipDataset, # training clips (its `augment` does the crops and flips)
-                 val_ds:ClipDataset, # held-out clips: `recipe['data']['n_eval']` of them are tracked; all its footage is scored at the end
+                 val_ds:ClipDataset, # held-out clips: `recipe.data.n_eval` of them tracked, all its footage scored
+                 *,
                  name:str|None=None, # registry name to save under (None: don't save)
                  save_to=None, # registry folder; default `save_dir()` (the package only with $WILLIE_SAVE_WEIGHTS=1)
                  ckpt_dir:str|Path|None=None, # checkpoints of both phases go in its `recon/` and `gan/` (a run there is resumed)
                  log=print, # where progress lines go
                 )->Trained: # the tokenizer in eval mode, its metrics, the last phase's trainer
     "Train the causal tokenizer by `recipe`: reconstruction from scratch, then (if `gan.steps`) the GAN phase from its EMA weights."
-    d, a = recipe['data'], recipe['data']['augment']
-    val = fixed_clips(val_ds, d['n_eval'])
-    augment = tokenizer_augment(train_ds, reverse=a['reverse'], gain=tuple(a['gain']), offset=a['offset'])
+    a = recipe.data.augment
+    val = fixed_clips(val_ds, recipe.data.n_eval)
+    augment = tokenizer_augment(train_ds, reverse=a.reverse, gain=a.gain, offset=a.offset)
     ck = lambda p: None if ckpt_dir is None else Path(ckpt_dir)/p
     t0 = time.time()
     def tracker(m):
         res = clip_fidelity(m, val)
         log(f"{time.time() - t0:.0f}s " + ', '.join(f'{k} {v:.3f}' for k, v in res.items()))
         return res
-    p, seed = recipe['recon'], recipe['seed']
+    p, seed = recipe.recon, recipe.seed
     torch.manual_seed(seed)
-    model = CausalTokenizer(config_from(CausalTokenizerConfig, recipe['model']))
-    trainer = Trainer(model, recon_loss, step_batches(train_ds, p['bs'], seed, augment=augment), _phase_cfg(p, seed),
-                      eval_fn=tracker, ckpt_dir=ck('recon'), log=log).fit()
+    model = CausalTokenizer(recipe.model)
+    trainer = Trainer(model, recon_loss, step_batches(train_ds, p.bs, seed, augment=augment),
+                      _phase_cfg(recipe, p, seed), eval_fn=tracker, ckpt_dir=ck('recon'), log=log).fit()
     model, taken = trainer.ema.float().eval(), {'recon': trainer.step}
-    p = recipe['gan']
-    if p['steps'] > 0:
-        seed = recipe['seed'] + 1
+    p = recipe.gan
+    if p.steps > 0:
+        seed = recipe.seed + 1
         torch.manual_seed(seed)
         G = CausalTokenizer(model.cfg); G.load_state_dict(model.state_dict())
-        D = Discriminators(config_from(DiscriminatorConfig, recipe['disc']))
-        gcfg = GANConfig.from_recipe(p)
-        g_cfg = _phase_cfg(p, seed, grad_clip=1.0, log_every=5)
-        d_cfg = _phase_cfg(dict(p, lr=p['d_lr'], betas=p['d_betas']), seed, grad_clip=1.0)
-        trainer = Trainer({'generator': G, 'discriminator': D}, None, step_batches(train_ds, p['bs'], seed, augment=augment),
-                          g_cfg, eval_fn=tracker, ckpt_dir=ck('gan'), opt_cfgs={'discriminator': d_cfg}, step_fn=gan_step(gcfg),
-                          log=log).fit()
+        D = Discriminators(recipe.disc)
+        g_cfg = _phase_cfg(recipe, p, seed, grad_clip=1.0, log_every=5)
+        d_cfg = _phase_cfg(recipe, replace(p, lr=p.d_lr, betas=p.d_betas), seed, grad_clip=1.0)
+        trainer = Trainer({'generator': G, 'discriminator': D}, None,
+                          step_batches(train_ds, p.bs, seed, augment=augment), g_cfg, eval_fn=tracker,
+                          ckpt_dir=ck('gan'), opt_cfgs={'discriminator': d_cfg}, step_fn=gan_step(p), log=log).fit()
         model, taken['gan'] = trainer.ema.float().eval(), trainer.step
     metrics = dict(steps=sum(taken.values()), steps_by_phase=taken, train_seconds=round(time.time() - t0),
                    params=sum(q.numel() for q in model.parameters()))
     if name is not None:
-        full = ClipDataset(val_ds.store, 16, split='val', stride=16, block_len=val_ds.block_len, val_every=val_ds.val_every)
+        full = ClipDataset(val_ds.store, 16, split='val', stride=16, block_len=val_ds.block_len,
+                           val_every=val_ds.val_every)
         r = evaluate_tokenizer(model, footage(full), progress=False)
         metrics |= {f'val_{k}': r[k] for k in ('psnr', 'ssim', 'sharpness', 'motion', 'seams', 'seams_original', 'code_use', 'codes_used', 'perplexity') if k in r}
         metrics |= {k: r[k] for k in ('bits_per_token', 'bpp', 'codebook_size')}
-        recipe = json.loads(json.dumps(recipe))
-        for ph, n in taken.items(): recipe[ph]['steps_taken'] = n   # a time-budgeted phase ran as many as its minutes allowed
-        out = save_weights(model, name, metrics, save_to or save_dir(), recipe=recipe)
+        recipe = recipe.ran(taken)   # a time-budgeted phase ran as many steps as its minutes allowed
+        out = save_weights(model, name, metrics, weights_dir=save_to or save_dir(), recipe=recipe)
         atomic_write(out.with_suffix('.history.json'), lambda f: f.write_text(json.dumps(trainer.history[::2])))
         log(f"{name} saved: " + json.dumps(metrics))
     return Trained(model, metrics, trainer)
@@ -210,12 +224,13 @@ def train_magvit(recipe:dict, # from `magvit_recipe` (e.g. `RECIPES['magvit_gan_
 RECIPES = {'causal_64': magvit_recipe(recon_steps=3000, gan_steps=0),
            'magvit_gan_64': magvit_recipe(recon_steps=3000, gan_steps=300)}
 
-def tiny_magvit(recipe:dict, # a `magvit_recipe`
+def tiny_magvit(recipe:MagvitRecipe, # a `magvit_recipe`
                 steps:int=1, # steps per phase
-               )->dict: # the same recipe, tiny
+               )->MagvitRecipe: # the same recipe, tiny
     "`tiny_clips` of a causal tokenizer recipe (clips of 1 + 8 frames), with 8-channel discriminators"
     r = tiny_clips(recipe, steps, clip_len=9)
-    r['disc'].update(ch=[8] * len(r['disc']['ch']), ch_2d=[8] * len(r['disc']['ch_2d']))
-    return r
+    return replace(r, disc=replace(r.disc, ch=(8,) * len(r.disc.ch), ch_2d=(8,) * len(r.disc.ch_2d)))
 
-register_task(Task(CausalTokenizer, CausalTokenizerConfig, RECIPES, clip_data, train_magvit, tiny_magvit))
+register_task(Task(CausalTokenizer, CausalTokenizerConfig, MagvitRecipe, RECIPES, clip_data, train_magvit,
+                   tiny_magvit))
+

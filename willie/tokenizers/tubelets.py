@@ -11,7 +11,7 @@ from torch import nn, Tensor
 import torch.nn.functional as F
 from einops import rearrange
 from ..layers.fsq import FSQ
-from .video_vae import clip_data, tiny_clips, tokenizer_recipe, train_tokenizer
+from .video_vae import ClipRecipe, clip_data, tiny_clips, tokenizer_recipe, train_tokenizer
 from ..train.weights import Task, register_arch, register_task
 
 # %% auto #0
@@ -162,4 +162,5 @@ class TubeletFSQVAE(nn.Module):
 
 # %% ../../nbs/05_fsq_tubelets.ipynb #0537ceec
 RECIPES = {'tubelet_fsq_64': tokenizer_recipe('TubeletFSQVAE', TubeletFSQVAEConfig(), steps=1200, lr=1e-3)}
-register_task(Task(TubeletFSQVAE, TubeletFSQVAEConfig, RECIPES, clip_data, train_tokenizer, tiny_clips))  # 04a's
+register_task(Task(TubeletFSQVAE, TubeletFSQVAEConfig, ClipRecipe, RECIPES, clip_data, train_tokenizer,  # 04a's
+                   tiny_clips))

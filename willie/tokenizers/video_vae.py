@@ -5,7 +5,7 @@
 # %% ../../nbs/04a_video_vae.ipynb #a87b12f8
 from __future__ import annotations
 import math, time, copy, json
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 import torch
 from torch import nn, Tensor
@@ -14,15 +14,15 @@ from ..layers.convs import Encoder3d, Decoder3d
 from ..data.film import ClipDataset, ClipStore, film_store
 from ..layers.fsq import FSQ
 from ..eval.metrics import evaluate_tokenizer, psnr
-from ..train.loop import Trained, Trainer, TrainConfig, phase_config, step_batches
+from ..train.loop import Trained, Trainer, step_batches
 from ..cifar.vq import VectorQuantizer
-from ..train.weights import (RecipeError, Task, known_weights, register_arch, register_task, resolve_arch,
-                                  save_dir, save_weights)
+from ..train.weights import (Phase, Recipe, RecipeError, Task, known_weights, register_arch, register_task,
+                                  resolve_arch, save_dir, save_weights)
 
 # %% auto #0
 __all__ = ['RECIPES', 'VideoAEConfig', 'VideoFSQVAEConfig', 'VideoVQVAEConfig', 'VideoTokenizer', 'VideoFSQVAE', 'VideoVQVAE',
-           'recon_loss', 'subset_psnr', 'fixed_clips', 'tokenizer_augment', 'tokenizer_recipe', 'tokenizer_data',
-           'train_tokenizer', 'clip_data', 'tiny_clips', 'tokenizer_table']
+           'ClipAugment', 'ClipData', 'ClipRecipe', 'recon_loss', 'subset_psnr', 'fixed_clips', 'tokenizer_augment',
+           'tokenizer_recipe', 'tokenizer_data', 'train_tokenizer', 'clip_data', 'tiny_clips', 'tokenizer_table']
 
 # %% ../../nbs/04a_video_vae.ipynb #8649473d
 @dataclass
@@ -109,6 +109,37 @@ class VideoVQVAE(VideoTokenizer):
         self.codebook_size = cfg.codebook_size
     def codes(self, idx): return self.quantizer.embed(idx)
 
+# %% ../../nbs/04a_video_vae.ipynb #c3d0e7d1
+@dataclass(kw_only=True)
+class ClipAugment:
+    "A clip recipe's augmentation: crops and flips (`ClipDataset`), time reversal and gray levels (`tokenizer_augment`)"
+    scale:tuple=(0.8, 1.0) # range of the random crop's area, as a fraction of the frame's
+    flip:float=0.5 # probability of a horizontal flip
+    reverse:float=0.5 # probability of playing a clip backwards
+    gain:tuple=(0.8, 1.2) # range of the random contrast gain
+    offset:float=0.1 # largest random brightness offset
+
+@dataclass(kw_only=True)
+class ClipData:
+    "The clips a recipe trains on: a clip store of the film at one frame size, its splits, the val clips tracked"
+    store:str='film' # whose frames
+    size:int=64 # frame side in pixels
+    clip_len:int=16 # frames a clip
+    split:str='train' # the split it trains on
+    val_subset:str='val' # the split it is judged on
+    n_eval:int=32 # val clips tracked during training
+    shot_aware:bool=True # no clip crosses a cut
+    block_len:int|None=None # frames a split block (None: 20 s of film)
+    val_every:int=10 # every `val_every`-th block is val
+    augment:ClipAugment|None=field(default_factory=ClipAugment) # None: none
+
+@dataclass(kw_only=True)
+class ClipRecipe(Recipe):
+    "A video tokenizer's recipe: its config, clips of the film, one training phase, the seed"
+    data:ClipData # the clips
+    train:Phase # the training phase
+
+
 # %% ../../nbs/04a_video_vae.ipynb #e1e2d249
 def recon_loss(model:nn.Module, # a video tokenizer
                x:Tensor, # (B,1,T,H,W) batch in [-1, 1]
@@ -160,45 +191,45 @@ def tokenizer_augment(ds, # a ClipDataset (its `augment` does crops and flips)
 def tokenizer_recipe(arch:str, # registry name of the model class, e.g. 'VideoFSQVAE'
                      cfg, # its config dataclass
                      steps:int, # optimizer steps
+                     *,
                      lr:float=2e-3, # peak learning rate
                      seed:int=0, # seeds the weights, the data order and the augmentation
-                    )->dict: # the whole recipe, JSON-ready
+                    )->ClipRecipe: # the whole recipe
     "The recipe of a course video tokenizer: model, data and augmentation, training settings, seed"
-    return json.loads(json.dumps(dict(
-        arch=arch, model=asdict(cfg), seed=seed,
-        data=dict(store='film', size=64, clip_len=16, split='train', val_subset='val', n_eval=32, shot_aware=True,
-                  block_len=None, val_every=10, # split blocks: None = 20 s of film; every 10th block is val
-                  augment=dict(scale=(0.8, 1.0), flip=0.5, reverse=0.5, gain=(0.8, 1.2), offset=0.1)),
-        train=dict(steps=steps, bs=8, lr=lr, weight_decay=0.05, ema=0.999, warmup=min(200, steps // 10),
-                   channels_last=True, eval_every=250, keep='best of raw and EMA weights on the val subset'))))
+    return ClipRecipe(arch=arch, model=cfg, seed=seed, data=ClipData(),
+                      train=Phase(steps=steps, bs=8, lr=lr, weight_decay=0.05, ema=0.999, warmup=min(200, steps // 10),
+                                  channels_last=True, eval_every=250,
+                                  keep='best of raw and EMA weights on the val subset'))
 
-def tokenizer_data(recipe:dict, # a tokenizer recipe
+def tokenizer_data(recipe:ClipRecipe, # a recipe that trains on clips
                    store:ClipStore, # the clip store to cut clips from
                   )->tuple: # (train, val) `ClipDataset`s as the recipe asks
     "The training and validation datasets of a recipe, from `store`"
-    d = recipe['data']; a = d['augment']
-    mk = lambda split: ClipDataset(store, d['clip_len'], split=split, block_len=d['block_len'], val_every=d['val_every'],
-                                   shot_aware=d['shot_aware'], scale=tuple(a['scale']), flip=a['flip'])
-    return mk(d['split']), mk(d['val_subset'])
+    d, a = recipe.data, recipe.data.augment
+    mk = lambda split: ClipDataset(store, d.clip_len, split=split, block_len=d.block_len, val_every=d.val_every,
+                                   shot_aware=d.shot_aware, scale=a.scale, flip=a.flip)
+    return mk(d.split), mk(d.val_subset)
 
-def train_tokenizer(recipe:dict, # from `tokenizer_recipe`
+def train_tokenizer(recipe:ClipRecipe, # from `tokenizer_recipe`
                     train_ds:ClipDataset, # training clips (its `augment` does the crops and flips)
-                    val_ds:ClipDataset, # the val split (every window): a fixed subset is tracked, all of it evaluated at the end
+                    val_ds:ClipDataset, # the val split (every window): a fixed subset tracked, all of it judged
+                    *,
                     name:str|None=None, # registry name to save under (None: don't save)
                     save_to=None, # registry folder; default `save_dir()` (the package only with $WILLIE_SAVE_WEIGHTS=1)
                     ckpt_dir:str|Path|None=None, # checkpoints (a run found there is resumed)
                     log=print, # where progress lines go
                    )->Trained: # the best model in eval mode, its metrics, the trainer
     "Train a video tokenizer by `recipe`, keep the best of raw/EMA weights on val, optionally save it with its recipe"
-    t, a, seed = recipe['train'], recipe['data']['augment'], recipe['seed']
+    t, a, seed = recipe.train, recipe.data.augment, recipe.seed
     torch.manual_seed(seed)
-    model = resolve_arch(recipe['arch'])(resolve_arch(recipe['arch'] + 'Config')(**recipe['model']))
-    n_eval, bs, steps = recipe['data']['n_eval'], t['bs'], t['steps']
+    model = resolve_arch(recipe.arch)(recipe.model)
+    n_eval, bs, steps = recipe.data.n_eval, t.bs, t.steps
     val_full = ClipDataset(val_ds.store, val_ds.clip_len, split='val', stride=val_ds.clip_len, block_len=val_ds.block_len,
                            val_every=val_ds.val_every, shot_aware=val_ds.shot_aware)  # every val frame once
     val_sub, train_sub = fixed_clips(val_ds, n_eval), fixed_clips(train_ds, n_eval)
     n_params = sum(p.numel() for p in model.parameters())
-    log(f'{name or "tokenizer"}: {type(model).__name__} {n_params/1e6:.2f}M params, {len(train_ds)} train / {len(val_ds)} val clips, {steps} steps of {bs}')
+    log(f'{name or "tokenizer"}: {type(model).__name__} {n_params/1e6:.2f}M params, '
+        f'{len(train_ds)} train / {len(val_ds)} val clips, {steps} steps of {bs}')
     best = {'val_psnr': -1.0}
     t0, trainer = time.time(), None
 
@@ -212,11 +243,12 @@ def train_tokenizer(recipe:dict, # from `tokenizer_recipe`
                             state={k: v.detach().clone() for k, v in mm.state_dict().items()})
         recent = [h['psnr'] for h in trainer.history[-10:]]
         log(f"step {trainer.step} {time.time()-t0:.0f}s train-batch psnr {sum(recent)/max(1,len(recent)):.2f} | "
-            + ' '.join(f'{k} {v:.2f}' for k, v in res.items()) + f" | best {best['val_psnr']:.2f} ({best.get('which')}@{best.get('step')})")
+            + ' '.join(f'{k} {v:.2f}' for k, v in res.items())
+            + f" | best {best['val_psnr']:.2f} ({best.get('which')}@{best.get('step')})")
         return res
 
-    cfg = phase_config(t, seed)
-    augment = tokenizer_augment(train_ds, a['reverse'], tuple(a['gain']), a['offset']) if a else None
+    cfg = recipe.train_config(t)
+    augment = tokenizer_augment(train_ds, a.reverse, a.gain, a.offset) if a else None
     trainer = Trainer(model, recon_loss, step_batches(train_ds, bs, seed, augment=augment), cfg,
                       eval_fn=eval_fn, ckpt_dir=ckpt_dir, log=lambda s: None)
     trainer.fit()
@@ -228,50 +260,51 @@ def train_tokenizer(recipe:dict, # from `tokenizer_recipe`
                    kept=f"{best.get('which')}@{best.get('step')}", val_subset_psnr=best['val_psnr'],
                    train_subset_psnr=best.get('train_psnr'))
     res = evaluate_tokenizer(final, val_full, bs=8, progress=False)
-    metrics |= {f'val_{k}': v for k, v in res.items() if k in ('psnr', 'ssim', 'code_use', 'codes_used', 'perplexity', 'n_clips')}
+    metrics |= {f'val_{k}': v for k, v in res.items()
+                if k in ('psnr', 'ssim', 'code_use', 'codes_used', 'perplexity', 'n_clips')}
     metrics |= {k: res[k] for k in ('bits_per_token', 'bpp', 'tokens_per_clip', 'codebook_size')}
     metrics['gap_db'] = metrics['train_subset_psnr'] - metrics['val_subset_psnr']
     if name is not None:
-        save_weights(final, name, metrics, save_to or save_dir(), recipe=recipe)
+        save_weights(final, name, metrics, weights_dir=save_to or save_dir(), recipe=recipe)
         log(f'{name} saved: ' + json.dumps(metrics))
     return Trained(final, metrics, trainer)
+
 
 # %% ../../nbs/04a_video_vae.ipynb #623bf2dd
 RECIPES = {'fsq_vae_64': tokenizer_recipe('VideoFSQVAE', VideoFSQVAEConfig(dropout=0.1), steps=2400),
            'vq_vae_64': tokenizer_recipe('VideoVQVAE', VideoVQVAEConfig(dropout=0.1), steps=1200)}
 
 # %% ../../nbs/04a_video_vae.ipynb #3223613c
-def clip_data(recipe:dict, # a recipe that trains on clips of `recipe['data']['size']` pixels
+def clip_data(recipe:Recipe, # a recipe that trains on clips of `recipe.data.size` pixels
               store=None, # a `ClipStore` or its folder; None: the film's at that size
               progress:bool=True, # progress bars if the film's store has to be made
              )->dict: # `train_ds`, `val_ds`: the data keywords of the training function
     "A clip recipe's training and validation clips, from a store of its frame size"
-    size = recipe['data']['size']
+    size = recipe.data.size
     if store is None: s = film_store(size, progress=progress)
     else: s = store if isinstance(store, ClipStore) else ClipStore(store)
     if s.size != size:
-        raise RecipeError(f"{recipe['arch']} recipe: it trains on {size}x{size} frames, "
+        raise RecipeError(f"{recipe.arch} recipe: it trains on {size}x{size} frames, "
                           f"{s.path.name} has {s.size}x{s.size}")
     return dict(zip(('train_ds', 'val_ds'), tokenizer_data(recipe, s)))
 
-def tiny_clips(recipe:dict, # a recipe of a convolutional model trained on clips
+def tiny_clips(recipe:Recipe, # a recipe of a convolutional model trained on clips
                steps:int=1, # steps per phase
                clip_len:int=8, # frames a clip
-              )->dict: # the same recipe, tiny
+              )->Recipe: # the same recipe, tiny
     "A clip recipe at a CPU test's cost: 8 channels a level and one residual block at the bottom (a conv), two clips"
-    r = copy.deepcopy(recipe); m = r['model']
-    if 'ch' in m: m['ch'] = [8] * len(m['ch'])
-    for k in ('enc_res', 'dec_res', 'n_res'):
-        if k in m: m[k] = [0] * (len(m[k]) - 1) + [1]
-    r['data'].update(clip_len=clip_len, n_eval=2, block_len=16, val_every=3)
-    for phase in ('train', 'recon', 'gan'):
-        if r.get(phase, {}).get('steps', 0): r[phase].update(steps=steps, bs=2, warmup=0, eval_every=steps)
-    return r
+    m = recipe.model
+    small = {k: (8,) * len(getattr(m, k)) for k in ('ch',) if hasattr(m, k)}
+    small |= {k: (0,) * (len(getattr(m, k)) - 1) + (1,) for k in ('enc_res', 'dec_res', 'n_res') if hasattr(m, k)}
+    data = replace(recipe.data, clip_len=clip_len, n_eval=2, block_len=16, val_every=3)
+    phases = {n: replace(p, steps=steps, bs=2, warmup=0, eval_every=steps) for n, p in recipe.phases.items() if p.steps}
+    return replace(recipe, model=replace(m, **small), data=data, **phases)
 
-register_task(Task(VideoFSQVAE, VideoFSQVAEConfig, {'fsq_vae_64': RECIPES['fsq_vae_64']}, clip_data, train_tokenizer,
-                   tiny_clips))
-register_task(Task(VideoVQVAE, VideoVQVAEConfig, {'vq_vae_64': RECIPES['vq_vae_64']}, clip_data, train_tokenizer,
-                   tiny_clips))
+register_task(Task(VideoFSQVAE, VideoFSQVAEConfig, ClipRecipe, {'fsq_vae_64': RECIPES['fsq_vae_64']}, clip_data,
+                   train_tokenizer, tiny_clips))
+register_task(Task(VideoVQVAE, VideoVQVAEConfig, ClipRecipe, {'vq_vae_64': RECIPES['vq_vae_64']}, clip_data,
+                   train_tokenizer, tiny_clips))
+
 
 # %% ../../nbs/04a_video_vae.ipynb #e5d91052
 def tokenizer_table(results:dict, # name -> `evaluate_tokenizer` result

@@ -26,9 +26,10 @@ def segments(store:ClipStore, # the clip store
             )->np.ndarray: # (S, 2) int64 [start, end) frame ranges, each inside one shot and one split block
     "The maximal stretches of one split that stay inside a shot: runs of `ClipDataset`'s `min_frames`-frame windows."
     try: s = ClipDataset(store, min_frames, split, block_len=block_len, val_every=val_every, shot_aware=True).starts
-    except ValueError: raise ValueError(f"{store.path.name}: no stretch of {min_frames} frames inside one shot in the {split} split "
-                                        f"(every {val_every}th block of {block_len or '20 s of'} frames is val); "
-                                        "for short footage choose shorter blocks (block_len, `--block-len`)") from None
+    except ValueError:
+        raise TokenStoreError(f"{store.path.name}: no stretch of {min_frames} frames inside one shot in the {split} "
+                              f"split (every {val_every}th block of {block_len or '20 s of'} frames is val); "
+                              "for short footage choose shorter blocks (block_len, `--block-len`)") from None
     runs = np.split(s, np.flatnonzero(np.diff(s) != 1) + 1)
     return np.array([[r[0], r[-1] + min_frames] for r in runs], dtype=np.int64)
 
@@ -70,11 +71,13 @@ def variant_frames(frames:np.ndarray, # (T, H, W) uint8 frames of one stretch
 TOKENS_VERSION = 1
 STREAM_COLUMNS = ('start', 'length', 'split', 'variant', 'frame_start', 'frame_end')
 
-class TokenStoreError(ValueError): "A token store is missing, incomplete, or does not match its manifest."
+class TokenStoreError(ValueError):
+    "A token store that is missing, incomplete, does not match its manifest, or cannot be made from this footage"
 class StaleTokensError(TokenStoreError): "The store's tokenizer weights are not the registry's any more (or are another tokenizer's)."
 class MissingTokensError(TokenStoreError): "No token store there yet: `willie tokenize` (or `tokenize_film`) makes it."
 
-def _rebuild(name:str)->str: return f"rebuild it with `willie tokenize --tokenizer {name} --force` (or tokenize_film(..., force=True))"
+def _rebuild(name:str)->str:
+    return f"rebuild it with `willie tokenize --tokenizer {name} --force` (or tokenize_film(..., force=True))"
 
 def check_tokenizer(m:dict, # a token store's manifest
                     weights_dir=None, # the registry to check against (default: the package's)
@@ -83,7 +86,8 @@ def check_tokenizer(m:dict, # a token store's manifest
     "Raise `StaleTokensError` unless the registry still holds the very weights the tokens were made with."
     t = m['tokenizer']; reg = read_registry(weights_dir)
     if t['name'] not in reg:
-        raise StaleTokensError(f"{where}: its tokenizer {t['name']!r} is not in the weights registry; {_rebuild(t['name'])} with a registered one")
+        raise StaleTokensError(f"{where}: its tokenizer {t['name']!r} is not in the weights registry; "
+                               f"{_rebuild(t['name'])} with a registered one")
     if (now := reg[t['name']]['sha256']) != t['sha256']:
         raise StaleTokensError(f"{where}: tokens of {t['name']!r} sha256 {t['sha256'][:12]}…, but the registry's {t['name']!r} "
                                f"is now {now[:12]}…: the tokens are stale; {_rebuild(t['name'])}")
@@ -101,13 +105,18 @@ class TokenStore:
                 ):
         self.path = Path(path)
         mf, tf = self.path/'manifest.json', self.path/'tokens.npy'
-        if not self.path.is_dir(): raise TokenStoreError(f"{self.path} {'is a file, not' if self.path.exists() else 'does not exist, so it is not'} a token store; make one with `willie tokenize`")
-        if not mf.exists(): raise TokenStoreError(f"{self.path} is not a token store (no manifest.json); make one with `willie tokenize`")
+        if not self.path.is_dir():
+            raise TokenStoreError(f"{self.path} "
+                                  f"{'is a file, not' if self.path.exists() else 'does not exist, so it is not'} a token store; make one with `willie tokenize`")
+        if not mf.exists():
+            raise TokenStoreError(f"{self.path} is not a token store (no manifest.json); make one with `willie tokenize`")
         try: self.manifest = m = json.loads(mf.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as e: raise TokenStoreError(f"{mf} is not valid JSON ({e}); rebuild the store") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise TokenStoreError(f"{mf} is not valid JSON ({e}); rebuild the store") from None
         if not isinstance(m, dict) or m.get('format') != 'willie-tokens' or m.get('version') != TOKENS_VERSION:
             m = m if isinstance(m, dict) else {}
-            raise TokenStoreError(f"{self.path}: format {m.get('format')} v{m.get('version')}, expected willie-tokens v{TOKENS_VERSION}; rebuild it")
+            raise TokenStoreError(f"{self.path}: format {m.get('format')} v{m.get('version')}, expected willie-tokens "
+                                  f"v{TOKENS_VERSION}; rebuild it")
         if missing := ([k for k in _TOKEN_KEYS if k not in m]
                        + [f'tokenizer.{k}' for k in _TOKENIZER_KEYS if k not in m.get('tokenizer', {})]):
             raise TokenStoreError(f"{mf} lacks {', '.join(missing)}; the store is damaged, rebuild it")
@@ -117,7 +126,8 @@ class TokenStore:
         if check: check_tokenizer(m, weights_dir, str(self.path))
         if not tf.exists(): raise TokenStoreError(f"{self.path}: manifest.json but no tokens.npy; rebuild it")
         try: self.tokens = np.load(tf, mmap_mode='r')
-        except (ValueError, OSError) as e: raise TokenStoreError(f"{tf} is not a readable .npy ({e}); the store is damaged, rebuild it") from None
+        except (ValueError, OSError) as e:
+            raise TokenStoreError(f"{tf} is not a readable .npy ({e}); the store is damaged, rebuild it") from None
         if self.tokens.dtype != np.dtype(m['dtype']) or list(self.tokens.shape) != m['shape']:
             raise TokenStoreError(f"{self.path}: tokens.npy is {self.tokens.dtype} {list(self.tokens.shape)} but the manifest "
                                   f"says {m['dtype']} {m['shape']}; the store is corrupt, rebuild it")
@@ -142,7 +152,7 @@ class TokenStore:
                )->list: # (n, h, w) int16 memmap slices, one per stream
         if split not in ('train', 'val'): raise ValueError(f"split must be 'train' or 'val', got {split!r}")
         if variant is not None and (variant := variant_name(parse_variant(variant))) not in self.variants:
-            raise ValueError(f"{self.path.name} has no variant {variant!r}; it has {', '.join(self.variants)}")
+            raise TokenStoreError(f"{self.path.name} has no variant {variant!r}; it has {', '.join(self.variants)}")
         return [self.tokens[r['start']:r['start'] + r['length']] for r in self.table
                 if r['split'] == split and variant in (None, r['variant'])]
 
@@ -211,8 +221,8 @@ def _manifest(model, name, entry, store, split, variants, parts, segs)->dict:
 def tokenize_film(tokenizer:str='causal_s4_64', # registry name of a causal tokenizer (one with `tokenize_stream`)
                   store:ClipStore|str|Path|None=None, # the clip store; None: the film's store at the tokenizer's frame size
                   variants=DEFAULT_VARIANTS, # train variants (names, see `parse_variant`); val is always 'p0' only
-                  out=None, # the store's folder; default `token_store_path(tokenizer, store=<clip store folder>)`
                   *,
+                  out=None, # the store's folder; default `token_store_path(tokenizer, store=<clip store folder>)`
                   block_len:int|None=None, # split blocks in frames (None: 20 s, as `ClipDataset`)
                   val_every:int=10, # every val_every-th block is val
                   min_frames:int|None=None, # shorter stretches are dropped (None: 3 latent frames, 1 + 2 time factors)
@@ -230,15 +240,19 @@ def tokenize_film(tokenizer:str='causal_s4_64', # registry name of a causal toke
     if store is None: store = film_store(want_size or 64, progress=progress)
     store = store if isinstance(store, ClipStore) else ClipStore(store)
     if want_size and store.size != want_size:
-        raise ValueError(f"{store.path.name} has {store.size}x{store.size} frames but {tokenizer} was trained on {want_size}x{want_size}")
+        raise TokenStoreError(f"{store.path.name} has {store.size}x{store.size} frames but {tokenizer} was trained on "
+                              f"{want_size}x{want_size}")
     model = load_weights(tokenizer, weights_dir, device=device)
     if not hasattr(model, 'tokenize_stream'):
-        raise ValueError(f"{tokenizer} ({entry['arch']}) cannot code a whole shot as one stream (no tokenize_stream); use a causal tokenizer")
+        raise TokenStoreError(f"{tokenizer} ({entry['arch']}) cannot code a whole shot as one stream (no "
+                              "tokenize_stream); use a causal tokenizer")
     if bad := [n for n in names if parse_variant(n)['phase'] >= model.time_factor]:
-        raise ValueError(f"variants {bad}: the phase must be below the tokenizer's time factor {model.time_factor}")
+        raise TokenStoreError(f"variants {bad}: the phase must be below the tokenizer's time factor {model.time_factor}")
     min_frames = min_frames or 1 + 2 * model.time_factor
-    if min_frames <= model.time_factor: raise ValueError(f"min_frames must exceed the time factor {model.time_factor}, got {min_frames}")
-    if store.size % model.space_factor: raise ValueError(f"{store.size}x{store.size} frames are not a multiple of {model.space_factor}")
+    if min_frames <= model.time_factor:
+        raise TokenStoreError(f"min_frames must exceed the time factor {model.time_factor}, got {min_frames}")
+    if store.size % model.space_factor:
+        raise TokenStoreError(f"{store.size}x{store.size} frames are not a multiple of {model.space_factor}")
     split = dict(block_len=block_len or default_block_len(store.fps), val_every=val_every, min_frames=min_frames)
     segs = {sp: segments(store, sp, **split) for sp in ('train', 'val')}
     out = Path(out) if out is not None else token_store_path(tokenizer, store=store.path.name)
@@ -259,7 +273,8 @@ def tokenize_film(tokenizer:str='causal_s4_64', # registry name of a causal toke
         elif out.exists() and any(out.iterdir()):
             raise FileExistsError(f"{out} exists and is not a token store; choose another folder")
         for old in out.parent.glob(f'.{out.name}.build-*'):
-            if old.name != f'.{out.name}.build-{key}': shutil.rmtree(old, ignore_errors=True)   # other builds' leftovers (we hold the lock)
+            if old.name != f'.{out.name}.build-{key}':
+                shutil.rmtree(old, ignore_errors=True)   # other builds' leftovers (we hold the lock)
         work = out.parent/f'.{out.name}.build-{key}'; work.mkdir(exist_ok=True)
         try:
             bar = CountBar(sum(int(b - a) for a, b in segs['train']) * len(names) + sum(int(b - a) for a, b in segs['val']),
@@ -271,11 +286,13 @@ def tokenize_film(tokenizer:str='causal_s4_64', # registry name of a causal toke
                     v = parse_variant(n)
                     p = {sp: encode_variant(model, store, segs[sp], v, chunk, bar) for sp in (('train', 'val') if n == 'p0' else ('train',))}
                     atomic_write(f, lambda t: _save_part(t, p))
-                with np.load(f) as z: parts.append({sp: [z[f'{sp}_{j}'] for j in range(len(segs[sp]))] for sp in (('train', 'val') if n == 'p0' else ('train',))})
+                with np.load(f) as z:
+                    parts.append({sp: [z[f'{sp}_{j}'] for j in range(len(segs[sp]))] for sp in (('train', 'val') if n == 'p0' else ('train',))})
             bar.done()
             m = _manifest(model, tokenizer, entry, store, split, names, parts, segs) | dict(build=key)
             with atomic_dir(out) as tmp:
-                np.save(tmp/'tokens.npy', np.concatenate([t for p in parts for sp in ('train', 'val') for t in p.get(sp, [])]))
+                np.save(tmp/'tokens.npy',
+                        np.concatenate([t for p in parts for sp in ('train', 'val') for t in p.get(sp, [])]))
                 (tmp/'manifest.json').write_text(json.dumps(m, indent=1) + '\n')
         except Exception:
             shutil.rmtree(work, ignore_errors=True); raise   # an error: start clean next time (an interruption keeps the finished variants)
