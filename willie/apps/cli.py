@@ -37,7 +37,8 @@ __all__ = ['TOKENIZER', 'PROMPT_SECONDS', 'USER_ERRORS', 'UsageError', 'check_nu
            'cmd_eval_prior', 'parser', 'main']
 
 # %% ../../nbs/99_cli.ipynb #4d6d78bb
-class UsageError(ValueError): "An argument that cannot work, found before any slow work; the message names the flag and what would."
+class UsageError(ValueError):
+    "An argument that cannot work, found before any slow work; the message names the flag and what would."
 
 def check_number(flag:str, # the flag, for the message, e.g. '-n'
                  value, # its value (None: not given, nothing to check)
@@ -199,7 +200,7 @@ def _check_tokenizer_args(args, window:int)->tuple:
     return entry, size, split
 
 def cmd_reconstruct(args)->int:
-    "Tokenize clips with a bundled tokenizer, decode them from the tokens, report and save original | reconstruction | error."
+    "Tokenize clips with a bundled tokenizer, decode them, report and save original | reconstruction | error."
     check_number('-n', args.n, at_least=1); check_number('--clip-len', args.clip_len, at_least=1)
     entry, size, split = _check_tokenizer_args(args, args.clip_len)
     model = load_weights(args.tokenizer, args.weights_dir)
@@ -224,7 +225,8 @@ def cmd_reconstruct(args)->int:
 
 # %% ../../nbs/99_cli.ipynb #f38a240d
 def cmd_eval_tokenizer(args)->int:
-    "Score a bundled tokenizer on footage: PSNR, SSIM, sharpness, motion, seams, bpp, code use; optionally a side-by-side video."
+    """Score a bundled tokenizer on footage: PSNR, SSIM, sharpness, motion, seams, bpp, code use; optionally a
+    side-by-side video."""
     args.tokenizer = args.name
     check_number('--window', args.window, at_least=2); check_number('--seconds', args.seconds, positive=True)
     entry, size, split = _check_tokenizer_args(args, args.window)
@@ -245,7 +247,7 @@ def cmd_eval_tokenizer(args)->int:
                      *([('JOD', f"{r['jod']:.2f} (ColorVideoVDP, x4 bicubic, FHD, 24 fps)")] if 'jod' in r else []), last]:
             print(f"  {k:16} {v}")
     table(args.name, r, ('code use', f"{r['codes_used']}/{r['codebook_size']} ({100 * r['code_use']:.1f}%)"))
-    if args.h264:  # the same frames the tokenizer coded (whole windows, or whole stretches for a stream tokenizer), at its rate
+    if args.h264:  # the frames the tokenizer coded (whole windows, or stretches for a stream tokenizer), at its rate
         orig, rec, info = h264_footage(fp, r['bpp'], window=None if hasattr(model, 'tokenize_stream') else args.window)
         h = score_footage(orig, rec, args.window, bits=info['bits'], with_jod=args.jod)
         near = '' if abs(h['bpp'] / r['bpp'] - 1) <= 0.03 else f", the nearest x264 gets to {r['bpp']:.4f} bpp here"
@@ -372,7 +374,7 @@ def cmd_generate(args)->int:
 
 # %% ../../nbs/99_cli.ipynb #b4a80266
 def cmd_eval_prior(args)->int:
-    "Score a bundled prior on its token store's val split: bits per token, yardsticks, implied bpp, loss past the context."
+    "Score a bundled prior on its store's val split: bits per token, yardsticks, implied bpp, loss past the context."
     e = check_bundled(args.name, need=('new_cache',), what='prior', weights_dir=args.weights_dir)
     model, recipe = load_weights(args.name, args.weights_dir), Recipe.from_dict(e['recipe'])
     store = open_token_store(recipe.data.tokenizer, weights_dir=args.weights_dir)

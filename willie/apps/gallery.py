@@ -23,7 +23,7 @@ __all__ = ['NearestClips', 'generate_many', 'SampleGallery']
 
 # %% ../../nbs/12a_gallery.ipynb #f8d122da
 class NearestClips:
-    "Every `clip_len`-frame window of a store's split, searchable for the one most like a given clip (L2 proxy, then SSIM)."
+    "Every `clip_len`-frame window of a store's split, searchable for the one most like a clip (L2 proxy, then SSIM)."
     def __init__(self, store:ClipStore, # the clip store to search (e.g. the film's 64² store)
                  clip_len:int=17, # frames per window: the length of the clips to look up
                  split:str='train', # 'train', 'val' or 'all', as `ClipDataset` splits it
@@ -96,7 +96,8 @@ def generate_many(gen:Generator, # from `Generator.load()`
 
 # %% ../../nbs/12a_gallery.ipynb #27ccbbfd
 class SampleGallery(widgets.VBox):
-    "A grid of generated clips that play together, with knobs to regenerate, a nearest-training-clip lookup, continuation of a real frame and saving."
+    """A grid of generated clips that play together, with knobs to regenerate, a nearest-training-clip lookup,
+    continuation of a real frame and saving."""
     def __init__(self, gen:Generator, # the models (`Generator.load()`)
                  n:int=4, # clips on the grid
                  seconds:float=1.0, # length of each clip
@@ -230,7 +231,7 @@ class SampleGallery(widgets.VBox):
         self.real_image.value = _png(display_frames(self.real[self.real_frame.value])[0].repeat(2, 0).repeat(2, 1))
 
     def continue_frame(self):
-        "Generate the row again, each clip continuing the chosen real frame (a val frame when the store has a val split)."
+        "Generate the row again, each clip continuing the chosen real frame (a val frame if the store has a val split)."
         self.regenerate(prompt=self.real[self.real_frame.value][None])   # (1, 1, 1, S, S): one frame
 
     def show_nearest(self):

@@ -139,7 +139,7 @@ def shorten(recipe:Recipe, # a recipe
 # %% ../../nbs/98_recipes.ipynb #dc7722c1
 def train_recipe(spec:str|Recipe|dict, # a recipe name (`all_recipes()`), a .json recipe file, or a recipe
                  store=None, # the clip or token store to train on; None: the film's
-                 steps:int|None=None, # at most this many steps per phase (a short run: saved only under an explicit `name`)
+                 steps:int|None=None, # at most these steps per phase (a short run: saved only under an explicit `name`)
                  *,
                  name:str|None=None, # registry name to save under (default: the recipe's, unless `steps` shortened it)
                  save_to=None, # registry folder (default `save_dir()`: the cache; $WILLIE_SAVE_WEIGHTS=1: the package)

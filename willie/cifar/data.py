@@ -52,7 +52,8 @@ def download_cifar(dest:Path|None=None, # where to save; default: the cache dir
 
 def cifar_path(download:bool=True # try the official download if no local copy is found
               )->Path:
-    "$WILLIE_CIFAR, else shared/data/cifar10/cifar10_jpeg_q75.tar.gz beside a parent of cwd, else a cached or fresh download."
+    """$WILLIE_CIFAR, else shared/data/cifar10/cifar10_jpeg_q75.tar.gz beside a parent of cwd, else a cached or fresh
+    download."""
     try: return find_data('WILLIE_CIFAR', SHARED_CIFAR, 'cifar10/cifar-10-python.tar.gz', what='CIFAR-10',
                           get=f"download it from {CIFAR_URL}")
     except FileNotFoundError as e:
@@ -198,11 +199,11 @@ def train_cifar_model(make_model:Callable, # `make_model(recipe.model)`, e.g. th
                       *,
                       eval_fn:Callable|None=None, # `eval_fn(model, x uint8 (N,3,32,32)) -> dict` of test metrics
                       name:str|None=None, # registry name to save the weights under (None: don't save)
-                      save_to=None, # registry folder; default `save_dir()` (the package only with $WILLIE_SAVE_WEIGHTS=1)
+                      save_to=None, # registry folder, default `save_dir()` (the package only if $WILLIE_SAVE_WEIGHTS=1)
                       data:tuple|None=None, # (train, test) uint8 (N,3,32,32) images; default: CIFAR-10
                       ckpt_dir=None, # checkpoints for resuming (None: none)
                       log_every:int=200, # steps between evaluations on 500 test images
-                      log:Callable[[str], None]|None=None, # receives the evaluation lines (default: under the progress bar)
+                      log:Callable[[str], None]|None=None, # gets the evaluation lines (default: under the progress bar)
                      )->Trained: # the model in eval mode, its metrics, the trainer
     "Train a model on CIFAR-10 images by `recipe`, evaluate it on the test split, optionally ship it"
     t, seed = recipe.train, recipe.seed

@@ -40,7 +40,7 @@ def discretized_logistic_nll(x:Tensor, # targets on the 8-bit grid, k/127.5 - 1
     log_one_minus_cdf_minus = -F.softplus(minus)           # log(1 - sigmoid(minus)): the x = 1 bin extends to +inf
     delta = torch.sigmoid(plus) - torch.sigmoid(minus)
     mid = inv*c
-    log_pdf_mid = mid - log_scale - 2*F.softplus(mid) - math.log(127.5)   # bin mass ~ density * width when delta underflows
+    log_pdf_mid = mid - log_scale - 2*F.softplus(mid) - math.log(127.5)  # bin mass ~ density*width if delta underflows
     log_mid = torch.where(delta > 1e-5, torch.log(delta.clamp_min(1e-12)), log_pdf_mid)
     logp = torch.where(x < -0.999, log_cdf_plus, torch.where(x > 0.999, log_one_minus_cdf_minus, log_mid))
     return -logp

@@ -29,7 +29,7 @@ def nearest_code(z:Tensor, # (N, D) vectors
 
 # %% ../../nbs/01_vq_cifar.ipynb #494e065e
 class VectorQuantizer(nn.Module):
-    "Vector quantizer on (B, dim, *spatial) with straight-through gradient, EMA codebook, dead-code restarts, data init."
+    "Vector quantizer on (B, dim, *spatial): straight-through gradient, EMA codebook, dead-code restarts, data init."
     def __init__(self,
                  codebook_size:int, # number of codes K
                  dim:int, # code dimension (channel dim 1 of the input)
@@ -168,7 +168,7 @@ def evaluate_vqvae(model:nn.Module, x:Tensor, # (N, 3, 32, 32) uint8 or float in
                    bs:int=500,
                    usage:CodeUsage|None=None, # filled with the split's code histogram if given
                   )->dict:
-    "PSNR, code use and perplexity over the whole split; bits per image at the codebook's size and at the codes' entropy."
+    "PSNR, code use and perplexity over a whole split; bits per image at the codebook's size and at the codes' entropy."
     model.eval()
     usage, ps = (usage or CodeUsage(model.vq.codebook_size)).reset(), []
     for xb in float_batches(x, bs, next(model.parameters()).device):

@@ -31,7 +31,7 @@ def film_path(allow_download:bool=False, # fetch it from archive.org when no loc
               progress:bool=True, # progress bar while downloading
               base_url:str='https://archive.org', # the download server (tests pass a local one)
              )->Path: # the film on this machine
-    "The film: `$WILLIE_FILM`, else `shared/data/willie/` found upward from the cwd, else the cache, else a download if asked"
+    "The film: `$WILLIE_FILM`, else `shared/data/willie/` upward from the cwd, else the cache, else a download if asked"
     try: return find_data('WILLIE_FILM', f'willie/{FILM_NAME}', 'film/*.mp4', what='Steamboat Willie',
                           get='download it with `willie prepare --download`')
     except FileNotFoundError:
@@ -80,7 +80,7 @@ def download(dest_dir=None, # folder for the film; default `cache_path('film')`
              timeout:float=60, # seconds per network operation
              progress:bool=True, # show a fastprogress bar
             )->Path: # the downloaded, checksum-verified file
-    "Download the film from archive.org: metadata-chosen file, resumable `.part` + Range, md5/sha1 check, atomic rename."
+    "Fetch the film from archive.org: metadata-chosen file, resumable `.part` + Range, md5/sha1 check, atomic rename."
     base = base_url.rstrip('/')
     try:
         with urllib.request.urlopen(f'{base}/metadata/{item}', timeout=timeout) as r: meta = json.load(r)

@@ -39,7 +39,8 @@ def h264_roundtrip(frames:np.ndarray, # (N, H, W) uint8 gray frames, H and W eve
                    tune:str|None=None, # x264 tune, e.g. 'psnr'; None: x264's default psycho-visual tuning
                    fps:Fraction=Fraction(24000, 1001), # frame rate (it only scales x264's rate control a little)
                   )->tuple[np.ndarray, int, int]: # (decoded (N, H, W) uint8, payload bits, raw bits)
-    "Encode gray frames with libx264 (yuv420p, neutral chroma) as one stream and decode it; bits without SEI/AUD and all bits."
+    """Encode gray frames with libx264 (yuv420p, neutral chroma) as one stream and decode it; bits without SEI/AUD and
+    all bits."""
     n, h, w = frames.shape
     if h % 2 or w % 2: raise ValueError(f"h264_roundtrip: yuv420p needs even frame sides, got {w}x{h}")
     enc = av.CodecContext.create('libx264', 'w')
@@ -103,7 +104,7 @@ def h264_footage(footage:Footage, # stretches of film, each (1, 1, T, H, W) in [
                  bpp:float, # the target rate, e.g. a tokenizer's measured bpp
                  window:int|None=16, # cut each stretch to whole `window`-frame clips first (None: code it all)
                  **kwargs, # for `h264_at_rate`: tol, max_iter, crf, preset, tune
-                )->tuple[Footage, Footage, dict]: # (the footage coded, its H.264 reconstruction, h264_at_rate's numbers)
+                )->tuple[Footage, Footage, dict]: # (footage coded, its H.264 reconstruction, h264_at_rate's numbers)
     "Code footage with H.264 at the rate `bpp`, each stretch one stream, ready for `score_footage`."
     if bad := [tuple(x.shape) for x in footage if x.shape[1] != 1]:
         raise ValueError(f"h264_footage: gray footage only (1 channel), got {bad[:3]}")
@@ -120,7 +121,7 @@ def two_sample_split(n:int, # number of windows, in time order
                      test_frac:float=0.5, # share of the blocks held out
                      *,
                      seed:int=0, # which blocks are held out
-                     groups=None, # instead of blocks: a group label per window (e.g. its shot); each group lands whole in one part
+                     groups=None, # instead of blocks: a label per window (e.g. its shot); a group never spans two parts
                     )->Tensor: # (n,) bool, True for the held-out windows
     "Which windows are held out: whole blocks (or groups) of them, chosen by `seed`."
     g = torch.as_tensor(groups) if groups is not None else torch.arange(n) * min(blocks, n) // max(n, 1)
@@ -162,7 +163,7 @@ def _flip(x, g):
     return torch.where(f, x.flip(-1), x), y
 
 def two_sample_test(real:Tensor, # (N, 1, T, H, W) original windows in [-1, 1], in time order
-                    fake:Tensor, # (M, 1, T, H, W) the other set, e.g. their reconstructions (paired by index when M = N)
+                    fake:Tensor, # (M, 1, T, H, W) the other set, e.g. their reconstructions (paired by index if M = N)
                     steps:int=300, # training steps
                     *,
                     bs:int=16, # clips per step (half originals, half the other set on average)
@@ -173,7 +174,7 @@ def two_sample_test(real:Tensor, # (N, 1, T, H, W) original windows in [-1, 1], 
                     ch:int=8, # width of the classifier (`ClipCritic`)
                     seed:int=0, # split, weights and batches
                    )->dict: # accuracy, stderr, ci95, p_value, train_accuracy, n_train, n_test, secs
-    "Classifier two-sample test (Lopez-Paz & Oquab 2017): held-out accuracy of a small 3-D CNN telling `real` from `fake`."
+    "Classifier two-sample test (Lopez-Paz & Oquab 2017): held-out accuracy of a 3-D CNN telling `real` from `fake`."
     if real.shape[1:] != fake.shape[1:]:
         raise ValueError(f"two_sample_test: windows differ: {tuple(real.shape[1:])} vs {tuple(fake.shape[1:])}")
     t0 = time.time()

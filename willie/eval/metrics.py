@@ -55,7 +55,7 @@ def ssim_map(x:Tensor, # (N, 1, H, W) reference
              y:Tensor, # (N, 1, H, W) reconstruction
              data_range:float=2.0, # L: 2 for [-1, 1], 255 for uint8
              *,
-             vmin:float=-1.0, # lowest possible value: values are shifted by it into [0, L] (-1 for [-1, 1], 0 for uint8)
+             vmin:float=-1.0, # lowest possible value: values are shifted by it to [0, L] (-1 for [-1, 1], 0 for uint8)
              win_size:int=11, # Gaussian window taps
              sigma:float=1.5, # Gaussian window std
              k1:float=0.01, k2:float=0.03, # stabilizing constants, C = (K L)^2
@@ -159,12 +159,12 @@ def seam_ratio(x:Tensor, # (B, C, T, H, W) footage decoded clip after clip
 
 # %% ../../nbs/00_1_metrics.ipynb #d2d3d74b
 class Distortion:
-    "Accumulates how reconstructions differ from originals: PSNR and SSIM per clip, sharpness, motion and (on footage) seams"
+    "Tracks how reconstructions differ from originals: PSNR and SSIM per clip, sharpness, motion and (on footage) seams"
     def __init__(self, window:int=16, # frames per scored clip, and the seam period, for footage
                 ): self.window, self.psnrs, self.ssims, self.grads, self.diffs, self.seams, self.frames = window, [], [], [], [], [], 0
     def update(self, x:Tensor, # (B, C, T, H, W) clips, or with `footage` a (1, C, T, H, W) stretch, in [-1, 1]
                xh:Tensor, # its reconstruction, same shape (clamp it to [-1, 1] first, as it will be shown)
-               footage:bool=False, # x is one stretch: cut into `window`-frame clips (the rest of T only counts for motion and seams)
+               footage:bool=False, # x is one stretch, cut into `window`-frame clips (leftover frames count only for motion, seams)
               ):
         if xh.shape != x.shape:
             raise ValueError(f"Distortion: reconstruction {tuple(xh.shape)} != original {tuple(x.shape)}")
@@ -270,7 +270,8 @@ def jod(recon:Tensor, # (N, 1, T, H, W) gray clips in [-1, 1]
         scale:int=4, # bicubic upscaling before the metric: 64x64 film is watched enlarged
         display:str='standard_fhd', # ColorVideoVDP display model
        )->Tensor: # (N,) JOD per clip: 10 = indistinguishable from the original, lower is worse
-    "ColorVideoVDP's perceptual score of each clip (Mantiuk et al. 2024), as the course measures it: upscaled, on an FHD display"
+    """ColorVideoVDP's perceptual score of each clip (Mantiuk et al. 2024), as the course measures it: upscaled, on an
+    FHD display"""
     try:
         import warnings
         with warnings.catch_warnings(): warnings.simplefilter('ignore'); import pycvvdp
@@ -355,7 +356,7 @@ def score_footage(original:Footage, # the stretches of film, each (1, C, T, H, W
                   bits:float|None=None, # bits spent coding all of it: adds `bpp` (per pixel of the original)
                   with_jod:bool=False, # also ColorVideoVDP's JOD per window (`jod`)
                  )->dict: # psnr, ssim, n_clips, sharpness, motion, seams, seams_original, frames [, bpp] [, jod]
-    "Score reconstructed footage exactly as `evaluate_tokenizer` does: PSNR and SSIM per window, sharpness, motion, seams."
+    "Score reconstructed footage exactly as `evaluate_tokenizer` does: PSNR, SSIM per window, sharpness, motion, seams."
     if len(original) != len(recon):
         raise ValueError(f"score_footage: {len(original)} original stretches but {len(recon)} reconstructions")
     dist = Distortion(window)

@@ -288,7 +288,7 @@ def train_upsampler(recipe:UpsamplerRecipe, # from `upsampler_recipe`
                     ckpt_dir:str|Path|None=None, # checkpoints (a run found there is resumed)
                     log=print, # where progress lines go
                    )->Trained: # the kept model in eval mode, its metrics, the trainer
-    "Train an upsampler by `recipe`, keep the best EMA weights on a fixed val subset, optionally save them with the recipe"
+    "Train an upsampler by `recipe`, keep the best EMA weights on a fixed val subset, optionally save them with it"
     t, d, seed = recipe.train, recipe.data, recipe.seed
     torch.manual_seed(seed)
     model = Upsampler(recipe.model)
@@ -357,7 +357,8 @@ def evaluate_upsampler(methods:dict, # name -> upscaler: `f(video (B,1,T,h,w), s
 def upsample_table(res:dict, # from `evaluate_upsampler`
                    baseline:str='bicubic', # the method the others are compared with
                   ):
-    "Print one row per scale and method: PSNR (and the gain over the baseline), SSIM, sharpness, flicker (and its ratio to the baseline's), motion"
+    """Print one row per scale and method: PSNR (and the gain over the baseline), SSIM, sharpness, flicker (and its
+    ratio to the baseline's), motion"""
     scales, names = sorted({s for _, s in res}), list(dict.fromkeys(m for m, _ in res))
     print(f"{'':6} {'method':>12} {'PSNR':>6} {'ΔPSNR':>6} {'SSIM':>6} {'sharp':>6} {'flicker':>7} {'×base':>6} {'motion':>6}")
     for s in scales:

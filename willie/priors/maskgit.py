@@ -33,7 +33,8 @@ def region_mask(shape:tuple, # (t, h, w) a window's token grid
                 mode:str, # one of MASK_MODES
                 g:torch.Generator, # draws the region
                )->Tensor: # (t, h, w) bool: the tokens this task may have to fill
-    "The part of a window one task regenerates: all, the frames after a prefix, the frames between two kept ends, or a box through time."
+    """The part of a window one task regenerates: all, the frames after a prefix, the frames between two kept ends, or a
+    box through time."""
     t, h, w = shape
     between = lambda lo, hi: int(torch.randint(lo, hi, (1,), generator=g))  # lo <= x < hi
     m = torch.zeros(shape, dtype=torch.bool)

@@ -171,7 +171,7 @@ class Prior(nn.Module):
         return logits, loss
 
 # %% ../../nbs/10_prior_alibi.ipynb #53cd2f37
-def as_streams(tokens, # (n_frames, h, w) one stream, (n_clips, t, h, w) one stream per clip, or a list of (n_frames, h, w)
+def as_streams(tokens, # (n_frames, h, w) one stream, (n_clips, t, h, w) one per clip, or a list of (n_frames, h, w)
                grid:tuple, # (h, w) the prior's latent grid
               )->list: # 1-D integer arrays in raster order; training windows never cross from one to the next
     "Token arrays as raster-ordered streams, one per shot or clip."
@@ -342,12 +342,13 @@ def train_prior(recipe:PriorRecipe, # from `prior_recipe` (e.g. `RECIPES['prior_
                 save_to=None, # registry folder; default `save_dir()` (the package only with $WILLIE_SAVE_WEIGHTS=1)
                 ckpt_dir=None, # checkpoints, and resume from there
                 log=print, # receives one line per evaluation
-                augment=None, # `augment(batch, g)`: a per-step transform of the windows with the step's generator (MaskGIT: masking)
+                augment=None, # `augment(batch, g)`: transforms each step's windows with its generator `g` (MaskGIT: masking)
                 loss_fn=prior_loss, # `(model, batch) -> (loss, logs)`: the objective (MaskGIT: masked tokens)
                 eval_fn=evaluate_prior, # `(model, windows, bs, max_windows) -> {'val_loss', 'val_bpt'}`
                 frames:dict|None=None, # what the tokens stand for (`TokenStore.frames`), saved with the weights
                )->Trained: # the lowest-val-loss weights in eval mode, their metrics, the trainer (`.evals`, `.history`)
-    "Train a prior by `recipe` on token arrays: random windows on frame boundaries, the best val-loss weights kept (and saved)."
+    """Train a prior by `recipe` on token arrays: random windows on frame boundaries, the best val-loss weights kept
+    (and saved)."""
     t, seed, cfg = recipe.train, recipe.seed, recipe.model
     train = TokenWindows(train_tokens, cfg.context, cfg.grid)
     val = TokenWindows(val_tokens, cfg.context, cfg.grid, stride=max(1, cfg.context // cfg.frame_tokens))

@@ -144,9 +144,9 @@ def feature_matching(f_real:list, # discriminator features of the real clips (tr
 # %% ../../nbs/07_gan_losses.ipynb #f4644107
 def random_shift(x:Tensor, # (B, C, T, H, W) clips about to be judged
                  max_shift:int, # largest shift in pixels, each way (0: `x` unchanged)
-                 offsets:Tensor|None=None, # (B, 2) crop corners in [0, 2 * max_shift]; drawn when None (pass them to shift two batches alike)
+                 offsets:Tensor|None=None, # (B, 2) crop corners in [0, 2*max_shift]; None: drawn (pass them to shift two batches alike)
                 )->Tensor: # the clips, each moved by its own (dy, dx), the same for all its frames, edges reflected
-    "Translate each clip by a random whole number of pixels, differentiably: reflect-pad by `max_shift`, crop back to H x W."
+    "Shift each clip by a random integer offset, differentiably: reflect-pad by `max_shift`, crop back to H x W."
     if max_shift <= 0: return x
     B, C, T, H, W = x.shape
     if max_shift >= min(H, W):
@@ -158,7 +158,7 @@ def random_shift(x:Tensor, # (B, C, T, H, W) clips about to be judged
 
 # %% ../../nbs/07_gan_losses.ipynb #0ef2d7f7
 class RandomFeatureLoss(nn.Module):
-    "L1 between the features of a frozen, randomly initialised 2-D CNN on each frame. Not a pretrained perceptual network."
+    "L1 between features of a frozen, randomly initialised 2-D CNN on each frame. Not a pretrained perceptual network."
     def __init__(self,
                  ch:tuple=(32, 64, 128), # channels of its stride-2 3x3 convolutions
                  seed:int=1234, # its weights are a function of this seed alone

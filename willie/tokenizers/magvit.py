@@ -45,10 +45,12 @@ class GANFailure(RuntimeError):
 
 # %% ../../nbs/08_magvit2_gan.ipynb #33c13520
 class GANAtChance(UserWarning):
-    "The discriminators cannot tell real from reconstructed clips: the adversarial term carries no information about the film."
+    """The discriminators cannot tell real from reconstructed clips: the adversarial term carries no information about
+    the film."""
 
 class GANWatch:
-    "Raises `GANFailure` when the mean sharpness ratio or discriminator hinge loss over `window` steps says the run collapsed; warns once when the discriminators sit at chance."
+    """Raises `GANFailure` when the mean sharpness ratio or discriminator hinge loss over `window` steps says the run
+    collapsed; warns once when the discriminators sit at chance."""
     def __init__(self,
                  window:int=100, # steps averaged
                  min_sharp:float=0.25, # flat reconstructions below this sharpness ratio
@@ -81,7 +83,8 @@ class GANWatch:
 def gan_step(gcfg:GANConfig, # loss weights and schedule
              watch:GANWatch|None=None, # collapse detector (default: `GANWatch()`)
             ): # `step_fn(trainer, batch) -> logs` for a `Trainer` with networks 'generator' and 'discriminator'
-    "The GAN training step: `d_steps` discriminator updates (hinge + LeCam + lazy R1), then, after the head start, the generator (MSE + ramped adversarial [+ FM, random features])."
+    """The GAN training step: `d_steps` discriminator updates (hinge + LeCam + lazy R1), then, after the head start, the
+    generator (MSE + ramped adversarial [+ FM, random features])."""
     rand_feat = RandomFeatureLoss() if gcfg.rand_feat > 0 else None
     watch = watch or GANWatch()
     def step_fn(tr:Trainer, x:Tensor)->dict:
@@ -175,10 +178,11 @@ def train_magvit(recipe:MagvitRecipe, # from `magvit_recipe` (e.g. `RECIPES['mag
                  *,
                  name:str|None=None, # registry name to save under (None: don't save)
                  save_to=None, # registry folder; default `save_dir()` (the package only with $WILLIE_SAVE_WEIGHTS=1)
-                 ckpt_dir:str|Path|None=None, # checkpoints of both phases go in its `recon/` and `gan/` (a run there is resumed)
+                 ckpt_dir:str|Path|None=None, # both phases checkpoint to its `recon/` and `gan/` (a run there is resumed)
                  log=print, # where progress lines go
                 )->Trained: # the tokenizer in eval mode, its metrics, the last phase's trainer
-    "Train the causal tokenizer by `recipe`: reconstruction from scratch, then (if `gan.steps`) the GAN phase from its EMA weights."
+    """Train the causal tokenizer by `recipe`: reconstruction from scratch, then (if `gan.steps`) the GAN phase from its
+    EMA weights."""
     a = recipe.data.augment
     val = fixed_clips(val_ds, recipe.data.n_eval)
     augment = tokenizer_augment(train_ds, reverse=a.reverse, gain=a.gain, offset=a.offset)

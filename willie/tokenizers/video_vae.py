@@ -50,7 +50,8 @@ class VideoVQVAEConfig(VideoAEConfig):
 
 # %% ../../nbs/04a_video_vae.ipynb #7e16360d
 class VideoTokenizer(nn.Module):
-    "Encoder -> quantizer -> decoder, with the course's tokenizer contract (`tokenize`, `detokenize`, `token_shape`, `codebook_size`)"
+    """Encoder -> quantizer -> decoder, with the course's tokenizer contract (`tokenize`, `detokenize`, `token_shape`,
+    `codebook_size`)"""
     def build(self, cfg:VideoAEConfig, latent_dim:int):
         self.cfg = cfg
         self.encoder = Encoder3d(cfg.ch, cfg.n_res, cfg.strides, latent_dim, cfg.dropout)
@@ -144,7 +145,7 @@ class ClipRecipe(Recipe):
 def recon_loss(model:nn.Module, # a video tokenizer
                x:Tensor, # (B,1,T,H,W) batch in [-1, 1]
               ): # (loss, logs)
-    "MSE reconstruction + the quantizer's auxiliary loss, with `willie.eval.metrics.psnr` (mean over clips) in the logs."
+    "MSE reconstruction + the quantizer's aux loss, with `willie.eval.metrics.psnr` (mean over clips) in the logs."
     x_hat, aux, _ = model(x)
     mse = F.mse_loss(x_hat.float(), x.float())
     return mse + aux, {'mse': mse.item(), 'aux': aux.detach().item(), 'psnr': psnr(x.float(), x_hat.detach().float()).item()}
@@ -310,7 +311,8 @@ register_task(Task(VideoVQVAE, VideoVQVAEConfig, ClipRecipe, {'vq_vae_64': RECIP
 def tokenizer_table(results:dict, # name -> `evaluate_tokenizer` result
                     reg:dict|None=None, # the weights registry (default: `known_weights()`)
                    ):
-    "Print one row per tokenizer (fits 110 columns): size and training from the registry, rate and distortion from `results`"
+    """Print one row per tokenizer (fits 110 columns): size and training from the registry, rate and distortion from
+    `results`"""
     reg = reg or known_weights()
     cols = [('params', 7), ('min', 4), ('steps', 6), ('PSNR', 6), ('SSIM', 6), ('codes used', 10), ('ppl', 5),
             ('bits/tok', 8), ('bpp', 7), ('tok/clip', 8), ('gap dB', 7), ('MB', 5)]

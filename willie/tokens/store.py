@@ -73,7 +73,8 @@ STREAM_COLUMNS = ('start', 'length', 'split', 'variant', 'frame_start', 'frame_e
 
 class TokenStoreError(ValueError):
     "A token store that is missing, incomplete, does not match its manifest, or cannot be made from this footage"
-class StaleTokensError(TokenStoreError): "The store's tokenizer weights are not the registry's any more (or are another tokenizer's)."
+class StaleTokensError(TokenStoreError):
+    "The store's tokenizer weights are not the registry's any more (or are another tokenizer's)."
 class MissingTokensError(TokenStoreError): "No token store there yet: `willie tokenize` (or `tokenize_film`) makes it."
 
 def _rebuild(name:str)->str:
@@ -97,7 +98,8 @@ _TOKEN_KEYS = ('tokenizer', 'grid', 'dtype', 'shape', 'source', 'split', 'varian
 _TOKENIZER_KEYS = ('name', 'sha256', 'codebook_size', 'time_factor', 'space_factor')
 
 class TokenStore:
-    "A built token store: `.tokens` int16 memmap (N, h, w), `.manifest`, `.table` (one dict per stream), `.streams(split, variant)`."
+    """A built token store: `.tokens` int16 memmap (N, h, w), `.manifest`, `.table` (one dict per stream),
+    `.streams(split, variant)`."""
     def __init__(self, path, # the store's folder
                  tokenizer:str|None=None, # refuse a store of any other tokenizer
                  weights_dir=None, # registry to check the tokenizer's sha256 against (default: the package's)
@@ -219,7 +221,7 @@ def _manifest(model, name, entry, store, split, variants, parts, segs)->dict:
 
 # %% ../../nbs/09_tokens.ipynb #a749ae7a
 def tokenize_film(tokenizer:str='causal_s4_64', # registry name of a causal tokenizer (one with `tokenize_stream`)
-                  store:ClipStore|str|Path|None=None, # the clip store; None: the film's store at the tokenizer's frame size
+                  store:ClipStore|str|Path|None=None, # the clip store; None: the film's at the tokenizer's frame size
                   variants=DEFAULT_VARIANTS, # train variants (names, see `parse_variant`); val is always 'p0' only
                   *,
                   out=None, # the store's folder; default `token_store_path(tokenizer, store=<clip store folder>)`

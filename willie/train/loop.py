@@ -41,7 +41,7 @@ class TrainConfig:
     eval_every:int=0 # steps between evaluations; 0 evaluates only at the end
     ckpt_every:int=0 # steps between checkpoints (when a checkpoint directory is given); 0: only at the end
     log_every:int=10 # steps between entries in `Trainer.history`
-    minutes:float=0.0 # a time budget: train until it is spent (at most `steps`), the schedule fitted to it; 0: no budget
+    minutes:float=0.0 # a time budget: train until it is spent (at most `steps`), the schedule fit to it; 0: no budget
 
 # %% ../../nbs/00_3_train.ipynb #967addf2
 def phase_config(phase, # a recipe's training phase: a dataclass (`willie.train.weights.Phase`), or a dict of its fields
@@ -166,7 +166,7 @@ def _comm_device(t:Tensor)->torch.device:
 def average_gradients(params:list, # parameters whose `.grad` to average over the processes
                       *extra:Tensor, # scalars to average in the same all_reduce (e.g. the loss)
                      )->list: # the averaged `extra`
-    "Average gradients (and `extra`) over all processes with one all_reduce, as DistributedDataParallel does after backward"
+    "Average gradients (and `extra`) over the processes with one all_reduce, as DistributedDataParallel does after backward"
     rank, world = rank_world()
     if world == 1 or not params: return list(extra)
     dev = _comm_device(params[0])
@@ -215,19 +215,20 @@ def gather_objects(obj)->list:
 
 # %% ../../nbs/00_3_train.ipynb #2e0849df
 class Trainer:
-    "Trains one network, or several named ones each with its own AdamW, with EMA, bf16, clipping, a NaN guard, best-checkpoint keeping, checkpoints and exact resume"
+    """Trains one network, or several named ones each with its own AdamW, with EMA, bf16, clipping, a NaN guard,
+    best-checkpoint keeping, checkpoints and exact resume"""
     def __init__(self,
-                 model:nn.Module|dict[str, nn.Module], # the network to train, or named networks (the first is "the model": EMA, eval)
-                 loss_fn:Callable|None, # `loss_fn(model, batch) -> (loss, logs: dict[str, float])`; unused when `step_fn` is given
+                 model:nn.Module|dict[str, nn.Module], # the network, or named ones (the first is "the model": EMA, eval)
+                 loss_fn:Callable|None, # `loss_fn(model, batch) -> (loss, logs: dict)`; unused with `step_fn`
                  batch_fn:Callable[[int], object], # `batch_fn(step) -> batch`, see `step_batches`
-                 cfg:TrainConfig, # the run's configuration (and the optimizer settings of every network not in `opt_cfgs`)
-                 eval_fn:Callable|None=None, # `eval_fn(model) -> dict[str, float]` on held-out data, given the EMA copy if any
+                 cfg:TrainConfig, # the run's configuration (and the optimizer settings of networks not in `opt_cfgs`)
+                 eval_fn:Callable|None=None, # `eval_fn(model) -> dict` on held-out data, given the EMA copy if any
                  ckpt_dir:str|Path|None=None, # where checkpoints go; a run found there is resumed
                  *,
                  opt_cfgs:dict[str, TrainConfig]|None=None, # per-network lr, min_lr, warmup, betas, weight_decay, grad_clip
-                 step_fn:Callable|None=None, # `step_fn(trainer, batch) -> logs` replaces the default step (e.g. a GAN's D and G steps)
-                 best:tuple[str, str]|None=None, # `(eval metric, 'max'|'min')`: keep the eval model's best weights in `best_state`
-                 log:Callable[[str], None]|None=None, # receives one line per evaluation (default: under the progress bar, or print)
+                 step_fn:Callable|None=None, # `step_fn(trainer, batch) -> logs` instead of the default step (e.g. GAN D and G steps)
+                 best:tuple[str, str]|None=None, # `(eval metric, 'max'|'min')`: the eval model's best weights go to `best_state`
+                 log:Callable[[str], None]|None=None, # gets each evaluation's line (default: under the progress bar, or print)
                 ):
         models = dict(model) if isinstance(model, dict) else {'model': model}
         if not models: raise ValueError("Trainer: no network to train")
@@ -311,7 +312,8 @@ def optimizer_step(self:Trainer,
     return norm.item()
 
 def train_step(self:Trainer, batch)->dict:
-    "One training step on this process's share of `batch` (`step_fn`, or `loss_fn` and one `optimizer_step`), then EMA; returns the logs"
+    """One training step on this process's share of `batch` (`step_fn`, or `loss_fn` and one `optimizer_step`), then
+    EMA; returns the logs"""
     for m in self.models.values(): m.train()
     batch = _to(shard(batch, self.rank, self.world), self.device, self.cfg.channels_last)
     if self.step_fn is not None:
@@ -326,7 +328,8 @@ def train_step(self:Trainer, batch)->dict:
 Trainer.optimizer_step, Trainer.train_step = optimizer_step, train_step
 
 # %% ../../nbs/00_3_train.ipynb #77a153c4
-class CheckpointError(ValueError): "A checkpoint that is damaged, or not of this run (the message says which field differs)."
+class CheckpointError(ValueError):
+    "A checkpoint that is damaged, or not of this run (the message says which field differs)."
 
 def _rng_state():
     np_state = np.random.get_state()
@@ -353,7 +356,8 @@ def _configs(self)->dict:
     return {n: asdict(m.cfg) for n, m in self.models.items() if is_dataclass(getattr(m, 'cfg', None))}
 
 def save_checkpoint(self:Trainer, keep:int=2)->Path|None:
-    "Atomically save every network, EMA, best weights, optimizers, RNG states and history to `ckpt_dir` (rank 0); returns the weights path"
+    """Atomically save every network, EMA, best weights, optimizers, RNG states and history to `ckpt_dir` (rank 0);
+    returns the weights path"""
     rngs = gather_objects(_rng_state())   # every process's: dropout resumes exactly too
     if not self.is_main: return None
     d, tag = self.ckpt_dir, f'step{self.step:07d}'
@@ -374,7 +378,8 @@ def _one_line(e:Exception)->str:
     return '; '.join(l.strip().rstrip('.') for l in str(e).splitlines()[1:4] if l.strip()) or str(e)
 
 def load_checkpoint(self:Trainer, ckpt_dir=None)->bool:
-    "Restore the run in `ckpt_dir` (default: the trainer's); False if there is none, `CheckpointError` if it is damaged or another run's"
+    """Restore the run in `ckpt_dir` (default: the trainer's); False if there is none, `CheckpointError` if it is
+    damaged or another run's"""
     d = Path(ckpt_dir or self.ckpt_dir)
     if not (d/'latest.json').exists(): return False
     try: tag = json.loads((d/'latest.json').read_text())['tag']
@@ -467,7 +472,8 @@ def _advance(self:Trainer, end:int, mb=None)->dict:
     return logs
 
 def fit_budget(self:Trainer, most:int)->int:
-    "Start a run with a time budget (`cfg.minutes`): train while timing the steps, then fit the schedule to the steps that fill it"
+    """Start a run with a time budget (`cfg.minutes`): train while timing the steps, then fit the schedule to the steps
+    that fill it"""
     self.deadline = time.monotonic() + 60 * self.cfg.minutes
     if self.planned is None:                               # (a resumed budgeted run keeps the plan it made)
         probe_end, warm = time.monotonic() + min(30.0, 6 * self.cfg.minutes), None   # 10% of the budget, at most 30 s
@@ -483,7 +489,8 @@ def fit_budget(self:Trainer, most:int)->int:
     return self.planned
 
 def fit(self:Trainer, steps:int|None=None)->Trainer:
-    "Train until `steps` (default `cfg.steps`) or the time budget `cfg.minutes` is spent, resuming from `ckpt_dir` if it holds a run"
+    """Train until `steps` (default `cfg.steps`) or the time budget `cfg.minutes` is spent, resuming from `ckpt_dir` if
+    it holds a run"""
     cfg, end = self.cfg, steps or self.cfg.steps
     if self.ckpt_dir is not None and self.step == 0: self.load_checkpoint()
     if cfg.minutes: end = self.fit_budget(end)
@@ -522,7 +529,8 @@ class Trained:
 # %% ../../nbs/00_3_train.ipynb #e4dd40cd
 def train_requested(switch:bool, # the notebook's `TRAIN` switch
                    )->bool: # whether the training cell should run
-    "True when `switch` is on or under `nbdev_test` (which runs `slow` cells only with `--flags slow`); else say how to train"
+    """True when `switch` is on or under `nbdev_test` (which runs `slow` cells only with `--flags slow`); else say how
+    to train"""
     if switch or os.environ.get('IN_TEST'): return True
     print("Skipped: this cell trains for a while. Set TRAIN = True at the top of the notebook (or run "
           "`nbdev_test --flags slow`) to retrain; weights go to the cache unless $WILLIE_SAVE_WEIGHTS=1.")

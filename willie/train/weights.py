@@ -152,7 +152,7 @@ def _mismatch(model:nn.Module, sd:dict)->str:
     return '; '.join(p for p in parts if p)
 
 def load_weights(name:str, # registry name
-                 weights_dir=None, # default: the package's `weights/` folder, then `cache_dir()` (what `willie train` made)
+                 weights_dir=None, # default: the package's `weights/`, then `cache_dir()` (what `willie train` made)
                  device='cpu', # where to put the model
                 )->nn.Module: # the model in eval mode, fp32
     "Rebuild the registered model `name` from its config and load its checked weights"
