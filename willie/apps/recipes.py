@@ -60,8 +60,8 @@ GPU_RECIPES = {
                                      n_embd=768, dropout=0.1, position='alibi+hw'),
         tokenizer='magvit_gan_128_gpu', steps=50_000, bs=32, lr=6e-4, warmup=1000, eval_every=1000), gpu=GPU)}
 
-# the chain at space x4 (16x16 tokens a latent frame, 0.19 bpp): the course's run on one H200 within 15 minutes, each phase
-# under a time budget (`minutes`; `steps` is only a ceiling), trained by scripts/device_train.py
+# the chain at space x4 (16x16 tokens a latent frame, 0.19 bpp): the course's run on one H200 within 15 minutes,
+# each phase under a time budget (`minutes`; `steps` is only a ceiling), trained by scripts/device_train.py
 S4 = CausalTokenizerConfig(ch=(32, 64, 128), enc_res=(0, 1, 2), dec_res=(1, 1, 2), time_down=(True, True), patch=1)
 
 def _s4_tokenizer(minutes:float)->MagvitRecipe:

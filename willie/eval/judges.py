@@ -55,7 +55,8 @@ def h264_roundtrip(frames:np.ndarray, # (N, H, W) uint8 gray frames, H and W eve
         stream += [bytes(p) for p in enc.encode(vf)]
     stream += [bytes(p) for p in enc.encode(None)]
     raw = sum(len(p) for p in stream)
-    payload = sum(len(nal) for p in stream for nal in nal_units(p) if nal and nal[0] & 0x1f not in (6, 9))  # no SEI, AUD
+    # no SEI, AUD
+    payload = sum(len(nal) for p in stream for nal in nal_units(p) if nal and nal[0] & 0x1f not in (6, 9))
     dec = av.CodecContext.create('h264', 'r')
     out = []
     for p in stream: out += [fr.to_ndarray()[:h] for fr in dec.decode(av.Packet(p))]

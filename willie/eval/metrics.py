@@ -164,7 +164,7 @@ class Distortion:
                 ): self.window, self.psnrs, self.ssims, self.grads, self.diffs, self.seams, self.frames = window, [], [], [], [], [], 0
     def update(self, x:Tensor, # (B, C, T, H, W) clips, or with `footage` a (1, C, T, H, W) stretch, in [-1, 1]
                xh:Tensor, # its reconstruction, same shape (clamp it to [-1, 1] first, as it will be shown)
-               footage:bool=False, # x is one stretch, cut into `window`-frame clips (leftover frames count only for motion, seams)
+               footage:bool=False, # x is one stretch: cut into `window`-frame clips (the rest counts for motion, seams)
               ):
         if xh.shape != x.shape:
             raise ValueError(f"Distortion: reconstruction {tuple(xh.shape)} != original {tuple(x.shape)}")
@@ -180,7 +180,7 @@ class Distortion:
         self.grads.append(torch.stack([torch.stack([spatial_gradient(a), spatial_gradient(b)]) for a, b in zip(x, xh)]).cpu())
         self.psnrs.append(psnr(x, xh, reduction='none').cpu()); self.ssims.append(ssim(x, xh, reduction='none').cpu())
         return self
-    def result(self)->dict: # psnr, ssim, n_clips, sharpness, motion, per-clip PSNR/SSIM [, seams, seams_original, frames]
+    def result(self)->dict: # psnr, ssim, n_clips, sharpness, motion, per-clip PSNR/SSIM [seams, seams_original, frames]
         if not self.psnrs: raise ValueError("Distortion: nothing was scored")
         psnrs, ssims, g, d = torch.cat(self.psnrs), torch.cat(self.ssims), torch.cat(self.grads), torch.cat(self.diffs, 1)
         res = dict(psnr=psnrs.mean().item(), ssim=ssims.mean().item(), n_clips=len(psnrs),

@@ -54,7 +54,8 @@ def sample_ar(model:Prior, # an autoregressive prior (eval mode)
     out = [seq]
     cache = model.new_cache(getattr(torch, cache_dtype) if cache_dtype else None) if use_cache else None
     logits = model(seq, cache=cache)[0][:, -1] if use_cache else None
-    bar = progress_bar(range(n_new), leave=False) if progress else range(n_new)   # fastprogress's console bar prints even when hidden
+    # fastprogress's console bar prints even when hidden
+    bar = progress_bar(range(n_new), leave=False) if progress else range(n_new)
     for _ in bar:
         if not use_cache:  # the last `context - 1` tokens, from a frame boundary (where row/column positions start)
             seq = torch.cat(out, 1); a = -(-max(0, seq.shape[1] - cfg.context + 1) // hw) * hw

@@ -136,7 +136,8 @@ def flash_attention(q:Tensor, k:Tensor, v:Tensor, # (B, H, L, D), (B, H, S, D), 
     from flash_attn import flash_attn_func
     dt = q.dtype if q.dtype in (torch.float16, torch.bfloat16) else torch.bfloat16
     q_, k_, v_ = (x.transpose(1, 2).to(dt) for x in (q, k, v))
-    al = slopes.to(device=q.device, dtype=torch.float32).contiguous() if slopes is not None else None  # it adds -slope*|i-j|
+    # it adds -slope*|i-j|
+    al = slopes.to(device=q.device, dtype=torch.float32).contiguous() if slopes is not None else None
     ws = (-1, -1) if window is None else (window - 1, 0 if causal else window - 1)                  # keys i-W < j <= i
     o = flash_attn_func(q_, k_, v_, dropout_p=0.0, softmax_scale=scale, causal=causal, window_size=ws, alibi_slopes=al)
     return o.transpose(1, 2).to(q.dtype)
@@ -244,7 +245,7 @@ def attention(q:Tensor, # (B, H, L, D) queries: the last L positions of the keys
               slopes:Tensor|None=None, # (H,) positive ALiBi slopes (`alibi_slopes`); None: no position bias
               window:int|None=None, # sliding window W: query i sees keys i-W < j <= i; None: all earlier keys
               causal:bool=True, # False: bidirectional (with a window: |i-j| < W)
-              backend:str='auto', # 'auto' (flash on CUDA if it imports, else sdpa), 'flash', 'sdpa', 'flex', 'flex-compiled', 'naive'
+              backend:str='auto', # 'auto' (flash if usable, or sdpa), 'flash', 'sdpa', 'flex', 'flex-compiled', 'naive'
               bias:Tensor|None=None, # (1|B, 1|H, L, S) additive mask instead of slopes/window/causal (sdpa, naive)
               scale:float|None=None, # multiplies q·k; default 1/sqrt(D)
               chunk:int|None=None, # sdpa with a causal window: queries per block; default max(W, 512); 0: one mask

@@ -342,7 +342,7 @@ def train_prior(recipe:PriorRecipe, # from `prior_recipe` (e.g. `RECIPES['prior_
                 save_to=None, # registry folder; default `save_dir()` (the package only with $WILLIE_SAVE_WEIGHTS=1)
                 ckpt_dir=None, # checkpoints, and resume from there
                 log=print, # receives one line per evaluation
-                augment=None, # `augment(batch, g)`: transforms each step's windows with its generator `g` (MaskGIT: masking)
+                augment=None, # `augment(batch, g)` transforms each step's windows with `g` (MaskGIT: masking)
                 loss_fn=prior_loss, # `(model, batch) -> (loss, logs)`: the objective (MaskGIT: masked tokens)
                 eval_fn=evaluate_prior, # `(model, windows, bs, max_windows) -> {'val_loss', 'val_bpt'}`
                 frames:dict|None=None, # what the tokens stand for (`TokenStore.frames`), saved with the weights

@@ -102,11 +102,15 @@ def gan_step(gcfg:GANConfig, # loss weights and schedule
             d_loss_k = hinge_k + gcfg.lecam * lecam_loss(real_k, fake_k, D.ema_real, D.ema_fake) + gcfg.r1 / 2 * gcfg.r1_every * r1_k
             norm_k = tr.optimizer_step('discriminator', d_loss_k)
             with torch.no_grad():
-                D.ema_real.lerp_(real_k.mean().float(), 1 - gcfg.logit_ema); D.ema_fake.lerp_(fake_k.mean().float(), 1 - gcfg.logit_ema)  # fp32 buffers, also under bf16 autocast
+                # fp32 buffers, also under bf16 autocast
+                D.ema_real.lerp_(real_k.mean().float(), 1 - gcfg.logit_ema)
+                D.ema_fake.lerp_(fake_k.mean().float(), 1 - gcfg.logit_ema)
             if k == 0:
-                real, fake, d_hinge, r1, d_loss, d_norm = real_k, fake_k, hinge_k, r1_k, d_loss_k, norm_k  # logged: D on clips it has not trained on yet
+                # logged: D on clips it has not trained on yet
+                real, fake, d_hinge, r1, d_loss, d_norm = real_k, fake_k, hinge_k, r1_k, d_loss_k, norm_k
         D.requires_grad_(False)
-        shift = torch.randint(0, 2 * gcfg.d_shift + 1, (x.shape[0], 2)) if gcfg.d_shift else None  # also FM's real clips'; no draw at 0 keeps old runs' RNG
+        # also FM's real clips'; no draw at 0 keeps old runs' RNG
+        shift = torch.randint(0, 2 * gcfg.d_shift + 1, (x.shape[0], 2)) if gcfg.d_shift else None
         with torch.set_grad_enabled(g_turn):
             logits, f_fake = D(random_shift(xh, gcfg.d_shift, shift), frames, features=True)
         mse, adv = F.mse_loss(xh, x), g_adv_loss(logits)
@@ -178,7 +182,7 @@ def train_magvit(recipe:MagvitRecipe, # from `magvit_recipe` (e.g. `RECIPES['mag
                  *,
                  name:str|None=None, # registry name to save under (None: don't save)
                  save_to=None, # registry folder; default `save_dir()` (the package only with $WILLIE_SAVE_WEIGHTS=1)
-                 ckpt_dir:str|Path|None=None, # both phases checkpoint to its `recon/` and `gan/` (a run there is resumed)
+                 ckpt_dir:str|Path|None=None, # both phases checkpoint to its `recon/`, `gan/` (resuming a run there)
                  log=print, # where progress lines go
                 )->Trained: # the tokenizer in eval mode, its metrics, the last phase's trainer
     """Train the causal tokenizer by `recipe`: reconstruction from scratch, then (if `gan.steps`) the GAN phase from its

@@ -34,7 +34,8 @@ def segments(store:ClipStore, # the clip store
     return np.array([[r[0], r[-1] + min_frames] for r in runs], dtype=np.int64)
 
 # %% ../../nbs/09_tokens.ipynb #bd7968d9
-DEFAULT_VARIANTS = ('p0', 'p1', 'p2', 'p3', 'p0+flip', 'p1+flip', 'p2+flip', 'p3+flip')  # 4 phases x flip: 8x the train tokens
+# 4 phases x flip: 8x the train tokens
+DEFAULT_VARIANTS = ('p0', 'p1', 'p2', 'p3', 'p0+flip', 'p1+flip', 'p2+flip', 'p3+flip')
 
 def parse_variant(name:str, # e.g. 'p2+flip', 'p0+crop90'
                  )->dict: # {'phase': int, 'flip': bool, 'crop': percent of the side kept}
@@ -297,7 +298,8 @@ def tokenize_film(tokenizer:str='causal_s4_64', # registry name of a causal toke
                         np.concatenate([t for p in parts for sp in ('train', 'val') for t in p.get(sp, [])]))
                 (tmp/'manifest.json').write_text(json.dumps(m, indent=1) + '\n')
         except Exception:
-            shutil.rmtree(work, ignore_errors=True); raise   # an error: start clean next time (an interruption keeps the finished variants)
+            # an error: start clean next time (an interruption keeps the finished variants)
+            shutil.rmtree(work, ignore_errors=True); raise
         shutil.rmtree(work, ignore_errors=True)
     return TokenStore(out, tokenizer, weights_dir)
 

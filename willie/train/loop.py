@@ -218,17 +218,17 @@ class Trainer:
     """Trains one network, or several named ones each with its own AdamW, with EMA, bf16, clipping, a NaN guard,
     best-checkpoint keeping, checkpoints and exact resume"""
     def __init__(self,
-                 model:nn.Module|dict[str, nn.Module], # the network, or named ones (the first is "the model": EMA, eval)
+                 model:nn.Module|dict[str, nn.Module], # a network, or named ones (the first is "the model": EMA, eval)
                  loss_fn:Callable|None, # `loss_fn(model, batch) -> (loss, logs: dict)`; unused with `step_fn`
                  batch_fn:Callable[[int], object], # `batch_fn(step) -> batch`, see `step_batches`
                  cfg:TrainConfig, # the run's configuration (and the optimizer settings of networks not in `opt_cfgs`)
                  eval_fn:Callable|None=None, # `eval_fn(model) -> dict` on held-out data, given the EMA copy if any
                  ckpt_dir:str|Path|None=None, # where checkpoints go; a run found there is resumed
                  *,
-                 opt_cfgs:dict[str, TrainConfig]|None=None, # per-network lr, min_lr, warmup, betas, weight_decay, grad_clip
-                 step_fn:Callable|None=None, # `step_fn(trainer, batch) -> logs` instead of the default step (e.g. GAN D and G steps)
-                 best:tuple[str, str]|None=None, # `(eval metric, 'max'|'min')`: the eval model's best weights go to `best_state`
-                 log:Callable[[str], None]|None=None, # gets each evaluation's line (default: under the progress bar, or print)
+                 opt_cfgs:dict[str, TrainConfig]|None=None, # per-network optimizer settings (lr, warmup, betas, ...)
+                 step_fn:Callable|None=None, # `step_fn(trainer, batch) -> logs` replaces the default step, e.g. a GAN's
+                 best:tuple[str, str]|None=None, # `(eval metric, 'max'|'min')`: keep the best weights in `best_state`
+                 log:Callable[[str], None]|None=None, # gets a line per evaluation (default: the progress bar, or print)
                 ):
         models = dict(model) if isinstance(model, dict) else {'model': model}
         if not models: raise ValueError("Trainer: no network to train")
@@ -246,7 +246,8 @@ class Trainer:
         broadcast_state(models.values())
         self.models, self.name = models, next(iter(models))
         self.model, self.loss_fn, self.cfg, self.eval_fn = models[self.name], loss_fn, cfg, eval_fn
-        self.batch_fn = prefetched(batch_fn) if device is not None and device.type == 'cuda' else batch_fn  # keep a GPU fed
+        # keep a GPU fed
+        self.batch_fn = prefetched(batch_fn) if device is not None and device.type == 'cuda' else batch_fn
         self.opt_cfgs = {n: (opt_cfgs or {}).get(n, cfg) for n in models}
         self.step_fn, self.best_on, self.log = step_fn, best, log
         self.ckpt_dir = Path(ckpt_dir) if ckpt_dir is not None else None

@@ -140,7 +140,9 @@ def known_weights()->dict:
     return read_registry(cache_dir()) | read_registry()
 
 # %% ../../nbs/00_4_weights.ipynb #b1fdfbb3
-NOT_BUNDLED = {'causal_64': 47, 'tubelet_fsq_64': 23, 'vq_vae_64': 29, 'magvit_gan_64': 50, 'prior_64': 80, 'maskgit_64': 61}  # recipes whose weights no longer ship -> minutes their run took on the course's 2-core CPU
+# recipes whose weights no longer ship -> minutes their run took on the course's 2-core CPU
+NOT_BUNDLED = {'causal_64': 47, 'tubelet_fsq_64': 23, 'vq_vae_64': 29, 'magvit_gan_64': 50,
+               'prior_64': 80, 'maskgit_64': 61}
 
 def _mismatch(model:nn.Module, sd:dict)->str:
     mine = model.state_dict()
