@@ -89,8 +89,8 @@ def check_bundled(name:str, # the name the user gave
     reg, ok = read_registry(weights_dir), bundled(need, weights_dir)
     choose = f"choose one of {', '.join(ok) or 'none yet'}"
     if name not in reg and weights_dir is None and name in NOT_BUNDLED:
-        raise UsageError(f"{name} is no longer bundled: `willie train {name}` makes it (about {NOT_BUNDLED[name]} min on a CPU), "
-                         f"then pass --weights-dir {cache_dir()}; or {choose}")
+        raise UsageError(f"{name} is no longer bundled: `willie train {name}` makes it (about {NOT_BUNDLED[name]} min "
+                         f"on a CPU), then pass --weights-dir {cache_dir()}; or {choose}")
     if name not in reg:
         raise UsageError(f"{name!r} is not a bundled {what} (no bundled weights named {name!r}); {choose}")
     if name not in ok:
@@ -139,8 +139,9 @@ def check_video_arg(video, # `--video` (None: the film, nothing to check)
         is_val = val_mask(info.n_frames, bl, val_every)
         n = int(is_val.sum() if split == 'val' else (~is_val).sum())
         if n < frames:
-            raise UsageError(f"{info.path.name} is {info.n_frames / info.fps:.1f} s long and {split} is every {ordinal(val_every)} "
-                             f"block of {bl / info.fps:.0f} s, so it has {n or 'no'} {split} frames (needs {frames}); {fix}")
+            raise UsageError(f"{info.path.name} is {info.n_frames / info.fps:.1f} s long and {split} is every "
+                             f"{ordinal(val_every)} block of {bl / info.fps:.0f} s, "
+                             f"so it has {n or 'no'} {split} frames (needs {frames}); {fix}")
     return info
 
 # %% ../../nbs/99_cli.ipynb #7d969045
@@ -150,8 +151,8 @@ def _check_store_out(out:Path, video:Path, size:int, force:bool):
     try: m = ClipStore(out).manifest
     except StoreError: return
     if not force and (m['size'] != size or m['source']['sha256'] != file_hash(video)):
-        raise UsageError(f"{out} holds the {m['size']}x{m['size']} store of {m['source']['name']}; pass --force to replace it, "
-                         "or choose another --out")
+        raise UsageError(f"{out} holds the {m['size']}x{m['size']} store of {m['source']['name']}; pass --force to "
+                         "replace it, or choose another --out")
 
 def cmd_prepare(args)->int:
     "Prepare the film's clip store from `--video`, or from the local film (`--download`: fetched if there is none)."
@@ -210,8 +211,8 @@ def cmd_reconstruct(args)->int:
     picks = torch.linspace(0, len(ds) - 1, min(args.n, len(ds))).long().tolist()
     x = torch.stack([ds[i] for i in picks])
     r = evaluate_tokenizer(model, [x], progress=False)
-    print(f"{args.tokenizer}: {r['tokens_per_clip']} tokens of {r['bits_per_token']:.2f} bits per {args.clip_len}x{store.size}x{store.size} clip "
-          f"= {r['bpp']:.4f} bits per pixel")
+    print(f"{args.tokenizer}: {r['tokens_per_clip']} tokens of {r['bits_per_token']:.2f} bits per "
+          f"{args.clip_len}x{store.size}x{store.size} clip = {r['bpp']:.4f} bits per pixel")
     for i, j in enumerate(picks):
         t0 = ds.frame_range(j)[0] / store.fps
         print(f"  {split} clip at {t0:6.1f} s   PSNR {r['psnr_per_clip'][i]:5.2f} dB   SSIM {r['ssim_per_clip'][i]:.3f}")
@@ -242,9 +243,12 @@ def cmd_eval_tokenizer(args)->int:
     def table(title, r, last):
         seams = f"{r['seams']:.3f} (the originals: {r['seams_original']:.3f})" if 'seams' in r else 'n/a (no clip boundary)'
         print(f"{title} on {store.manifest['source']['name']} ({split}): {r['n_clips']} windows of {args.window} frames")
-        for k, v in [('PSNR', f"{r['psnr']:.2f} dB"), ('SSIM', f"{r['ssim']:.3f}"), ('sharpness ratio', f"{r['sharpness']:.3f}"),
-                     ('motion ratio', f"{r['motion']:.3f}"), ('seam ratio', seams), ('bits per pixel', f"{r['bpp']:.4f}"),
-                     *([('JOD', f"{r['jod']:.2f} (ColorVideoVDP, x4 bicubic, FHD, 24 fps)")] if 'jod' in r else []), last]:
+        for k, v in [('PSNR', f"{r['psnr']:.2f} dB"), ('SSIM', f"{r['ssim']:.3f}"),
+                     ('sharpness ratio', f"{r['sharpness']:.3f}"),
+                     ('motion ratio', f"{r['motion']:.3f}"), ('seam ratio', seams),
+                     ('bits per pixel', f"{r['bpp']:.4f}"),
+                     *([('JOD', f"{r['jod']:.2f} (ColorVideoVDP, x4 bicubic, FHD, 24 fps)")] if 'jod' in r else []),
+                     last]:
             print(f"  {k:16} {v}")
     table(args.name, r, ('code use', f"{r['codes_used']}/{r['codebook_size']} ({100 * r['code_use']:.1f}%)"))
     if args.h264:  # the frames the tokenizer coded (whole windows, or stretches for a stream tokenizer), at its rate
@@ -252,7 +256,8 @@ def cmd_eval_tokenizer(args)->int:
         h = score_footage(orig, rec, args.window, bits=info['bits'], with_jod=args.jod)
         near = '' if abs(h['bpp'] / r['bpp'] - 1) <= 0.03 else f", the nearest x264 gets to {r['bpp']:.4f} bpp here"
         table('H.264', h,
-              ('x264', f"veryslow, crf {info['crf']:.2f}{near}; each stretch one stream, bits without SEI and start codes"))
+              ('x264',
+               f"veryslow, crf {info['crf']:.2f}{near}; each stretch one stream, bits without SEI and start codes"))
         clips = Footage(w[None] for x in orig for w in rearrange(x[:, :, :x.shape[2] // args.window * args.window],
                                                                   '1 c (n t) h w -> n c t h w', t=args.window))
         orig, rec, info = h264_footage(clips, r['bpp'], window=None)   # as a tokenizer codes clips: each its own stream
@@ -282,12 +287,13 @@ def _check_token_out(out:Path, tokenizer:str, force:bool):
     if force or not (out/'manifest.json').exists(): return
     try: was = TokenStore(out, check=False).tokenizer
     except TokenStoreError as e: raise UsageError(f"--out {out}: {e}; or pass --force to replace it") from None
-    if was != tokenizer: raise UsageError(f"--out {out} holds tokens of {was!r}; tokens of different tokenizers do not mix: "
-                                          "choose another folder, or pass --force to replace it")
+    if was != tokenizer: raise UsageError(f"--out {out} holds tokens of {was!r}; tokens of different tokenizers do not "
+                                          "mix: choose another folder, or pass --force to replace it")
 
 def cmd_tokenize(args)->int:
     "Encode the film (or `--video`) into a token store with a bundled causal tokenizer; print its figures."
-    entry = check_bundled(args.tokenizer, ('tokenize_stream',), 'tokenizer that codes streams', 'cannot code whole shots as streams',
+    entry = check_bundled(args.tokenizer, ('tokenize_stream',), 'tokenizer that codes streams',
+                          'cannot code whole shots as streams',
                           args.weights_dir)
     variants, tf = _variants(args.variants), load_weights(args.tokenizer, args.weights_dir).time_factor
     if bad := [v for v in variants if parse_variant(v)['phase'] >= tf]:
@@ -306,8 +312,8 @@ def cmd_tokenize(args)->int:
     print(f"store     {ts.path}")
     print(f"source    {store.manifest['source']['name']}: {s['seconds']} s, {len(store.shots)} shots, "
           f"{store.size}x{store.size}")
-    print(f"tokens    {s['tokens_p0']:,} as it is ({s['val_tokens']:,} of them val) = {s['tokens_per_second']:.0f} tokens per second of film, "
-          f"{s['bits_per_token']} bits each")
+    print(f"tokens    {s['tokens_p0']:,} as it is ({s['val_tokens']:,} of them val) = {s['tokens_per_second']:.0f} "
+          f"tokens per second of film, {s['bits_per_token']} bits each")
     print(f"variants  {s['variants']} on train ({', '.join(ts.variants)}), val as it is: {s['tokens']:,} tokens in "
           f"{s['streams']} streams")
     print(f"size      {s['mb']:.2f} MB, {time.time() - t0:.0f} s")
@@ -320,7 +326,8 @@ def cmd_train(args)->int:
     if args.device and args.device.startswith('cuda') and not torch.cuda.is_available():
         raise UsageError(f"--device {args.device}: there is no CUDA GPU here; use --device cpu")
     t0 = time.time()
-    train_recipe(args.recipe, args.store, steps=args.steps, name=args.name, save_to=args.weights_dir, ckpt_dir=args.ckpt_dir,
+    train_recipe(args.recipe, args.store, steps=args.steps, name=args.name, save_to=args.weights_dir,
+                 ckpt_dir=args.ckpt_dir,
                  device=args.device, log=print, progress=not args.quiet)
     if rank_world()[0] == 0: print(f"trained {args.recipe} in {time.time() - t0:.0f} s")   # under torchrun: once
     return 0
@@ -381,7 +388,8 @@ def cmd_eval_prior(args)->int:
     _, val = prior_data(recipe, store)
     c = model.cfg; windows = TokenWindows(val, c.context, c.grid, stride=c.context // c.frame_tokens)
     val_flat, train_flat = np.concatenate([s.ravel() for s in val]), np.concatenate([s.ravel() for s in store.streams('train', 'p0')])
-    print(f"{args.name} on {store.path.name}: {len(windows)} val windows of {c.context} tokens ({val_flat.size:,} val tokens)")
+    print(f"{args.name} on {store.path.name}: {len(windows)} val windows of {c.context} tokens "
+          f"({val_flat.size:,} val tokens)")
     if c.mask_token:
         r = evaluate_maskgit(model, windows)
         print(f"  masked-token loss: {r['val_bpt']:.3f} bits per hidden token (the four masking tasks, fixed seed)")
@@ -471,7 +479,8 @@ def parser()->argparse.ArgumentParser:
     q.set_defaults(func=cmd_eval_tokenizer)
 
     q = sub.add_parser('tokenize',
-                       help='encode the film (or a video) once into a token store for the prior: streams, variants, manifest')
+                       help='encode the film (or a video) once into a token store for the prior: streams, '
+                            'variants, manifest')
     q.add_argument('--tokenizer', default='causal_s4_64',
                    help=f"bundled causal tokenizer: {', '.join(bundled(('tokenize_stream',)))} (default causal_s4_64)")
     q.add_argument('--video', metavar='PATH', help='a local video instead of the film')
@@ -527,7 +536,8 @@ def parser()->argparse.ArgumentParser:
     q.set_defaults(func=cmd_generate)
 
     q = sub.add_parser('eval-prior',
-                       help="score a bundled prior on the film's held-out tokens: bits per token, yardsticks, implied bpp")
+                       help="score a bundled prior on the film's held-out tokens: bits per token, "
+                            "yardsticks, implied bpp")
     q.add_argument('name', nargs='?', default='prior_s4_64', help='bundled prior (default prior_s4_64)')
     q.add_argument('--no-long', action='store_true', help='skip the loss over sequences of 4x the context')
     q.add_argument('--weights-dir', type=Path, default=None, help=argparse.SUPPRESS)

@@ -62,8 +62,8 @@ class NearestClips:
                )->tuple: # (SSIM to the nearest window (N,), its first frame in the store (N,))
         "For each clip, the window of the split with the highest SSIM."
         if clips.ndim != 5 or tuple(clips.shape[2:]) != (self.clip_len, *self.frames.shape[1:]):
-            raise ValueError(f"NearestClips: expected clips (N, 1, {self.clip_len}, {self.frames.shape[1]}, {self.frames.shape[2]}), "
-                             f"got {tuple(clips.shape)}")
+            raise ValueError(f"NearestClips: expected clips (N, 1, {self.clip_len}, {self.frames.shape[1]}, "
+                             f"{self.frames.shape[2]}), got {tuple(clips.shape)}")
         best, where = [], []
         for a in range(0, len(clips), chunk):
             x = clips[a:a + chunk].float()
@@ -162,7 +162,8 @@ class SampleGallery(widgets.VBox):
                                                 description=f'{self.real.split} frame')
             self.real_image = widgets.Image(format='png')
             self.continue_button = widgets.Button(description='Continue this frame', layout=w('180px'))
-            self.real_frame.observe(self._show_real, 'value'); self.continue_button.on_click(lambda _: self._run(self.continue_frame))
+            self.real_frame.observe(self._show_real, 'value')
+            self.continue_button.on_click(lambda _: self._run(self.continue_frame))
             rows.append(widgets.HBox([widgets.VBox([self.real_frame, self.continue_button]), self.real_image]))
             self._show_real()
         rows.append(self.compare)
@@ -178,7 +179,8 @@ class SampleGallery(widgets.VBox):
     def _run(self, action):
         "Run a button's action; an error becomes one line in the status instead of a traceback."
         try: action()
-        except Exception as e: self.status.value = f"<span style='color:#b00'>{html.escape(type(e).__name__)}: {html.escape(str(e))}</span>"
+        except Exception as e:
+            self.status.value = f"<span style='color:#b00'>{html.escape(type(e).__name__)}: {html.escape(str(e))}</span>"
 
     def _say(self, text:str): self.status.value = html.escape(text)
 
@@ -192,8 +194,10 @@ class SampleGallery(widgets.VBox):
         self.progress.value, t0 = 0, time.time()
         self._say(f"generating {self.n} clips with {self.method.value}...")
         def step(i): self.progress.value = i + 1
-        self.samples = generate_many(self.gen, self.n, self.seed.value, progress=False, on_video=step, seconds=self.seconds.value,
-                                     method=self.method.value, prompt=prompt, temperature=self.temperature.value, steps=self.steps)
+        self.samples = generate_many(self.gen, self.n, self.seed.value, progress=False, on_video=step,
+                                     seconds=self.seconds.value,
+                                     method=self.method.value, prompt=prompt, temperature=self.temperature.value,
+                                     steps=self.steps)
         self.prompt_frame, self.sample_seeds = prompt, self.seeds
         self._nearest = {}; self.compare.children = []
         labels = [f"seed {s}" for s in self.sample_seeds]
@@ -202,7 +206,8 @@ class SampleGallery(widgets.VBox):
         self.pick.value, self.save_what.value = 0, -1
         self._render()
         what = f"continuing {self._real_name()}, " if prompt is not None else ''
-        self._say(f"{what}{self.method.value}, temperature {self.temperature.value:g}, seeds {self.sample_seeds[0]}–{self.sample_seeds[-1]}: "
+        self._say(f"{what}{self.method.value}, temperature {self.temperature.value:g}, "
+                  f"seeds {self.sample_seeds[0]}–{self.sample_seeds[-1]}: "
                   f"{self.n} clips of {self.samples.shape[2]} frames in {time.time() - t0:.1f} s")
 
     def next_seeds(self):
@@ -245,7 +250,8 @@ class SampleGallery(widgets.VBox):
         s, start = index.nearest(self.samples[i:i + 1])
         start = int(start)
         self.compare.children = [ClipScrubber({f"seed {self.sample_seeds[i]}": self.samples[i],
-                                               f"nearest training clip (SSIM {s.item():.2f})": index.clip(start)[0]}, fps=self.fps)]
+                                               f"nearest training clip (SSIM {s.item():.2f})": index.clip(start)[0]},
+                                               fps=self.fps)]
         self._say(f"seed {self.sample_seeds[i]}: nearest of {len(index)} training windows starts at frame {start} "
                   f"({start / self.store.fps:.1f} s into the film), SSIM {s.item():.3f}")
 

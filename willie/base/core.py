@@ -127,7 +127,8 @@ def atomic_write(path, # final path
     "Write a file through `write(tmp)` then rename it to `path`, so `path` is either absent, old, or complete"
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     sweep_leftovers(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'{_tmp_prefix(path)}{os.getpid()}-', suffix='.tmp'); os.close(fd)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'{_tmp_prefix(path)}{os.getpid()}-', suffix='.tmp')
+    os.close(fd)
     try:
         write(Path(tmp))
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes owner-only files; give the usual permissions

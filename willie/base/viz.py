@@ -225,7 +225,8 @@ class ClipScrubber(widgets.VBox):
                  scale:int|None=None, # integer nearest-neighbour upscaling (default: panels about 256 px)
                 ):
         if not isinstance(clips, dict) or not clips:
-            raise ValueError("ClipScrubber takes a non-empty dict name -> clip, e.g. {'original': x, 'reconstruction': y}")
+            raise ValueError("ClipScrubber takes a non-empty dict name -> clip, e.g. {'original': x, "
+                             "'reconstruction': y}")
         cs = {str(k): _batch(v) for k, v in clips.items()}
         lens = {k: sorted({len(c) for c in b}) for k, b in cs.items()}
         if len({tuple(l) for l in lens.values()}) > 1 or any(len(l) > 1 for l in lens.values()):

@@ -161,7 +161,8 @@ def vqvae_loss(model:nn.Module, x:Tensor)->tuple:
     "Reconstruction MSE + quantizer loss; logs the parts and the batch's code use."
     xr, vq_loss, idx = model(x)
     mse = F.mse_loss(xr, x)
-    return mse + vq_loss, {'mse': float(mse.detach()), 'vq': float(vq_loss.detach()), 'codes_in_batch': len(idx.unique())}
+    return mse + vq_loss, {'mse': float(mse.detach()), 'vq': float(vq_loss.detach()),
+                           'codes_in_batch': len(idx.unique())}
 
 @torch.no_grad()
 def evaluate_vqvae(model:nn.Module, x:Tensor, # (N, 3, 32, 32) uint8 or float in [-1, 1]
@@ -176,7 +177,8 @@ def evaluate_vqvae(model:nn.Module, x:Tensor, # (N, 3, 32, 32) uint8 or float in
         ps.append(psnr(xb, xr.clamp(-1, 1), reduction='none')); usage.update(idx)
     n_tok = idx[0].numel()
     return {'psnr': float(torch.cat(ps).mean()), 'code_use': usage.used, 'perplexity': usage.perplexity,
-            'bits_per_image': n_tok*math.log2(model.vq.codebook_size), 'entropy_bits_per_image': n_tok*usage.entropy_bits}
+            'bits_per_image': n_tok*math.log2(model.vq.codebook_size),
+            'entropy_bits_per_image': n_tok*usage.entropy_bits}
 
 RECIPES = {f'vqvae_cifar_{v}': CifarRecipe(arch='VQVAE', model=VQVAEConfig(**kw), seed=0,
                                              train=CifarPhase(steps=3000, bs=64, lr=2e-3, warmup=100, grad_clip=1.0))

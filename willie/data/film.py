@@ -112,7 +112,8 @@ def download(dest_dir=None, # folder for the film; default `cache_path('film')`
         part.unlink(); raise ChecksumError(f"{f['name']}: got {size:,} bytes, the metadata says {total:,}; deleted it")
     if algo and (got := file_hash(part, algo)) != f[algo]:
         part.unlink()
-        raise ChecksumError(f"{f['name']}: {algo} is {got}, the metadata says {f[algo]}; deleted the download, run again")
+        raise ChecksumError(f"{f['name']}: {algo} is {got}, the metadata says {f[algo]}; "
+                            f"deleted the download, run again")
     os.replace(part, final)
     return final
 
@@ -311,15 +312,16 @@ class ClipStore:
         if m.get('format') != 'willie-clipstore' or m.get('version') != STORE_VERSION:
             raise StoreError(f"{self.path}: store format {m.get('format')} v{m.get('version')}, expected "
                              f"willie-clipstore v{STORE_VERSION}; prepare it again")
-        if missing := [k for k in _MANIFEST_KEYS if k not in m] + [f'source.{k}' for k in ('name', 'bytes', 'sha256') if k not in m.get('source', {})]:
+        if missing := [k for k in _MANIFEST_KEYS if k not in m] + [f'source.{k}' for k in ('name', 'bytes', 'sha256')
+                                                                   if k not in m.get('source', {})]:
             raise StoreError(f"{mf} lacks {', '.join(missing)}; the store is damaged, prepare it again")
         if not ff.exists(): raise StoreError(f"{self.path}: manifest.json but no frames.npy; prepare it again")
         try: self.frames = np.load(ff, mmap_mode='r')
         except ValueError as e: raise StoreError(f"{ff} is not a readable .npy ({e}); prepare it again") from None
         want = (m['n_frames'], m['size'], m['size'])
         if self.frames.dtype != np.uint8 or self.frames.shape != want:
-            raise StoreError(f"{self.path}: frames.npy is {self.frames.dtype} {tuple(self.frames.shape)} but the manifest "
-                             f"says uint8 {want}; the store is corrupt, prepare it again")
+            raise StoreError(f"{self.path}: frames.npy is {self.frames.dtype} {tuple(self.frames.shape)} but the "
+                             f"manifest says uint8 {want}; the store is corrupt, prepare it again")
         self.shots = np.array(m['shots'], dtype=np.int64).reshape(-1, 2)
         if len(self.shots) and (self.shots[0, 0] != 0 or self.shots[-1, 1] != want[0]):
             raise StoreError(f"{self.path}: the manifest's shots do not cover frames 0..{want[0]}")
@@ -358,7 +360,8 @@ def _write_store(video:Path, # the source video
         assert f.tell() == start, "the .npy header grew"
     if n < 2: raise VideoError(f"{video.name} has {n} frame(s): a still image, not a video")
     if info.n_frames and n < 0.95 * info.n_frames:
-        raise VideoError(f"{video.name}: decoded {n} frames but the header announces {info.n_frames}; the file is truncated")
+        raise VideoError(f"{video.name}: decoded {n} frames but the header announces {info.n_frames}; "
+                         f"the file is truncated")
     feats = np.concatenate(feats)
     m = dict(format='willie-clipstore', version=STORE_VERSION,
              source=dict(name=video.name, bytes=video.stat().st_size, sha256=sha),
@@ -405,7 +408,8 @@ def film_store(size:int=64, # side of the square frames
         try: return ClipStore(out)
         except StoreError: pass
         if not allow_download:
-            raise FileNotFoundError(f"{e}. No prepared store at {out} either: run `willie prepare --download --size {size}`") from None
+            raise FileNotFoundError(f"{e}. No prepared store at {out} either: "
+                                    f"run `willie prepare --download --size {size}`") from None
         film = film_path(allow_download=True, progress=progress, base_url=base_url)
     return prepare(film, out, size, progress=progress)
 
@@ -441,7 +445,8 @@ class ClipDataset(torch.utils.data.Dataset):
                 ):
         if split not in ('train', 'val', 'all'):
             raise ValueError(f"split must be 'train', 'val' or 'all', got {split!r}")
-        for k, v, lo in (('clip_len', clip_len, 1), ('stride', stride, 1), ('block_len', block_len, 1), ('val_every', val_every, 2)):
+        for k, v, lo in (('clip_len', clip_len, 1), ('stride', stride, 1), ('block_len', block_len, 1),
+                         ('val_every', val_every, 2)):
             if v is not None and not (isinstance(v, (int, np.integer)) and v >= lo):
                 raise ValueError(f"ClipDataset: {k} must be an integer >= {lo}, got {v!r}")
         self.store = store if isinstance(store, ClipStore) else ClipStore(store)
@@ -462,10 +467,12 @@ class ClipDataset(torch.utils.data.Dataset):
     def _no_window(self, longest:int)->str:
         name, n, fps = self.store.path.name, len(self.store), self.store.fps
         if not longest:
-            return (f"{name} has no {self.split} frames: val is every {ordinal(self.val_every)} block of {self.block_len} frames "
-                    f"({self.block_len / fps:.0f} s), and its {n} frames ({n / fps:.1f} s) end before the first; use split 'all' (`--split all`)")
-        return (f"no {self.clip_len}-frame window fits {'inside one shot of' if self.shot_aware else 'in'} the {self.split} split of {name}: "
-                f"its longest stretch is {longest} frames; use clips of at most {longest} frames"
+            return (f"{name} has no {self.split} frames: val is every {ordinal(self.val_every)} block of "
+                    f"{self.block_len} frames ({self.block_len / fps:.0f} s), and its {n} frames ({n / fps:.1f} s) "
+                    f"end before the first; use split 'all' (`--split all`)")
+        return (f"no {self.clip_len}-frame window fits {'inside one shot of' if self.shot_aware else 'in'} the "
+                f"{self.split} split of {name}: its longest stretch is {longest} frames; "
+                f"use clips of at most {longest} frames"
                 + (" or split 'all' (`--split all`)" if self.split != 'all' else ''))
     def __len__(self): return len(self.starts)
     def frame_range(self, i:int)->range: return range(int(self.starts[i]), int(self.starts[i]) + self.clip_len)
@@ -488,4 +495,5 @@ class ClipDataset(torch.utils.data.Dataset):
         return out
     def __repr__(self):
         return (f"ClipDataset({self.split}: {len(self)} clips of {self.clip_len} frames, stride {self.stride}, "
-                f"blocks of {self.block_len} frames, every {ordinal(self.val_every)} block val, shot_aware={self.shot_aware})")
+                f"blocks of {self.block_len} frames, every {ordinal(self.val_every)} block val, "
+                f"shot_aware={self.shot_aware})")

@@ -144,7 +144,8 @@ class ClipCritic(nn.Module):
         layers, c = [], 1
         for i in range(depth):
             o = ch * 2**i
-            layers += [nn.Conv3d(c, o, 3, stride=(1 if i == 0 else 2, 2, 2), padding=1), nn.GroupNorm(1, o), nn.LeakyReLU(0.2)]
+            layers += [nn.Conv3d(c, o, 3, stride=(1 if i == 0 else 2, 2, 2), padding=1), nn.GroupNorm(1, o),
+                       nn.LeakyReLU(0.2)]
             c = o
         self.body, self.head = nn.Sequential(*layers), nn.Linear(c, 1)
     def forward(self, x:Tensor # (B, 1, T, H, W) clips in [-1, 1]
@@ -201,4 +202,5 @@ def two_sample_test(real:Tensor, # (N, 1, T, H, W) original windows in [-1, 1], 
     acc, n = accuracy(critic, x_te, y_te), len(y_te)
     return dict(accuracy=acc, stderr=math.sqrt(acc * (1 - acc) / n), ci95=_wilson(acc, n),
                 p_value=0.5 * math.erfc((acc - 0.5) / math.sqrt(0.25 / n) / math.sqrt(2)),
-                train_accuracy=accuracy(critic, x_tr, y_tr), n_train=len(y_tr), n_test=n, steps=steps, secs=time.time() - t0)
+                train_accuracy=accuracy(critic, x_tr, y_tr), n_train=len(y_tr), n_test=n, steps=steps,
+                secs=time.time() - t0)

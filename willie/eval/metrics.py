@@ -211,7 +211,8 @@ def _batches(data, bs:int, max_items:int|None):
     if isinstance(data, torch.utils.data.Dataset) and hasattr(data, '__len__'):
         n = len(data) if max_items is None else min(len(data), max_items)
         for i in range(0, n, bs):
-            yield torch.stack([data[j][0] if isinstance(data[j], (tuple, list)) else data[j] for j in range(i, min(i + bs, n))])
+            yield torch.stack([data[j][0] if isinstance(data[j], (tuple, list)) else data[j]
+                               for j in range(i, min(i + bs, n))])
         return
     seen = 0
     for b in data:
@@ -276,7 +277,8 @@ def jod(recon:Tensor, # (N, 1, T, H, W) gray clips in [-1, 1]
         import warnings
         with warnings.catch_warnings(): warnings.simplefilter('ignore'); import pycvvdp
     except ImportError as e:
-        raise ImportError(f"JOD needs ColorVideoVDP ({e}): `bash scripts/install_cvvdp.sh` installs it beside this torch") from None
+        raise ImportError(f"JOD needs ColorVideoVDP ({e}): `bash scripts/install_cvvdp.sh` installs it "
+                          f"beside this torch") from None
     if recon.shape != original.shape or recon.ndim != 5 or recon.shape[1] != 1:
         raise ValueError(f"jod: expected two (N, 1, T, H, W) gray clips of one shape, got {tuple(recon.shape)}, "
                          f"{tuple(original.shape)}")

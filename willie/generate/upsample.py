@@ -18,7 +18,8 @@ from ..base.core import to_float
 from ..data.film import ClipDataset, ClipStore, film_store, resize_frames
 from ..eval.metrics import Distortion, frame_differences, psnr
 from ..train.loop import Trained, Trainer, step_batches
-from ..train.weights import (Phase, Recipe, RecipeError, Task, load_weights, register_arch, register_task, save_dir,
+from ..train.weights import (Phase, Recipe, RecipeError, Task, load_weights, register_arch, register_task,
+                                  save_dir,
                                   save_weights)
 
 # %% auto #0
@@ -132,7 +133,8 @@ class Upsampler(nn.Module):
         outs = [self(win[i:i + chunk], scales) for i in range(0, len(win), chunk)]
         self.train(was)
         B, T = video.shape[0], video.shape[2]
-        return {s: rearrange(torch.cat([o[s] for o in outs]).clamp(-1, 1), '(b t) 1 h w -> b 1 t h w', b=B, t=T) for s in scales}
+        return {s: rearrange(torch.cat([o[s] for o in outs]).clamp(-1, 1), '(b t) 1 h w -> b 1 t h w', b=B, t=T)
+                for s in scales}
 
 # %% ../../nbs/12_upsample.ipynb #7df76e36
 def check_paired(lr:ClipStore, # the low-resolution store
@@ -144,8 +146,8 @@ def check_paired(lr:ClipStore, # the low-resolution store
     if a['source']['sha256'] != b['source']['sha256']:
         why.insert(0, f"source: {a['source']['name']} vs {b['source']['name']} (other sha256)")
     if hr.size % lr.size or hr.size <= lr.size: why.append(f'size {hr.size} is not a multiple of {lr.size}')
-    if why: raise ValueError(f"{hr.path.name} does not pair with {lr.path.name}: {'; '.join(why)}. Prepare both from the same video "
-                             f"(`willie prepare --size {lr.size}` and `--size {hr.size}`)")
+    if why: raise ValueError(f"{hr.path.name} does not pair with {lr.path.name}: {'; '.join(why)}. Prepare both from "
+                             f"the same video (`willie prepare --size {lr.size}` and `--size {hr.size}`)")
 
 class PairedClips(torch.utils.data.Dataset):
     "Clips of a low-resolution store with the same frames from larger stores of the same video"
@@ -195,8 +197,10 @@ def sr_augment(patch:int, # side of the low-resolution patch
         r = torch.rand(B, 4, generator=g)
         ys, xs = (r[:, 0] * (h - patch + 1)).long().tolist(), (r[:, 1] * (w - patch + 1)).long().tolist()
         def cut(v, s, t):
-            return torch.stack([v[b, 0, t, s * y:s * (y + patch), s * x:s * (x + patch)] for b, (y, x) in enumerate(zip(ys, xs))])
-        out = [cut(lr, 1, slice(None))] + [cut(v, v.shape[-1] // w, slice(v.shape[2] // 2, v.shape[2] // 2 + 1)) for v in hrs]
+            return torch.stack([v[b, 0, t, s * y:s * (y + patch), s * x:s * (x + patch)]
+                                for b, (y, x) in enumerate(zip(ys, xs))])
+        out = [cut(lr, 1, slice(None))] + [cut(v, v.shape[-1] // w, slice(v.shape[2] // 2, v.shape[2] // 2 + 1))
+                                           for v in hrs]
         fl, rv = r[:, 2] < flip, r[:, 3] < reverse
         out = [torch.where(fl[:, None, None, None], o.flip(-1), o) for o in out]
         out[0] = torch.where(rv[:, None, None, None], out[0].flip(1), out[0])
@@ -316,7 +320,8 @@ def train_upsampler(recipe:UpsamplerRecipe, # from `upsampler_recipe`
     metrics = dict(steps=t.steps, batch_size=t.bs, train_seconds=round(train_s), cpu_seconds=round(cpu_s),
                    kept_step=kept.get('step'))
     metrics |= {k.replace('val_', 'val_subset_'): v for k, v in kept.items() if k != 'step'}
-    metrics |= {f'val_subset_bicubic_psnr_x{s}': psnr(v, bicubic(val_win[:, r:r + 1], s).clamp(-1, 1)).item() for s, v in zip(val.scales, val_mid)}
+    metrics |= {f'val_subset_bicubic_psnr_x{s}': psnr(v, bicubic(val_win[:, r:r + 1], s).clamp(-1, 1)).item()
+                for s, v in zip(val.scales, val_mid)}
     if name is not None:
         save_weights(final, name, metrics, weights_dir=save_to or save_dir(), recipe=recipe)
         log(f'{name} saved: ' + json.dumps(metrics))
@@ -350,7 +355,8 @@ def evaluate_upsampler(methods:dict, # name -> upscaler: `f(video (B,1,T,h,w), s
     out = {}
     for k, dd in dist.items():
         r = dd.result()
-        out[k] = dict(psnr=r['psnr'], ssim=r['ssim'], sharpness=r['sharpness'], flicker=flick[k] / n, motion=r['motion'],
+        out[k] = dict(psnr=r['psnr'], ssim=r['ssim'], sharpness=r['sharpness'], flicker=flick[k] / n,
+                      motion=r['motion'],
                       n_clips=r['n_clips'], frames=n * T)
     return out
 
@@ -360,7 +366,8 @@ def upsample_table(res:dict, # from `evaluate_upsampler`
     """Print one row per scale and method: PSNR (and the gain over the baseline), SSIM, sharpness, flicker (and its
     ratio to the baseline's), motion"""
     scales, names = sorted({s for _, s in res}), list(dict.fromkeys(m for m, _ in res))
-    print(f"{'':6} {'method':>12} {'PSNR':>6} {'ΔPSNR':>6} {'SSIM':>6} {'sharp':>6} {'flicker':>7} {'×base':>6} {'motion':>6}")
+    print(f"{'':6} {'method':>12} {'PSNR':>6} {'ΔPSNR':>6} {'SSIM':>6} {'sharp':>6} {'flicker':>7} "
+          f"{'×base':>6} {'motion':>6}")
     for s in scales:
         b = res.get((baseline, s))
         for m in names:
@@ -370,8 +377,9 @@ def upsample_table(res:dict, # from `evaluate_upsampler`
             print(f"{'×' + str(s):6} {m:>12} {r['psnr']:6.2f} {dp:>6} {r['ssim']:6.3f} {r['sharpness']:6.2f} "
                   f"{r['flicker']:7.2f} {fr:>6} {r['motion']:6.2f}")
     frames = next(iter(res.values()))['frames']
-    print(f"({next(iter(res.values()))['n_clips']} clips, {frames} frames; PSNR in dB; sharp = output's spatial gradient / real; "
-          f"flicker = mean |change of the error| between frames, gray levels; ×base = flicker / {baseline}'s)")
+    print(f"({next(iter(res.values()))['n_clips']} clips, {frames} frames; PSNR in dB; sharp = output's spatial "
+          f"gradient / real; flicker = mean |change of the error| between frames, gray levels; "
+          f"×base = flicker / {baseline}'s)")
 
 # %% ../../nbs/12_upsample.ipynb #da4100b9
 RECIPES = {'upsample_64_256': upsampler_recipe(UpsamplerConfig(window=5), steps=4000),
@@ -404,7 +412,8 @@ def without_neighbours(model:Upsampler, # a video upsampler
     def upscale(video:Tensor, scales:tuple|None=None)->dict:
         frames = rearrange(video,
                            'b c t h w -> (b t) c 1 h w')  # a clip of one frame: its window is that frame, repeated
-        return {s: rearrange(v, '(b t) c 1 h w -> b c t h w', b=video.shape[0]) for s, v in model.upscale(frames, scales).items()}
+        return {s: rearrange(v, '(b t) c 1 h w -> b c t h w', b=video.shape[0])
+                for s, v in model.upscale(frames, scales).items()}
     return upscale
 
 # %% ../../nbs/12_upsample.ipynb #6b1ede5d

@@ -205,7 +205,8 @@ def backends(device='cpu', # where the attention would run
             f'forward only: FlexAttention has no backward on {dev} in torch {torch.__version__.split("+")[0]}')
     fl = flash_status() if dev == 'cuda' or not torch.cuda.is_available() else "flash-attn needs CUDA tensors"
     return {'flash': f'unavailable: {fl}' if fl else 'forward + backward', 'sdpa': 'forward + backward',
-            'flex': flex + ' (eager: materializes the scores)', 'flex-compiled': flex + ' (torch.compile: fused, slow to compile)',
+            'flex': flex + ' (eager: materializes the scores)',
+            'flex-compiled': flex + ' (torch.compile: fused, slow to compile)',
             'naive': 'forward + backward (reference)'}
 
 def pick_backend(q:Tensor, # the queries (their device decides)
@@ -221,9 +222,11 @@ def _check(q, k, v, slopes, window, bias, backend):
                          f"{[tuple(getattr(x, 'shape', ())) for x in (q, k, v)]}")
     (B, H, L, D), S = q.shape, k.shape[2]
     if k.shape != v.shape or k.shape[:2] != (B, H) or k.shape[3] != D:
-        raise ValueError(f"attention: k and v must be (B, H, S, D) = ({B}, {H}, S, {D}); got k {tuple(k.shape)}, v {tuple(v.shape)}")
+        raise ValueError(f"attention: k and v must be (B, H, S, D) = ({B}, {H}, S, {D}); got k {tuple(k.shape)}, "
+                         f"v {tuple(v.shape)}")
     if L > S:
-        raise ValueError(f"attention: {L} queries but only {S} keys; queries are the last L of the keys (KV-cache layout)")
+        raise ValueError(f"attention: {L} queries but only {S} keys; queries are the last L of the keys "
+                         f"(KV-cache layout)")
     if slopes is not None and tuple(slopes.shape) != (H,):
         raise ValueError(f"attention: slopes must have shape ({H},), one per head; got {tuple(slopes.shape)}")
     if window is not None and (not isinstance(window, int) or window < 1):
@@ -234,9 +237,11 @@ def _check(q, k, v, slopes, window, bias, backend):
         if bias.dim() != 4 or bias.shape[-2:] != (L, S) or bias.shape[0] not in (1, B) or bias.shape[1] not in (1, H):
             raise ValueError(f"attention: bias must be (1 or {B}, 1 or {H}, {L}, {S}); got {tuple(bias.shape)}")
         if slopes is not None or window is not None:
-            raise ValueError("attention: give either bias= (already holding causal/window/ALiBi) or slopes=/window=, not both")
+            raise ValueError("attention: give either bias= (already holding causal/window/ALiBi) "
+                             "or slopes=/window=, not both")
         if backend in ('flash', 'flex', 'flex-compiled'):
-            raise ValueError(f"attention: an explicit bias= (e.g. 3-D ALiBi) needs backend 'sdpa' or 'naive', not {backend!r}")
+            raise ValueError(f"attention: an explicit bias= (e.g. 3-D ALiBi) needs backend 'sdpa' or 'naive', "
+                             f"not {backend!r}")
 
 def attention(q:Tensor, # (B, H, L, D) queries: the last L positions of the keys
               k:Tensor, # (B, H, S, D) keys, S >= L (S > L when a KV cache holds earlier tokens)

@@ -25,7 +25,8 @@ class Encoder(nn.Sequential):
         chans = [in_ch] + [ch//2] + [ch]*(down-1)
         layers = []
         for a, b in zip(chans[:-1], chans[1:]): layers += [nn.Conv2d(a, b, 4, 2, 1), nn.ReLU()]
-        layers += [nn.Conv2d(chans[-1], ch, 3, padding=1), *[ResBlock(ch, ch//2) for _ in range(nres)], nn.ReLU(), nn.Conv2d(ch, out_ch, 1)]
+        layers += [nn.Conv2d(chans[-1], ch, 3, padding=1), *[ResBlock(ch, ch//2) for _ in range(nres)], nn.ReLU(),
+                   nn.Conv2d(ch, out_ch, 1)]
         super().__init__(*layers)
 
 class Decoder(nn.Sequential):

@@ -127,7 +127,8 @@ class Prior(nn.Module):
         "Token grids in raster order: latent frame, then row, then column."
         if idx.dim() == 4:
             if tuple(idx.shape[2:]) != self.cfg.grid:
-                raise ValueError(f"Prior: token grid {tuple(idx.shape[2:])} does not match the config's grid {self.cfg.grid}")
+                raise ValueError(f"Prior: token grid {tuple(idx.shape[2:])} does not match the config's grid "
+                                 f"{self.cfg.grid}")
             return rearrange(idx, 'b t h w -> b (t h w)')
         if idx.dim() != 2:
             raise ValueError(f"Prior: tokens must be (B, t, h, w) or (B, L), got shape {tuple(idx.shape)}")
@@ -178,7 +179,8 @@ def as_streams(tokens, # (n_frames, h, w) one stream, (n_clips, t, h, w) one per
     if isinstance(tokens, (list, tuple)): return [s for t in tokens for s in as_streams(t, grid)]
     a = tokens.cpu().numpy() if isinstance(tokens, Tensor) else np.asarray(tokens)
     if a.ndim not in (3, 4) or tuple(a.shape[-2:]) != tuple(grid):
-        raise ValueError(f"tokens must be (n_frames, h, w) or (n_clips, t, h, w) with (h, w) = {tuple(grid)}; got shape {a.shape}")
+        raise ValueError(f"tokens must be (n_frames, h, w) or (n_clips, t, h, w) with (h, w) = {tuple(grid)}; "
+                         f"got shape {a.shape}")
     return [a.reshape(-1)] if a.ndim == 3 else list(a.reshape(a.shape[0], -1))
 
 class TokenWindows(torch.utils.data.Dataset):
@@ -380,7 +382,8 @@ RECIPES = {'prior_64': prior_recipe(PriorConfig.from_token_shape((5, 8, 8), 4375
                                     steps=1000, warmup=100, ema=0.995, eval_every=100)}
 # the position ablation: the same data and schedule for every arm, at a smaller width, 200 steps each
 RECIPES |= {f'prior_ablation_{p}': prior_recipe(PriorConfig.from_token_shape((5, 8, 8), 4375, latent_frames=8, window=256, n_layer=4,
-                                                                              n_head=8, n_embd=192, dropout=0.1, position=p),
+                                                                              n_head=8, n_embd=192, dropout=0.1,
+                                                                              position=p),
                                                 steps=200, warmup=30, ema=0., eval_every=50)
             for p in POSITIONS}
 

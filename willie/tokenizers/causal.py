@@ -190,7 +190,8 @@ def stream_context(model:CausalTokenizer, # a causal tokenizer
         e = _reach(model.encoder, 1 + tf * n, tf * 4, lambda f: math.ceil(f / tf), lambda j: j, (1, s, s))
         r = _reach(model.decoder, n, 4, lambda j: j, lambda f: math.ceil(f / tf), (d, 1, 1))
         if max(e, r) >= n - 5:
-            raise ValueError(f"stream_context: the receptive field reaches the end of the {n}-frame probe; use a larger n")
+            raise ValueError(f"stream_context: the receptive field reaches the end of the {n}-frame "
+                             f"probe; use a larger n")
         model._context = max(e, r) + 1
     return model._context
 

@@ -169,7 +169,8 @@ class RandomFeatureLoss(nn.Module):
         for c in ch:
             conv = nn.Conv2d(cin, c, 3, 2, 1)
             with torch.no_grad():
-                conv.weight.copy_(torch.randn(conv.weight.shape, generator=g) * math.sqrt(2 / (cin * 9))); conv.bias.zero_()
+                conv.weight.copy_(torch.randn(conv.weight.shape, generator=g) * math.sqrt(2 / (cin * 9)))
+                conv.bias.zero_()
             layers += [conv, nn.LeakyReLU(0.2)]; cin = c
         self.net = nn.Sequential(*layers).requires_grad_(False)
 

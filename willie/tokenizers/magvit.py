@@ -67,16 +67,19 @@ class GANWatch:
         if len(self.seen) < self.window: return
         sharp, d, gap = (sum(v) / self.window for v in zip(*self.seen))
         if sharp < self.min_sharp:
-            raise GANFailure(f"step {step}: reconstructions went flat (sharpness ratio {sharp:.2f} over {self.window} steps); "
-                             "lower gan_weight or the learning rate, or start from a better reconstruction checkpoint")
+            raise GANFailure(f"step {step}: reconstructions went flat (sharpness ratio {sharp:.2f} over {self.window} "
+                             "steps); lower gan_weight or the learning rate, "
+                             "or start from a better reconstruction checkpoint")
         if d < self.min_d_loss:
-            raise GANFailure(f"step {step}: the discriminator loss is pinned at {d:.3f} for {self.window} steps, so the "
-                             "generator gets no signal; raise r1 or lecam, or lower the discriminators' learning rate")
+            raise GANFailure(f"step {step}: the discriminator loss is pinned at {d:.3f} for {self.window} steps, so "
+                             "the generator gets no signal; raise r1 or lecam, "
+                             "or lower the discriminators' learning rate")
         if step >= self.chance_after and d > self.chance_d_loss and gap < self.min_logit_gap and self.at_chance is None:
             self.at_chance = step
-            warnings.warn(f"step {step}: the discriminators are at chance (hinge loss {d:.2f}, real - fake logit {gap:.2f} over "
-                          f"{self.window} steps): the adversarial term adds texture they cannot judge. Train them harder "
-                          "(a higher d_lr, a weaker r1) before trusting the GAN's sharpness", GANAtChance)
+            warnings.warn(f"step {step}: the discriminators are at chance (hinge loss {d:.2f}, real - fake logit "
+                          f"{gap:.2f} over {self.window} steps): the adversarial term adds texture they cannot judge. "
+                          "Train them harder (a higher d_lr, a weaker r1) before trusting the GAN's sharpness",
+                          GANAtChance)
 
 
 # %% ../../nbs/08_magvit2_gan.ipynb #7ae8452f
@@ -96,7 +99,8 @@ def gan_step(gcfg:GANConfig, # loss weights and schedule
         for k in range(gcfg.d_steps):
             do_r1 = gcfg.r1 > 0 and k == 0 and tr.step % gcfg.r1_every == 0
             xr = x.detach().requires_grad_(do_r1)
-            real_k, fake_k = D(random_shift(xr, gcfg.d_shift), frames), D(random_shift(xh.detach(), gcfg.d_shift), frames)
+            real_k, fake_k = D(random_shift(xr, gcfg.d_shift), frames), D(random_shift(xh.detach(), gcfg.d_shift),
+                                                                          frames)
             hinge_k = hinge_d_loss(real_k, fake_k)
             r1_k = r1_penalty(real_k, xr) if do_r1 else real_k.new_zeros(())
             d_loss_k = hinge_k + gcfg.lecam * lecam_loss(real_k, fake_k, D.ema_real, D.ema_fake) + gcfg.r1 / 2 * gcfg.r1_every * r1_k
@@ -126,7 +130,8 @@ def gan_step(gcfg:GANConfig, # loss weights and schedule
         D.requires_grad_(True)
         logs = {'loss': g_loss, 'mse': mse, 'psnr': psnr(x, xh.detach()), 'g_adv': adv,
                 'd_loss': d_loss, 'd_hinge': d_hinge, 'r1': r1, 'logit_real': real.mean(), 'logit_fake': fake.mean(),
-                'gan_w': w, 'sharp': spatial_gradient(xh.detach()) / spatial_gradient(x), 'g_norm': g_norm, 'd_norm': d_norm,
+                'gan_w': w, 'sharp': spatial_gradient(xh.detach()) / spatial_gradient(x), 'g_norm': g_norm,
+                'd_norm': d_norm,
                 'lr': tr.opts['generator'].param_groups[0]['lr']} | logs
         logs = {k: float(v.detach()) if isinstance(v, Tensor) else float(v) for k, v in logs.items()}
         watch(tr.step, logs)

@@ -148,7 +148,8 @@ def recon_loss(model:nn.Module, # a video tokenizer
     "MSE reconstruction + the quantizer's aux loss, with `willie.eval.metrics.psnr` (mean over clips) in the logs."
     x_hat, aux, _ = model(x)
     mse = F.mse_loss(x_hat.float(), x.float())
-    return mse + aux, {'mse': mse.item(), 'aux': aux.detach().item(), 'psnr': psnr(x.float(), x_hat.detach().float()).item()}
+    return mse + aux, {'mse': mse.item(), 'aux': aux.detach().item(),
+                       'psnr': psnr(x.float(), x_hat.detach().float()).item()}
 
 @torch.no_grad()
 def subset_psnr(model:nn.Module, # a video tokenizer
@@ -225,7 +226,8 @@ def train_tokenizer(recipe:ClipRecipe, # from `tokenizer_recipe`
     torch.manual_seed(seed)
     model = resolve_arch(recipe.arch)(recipe.model)
     n_eval, bs, steps = recipe.data.n_eval, t.bs, t.steps
-    val_full = ClipDataset(val_ds.store, val_ds.clip_len, split='val', stride=val_ds.clip_len, block_len=val_ds.block_len,
+    val_full = ClipDataset(val_ds.store, val_ds.clip_len, split='val', stride=val_ds.clip_len,
+                           block_len=val_ds.block_len,
                            val_every=val_ds.val_every, shot_aware=val_ds.shot_aware)  # every val frame once
     val_sub, train_sub = fixed_clips(val_ds, n_eval), fixed_clips(train_ds, n_eval)
     n_params = sum(p.numel() for p in model.parameters())
@@ -319,7 +321,8 @@ def tokenizer_table(results:dict, # name -> `evaluate_tokenizer` result
     print(f"{'':15}" + ''.join(f' {c:>{w}}' for c, w in cols))
     for n, r in results.items():
         e = reg[n]; m = e['metrics']
-        row = [f"{e['params']/1e6:.2f}M", f"{m['train_seconds']/60:.0f}", m['steps'], f"{r['psnr']:.2f}", f"{r['ssim']:.3f}",
+        row = [f"{e['params']/1e6:.2f}M", f"{m['train_seconds']/60:.0f}", m['steps'], f"{r['psnr']:.2f}",
+               f"{r['ssim']:.3f}",
                f"{r['codes_used']}/{r['codebook_size']}", f"{r['perplexity']:.0f}", f"{r['bits_per_token']:.2f}",
                f"{r['bpp']:.4f}", r['tokens_per_clip'], f"{m['gap_db']:.2f}", f"{e['bytes']/2**20:.1f}"]
         print(f'{n:15}' + ''.join(f' {str(v):>{w}}' for v, (_, w) in zip(row, cols)))

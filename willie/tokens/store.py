@@ -44,8 +44,8 @@ def parse_variant(name:str, # e.g. 'p2+flip', 'p0+crop90'
     for part in name.split('+'):
         key = 'phase' if re.fullmatch(r'p\d', part) else 'crop' if re.fullmatch(r'crop\d\d', part) else 'flip' if part == 'flip' else None
         if key is None or key in seen:
-            raise ValueError(f"variant {name!r}: {'repeated' if key else 'unknown'} part {part!r}; a variant is p0..p3, "
-                             "optionally +flip and +cropNN (NN = 50..99 percent of the side), e.g. 'p2+flip'")
+            raise ValueError(f"variant {name!r}: {'repeated' if key else 'unknown'} part {part!r}; a variant is "
+                             "p0..p3, optionally +flip and +cropNN (NN = 50..99 percent of the side), e.g. 'p2+flip'")
         seen.add(key)
         v[key] = True if key == 'flip' else int(part[1:] if key == 'phase' else part[4:])
     if v['crop'] < 50: raise ValueError(f"variant {name!r}: crop{v['crop']} keeps too little; use crop50..crop99")
@@ -91,8 +91,8 @@ def check_tokenizer(m:dict, # a token store's manifest
         raise StaleTokensError(f"{where}: its tokenizer {t['name']!r} is not in the weights registry; "
                                f"{_rebuild(t['name'])} with a registered one")
     if (now := reg[t['name']]['sha256']) != t['sha256']:
-        raise StaleTokensError(f"{where}: tokens of {t['name']!r} sha256 {t['sha256'][:12]}…, but the registry's {t['name']!r} "
-                               f"is now {now[:12]}…: the tokens are stale; {_rebuild(t['name'])}")
+        raise StaleTokensError(f"{where}: tokens of {t['name']!r} sha256 {t['sha256'][:12]}…, but the registry's "
+                               f"{t['name']!r} is now {now[:12]}…: the tokens are stale; {_rebuild(t['name'])}")
 
 # %% ../../nbs/09_tokens.ipynb #70276c7e
 _TOKEN_KEYS = ('tokenizer', 'grid', 'dtype', 'shape', 'source', 'split', 'variants', 'streams')
@@ -110,9 +110,11 @@ class TokenStore:
         mf, tf = self.path/'manifest.json', self.path/'tokens.npy'
         if not self.path.is_dir():
             raise TokenStoreError(f"{self.path} "
-                                  f"{'is a file, not' if self.path.exists() else 'does not exist, so it is not'} a token store; make one with `willie tokenize`")
+                                  f"{'is a file, not' if self.path.exists() else 'does not exist, so it is not'} a "
+                                  f"token store; make one with `willie tokenize`")
         if not mf.exists():
-            raise TokenStoreError(f"{self.path} is not a token store (no manifest.json); make one with `willie tokenize`")
+            raise TokenStoreError(f"{self.path} is not a token store (no manifest.json); "
+                                  f"make one with `willie tokenize`")
         try: self.manifest = m = json.loads(mf.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise TokenStoreError(f"{mf} is not valid JSON ({e}); rebuild the store") from None
@@ -124,16 +126,16 @@ class TokenStore:
                        + [f'tokenizer.{k}' for k in _TOKENIZER_KEYS if k not in m.get('tokenizer', {})]):
             raise TokenStoreError(f"{mf} lacks {', '.join(missing)}; the store is damaged, rebuild it")
         if tokenizer is not None and m['tokenizer']['name'] != tokenizer:
-            raise StaleTokensError(f"{self.path} holds tokens of {m['tokenizer']['name']!r}, not {tokenizer!r}; tokens of "
-                                   "different tokenizers do not mix: use that tokenizer's own store")
+            raise StaleTokensError(f"{self.path} holds tokens of {m['tokenizer']['name']!r}, not {tokenizer!r}; tokens "
+                                   "of different tokenizers do not mix: use that tokenizer's own store")
         if check: check_tokenizer(m, weights_dir, str(self.path))
         if not tf.exists(): raise TokenStoreError(f"{self.path}: manifest.json but no tokens.npy; rebuild it")
         try: self.tokens = np.load(tf, mmap_mode='r')
         except (ValueError, OSError) as e:
             raise TokenStoreError(f"{tf} is not a readable .npy ({e}); the store is damaged, rebuild it") from None
         if self.tokens.dtype != np.dtype(m['dtype']) or list(self.tokens.shape) != m['shape']:
-            raise TokenStoreError(f"{self.path}: tokens.npy is {self.tokens.dtype} {list(self.tokens.shape)} but the manifest "
-                                  f"says {m['dtype']} {m['shape']}; the store is corrupt, rebuild it")
+            raise TokenStoreError(f"{self.path}: tokens.npy is {self.tokens.dtype} {list(self.tokens.shape)} but the "
+                                  f"manifest says {m['dtype']} {m['shape']}; the store is corrupt, rebuild it")
         self.table = [dict(zip(STREAM_COLUMNS, r)) for r in m['streams']]
     tokenizer = property(lambda self: self.manifest['tokenizer']['name'])
     vocab_size = property(lambda self: self.manifest['tokenizer']['codebook_size'])
@@ -162,17 +164,21 @@ class TokenStore:
     def summary(self)->dict:
         "Tokens per second of film (as it is, and with every variant), variants, size."
         m, hw = self.manifest, self.grid[0] * self.grid[1]
-        n = {sp: sum(r['length'] for r in self.table if r['split'] == sp and r['variant'] == 'p0') * hw for sp in ('train', 'val')}
+        n = {sp: sum(r['length'] for r in self.table if r['split'] == sp and r['variant'] == 'p0') * hw
+             for sp in ('train', 'val')}
         seconds = m['source']['n_frames'] / m['source']['fps']
-        return dict(tokenizer=self.tokenizer, seconds=round(seconds, 1), tokens_p0=n['train'] + n['val'], val_tokens=n['val'],
+        return dict(tokenizer=self.tokenizer, seconds=round(seconds, 1), tokens_p0=n['train'] + n['val'],
+                    val_tokens=n['val'],
                     tokens_per_second=round((n['train'] + n['val']) / seconds, 1), variants=len(self.variants),
-                    tokens=len(self.tokens) * hw, streams=len(self.table), bits_per_token=round(float(np.log2(self.vocab_size)), 2),
+                    tokens=len(self.tokens) * hw, streams=len(self.table),
+                    bits_per_token=round(float(np.log2(self.vocab_size)), 2),
                     mb=round(sum(f.stat().st_size for f in self.path.iterdir()) / 1e6, 2))
     def __len__(self): return len(self.tokens)
     def __repr__(self):
         s = self.summary()
         return (f"TokenStore({self.path.name!r}: {s['tokens']:,} tokens of {self.tokenizer} in {s['streams']} streams, "
-                f"{s['variants']} variants; {s['tokens_p0']:,} without augmentation = {s['tokens_per_second']:.0f} tokens/s of film)")
+                f"{s['variants']} variants; {s['tokens_p0']:,} without augmentation = {s['tokens_per_second']:.0f} "
+                f"tokens/s of film)")
 
 # %% ../../nbs/09_tokens.ipynb #a449e291
 def encode_variant(model, # a tokenizer with `tokenize_stream`, in eval mode
@@ -212,8 +218,10 @@ def _manifest(model, name, entry, store, split, variants, parts, segs)->dict:
     src = store.manifest
     h, w = parts[0]['train'][0].shape[1:]
     return dict(format='willie-tokens', version=TOKENS_VERSION,
-                tokenizer=dict(name=name, sha256=entry['sha256'], arch=entry['arch'], levels=[int(l) for l in model.quantizer.levels],
-                               codebook_size=model.codebook_size, time_factor=model.time_factor, space_factor=model.space_factor),
+                tokenizer=dict(name=name, sha256=entry['sha256'], arch=entry['arch'],
+                               levels=[int(l) for l in model.quantizer.levels],
+                               codebook_size=model.codebook_size, time_factor=model.time_factor,
+                               space_factor=model.space_factor),
                 grid=[h, w], dtype='int16', shape=[start, h, w],
                 source=dict(store=store.path.name, sha256=src['source']['sha256'], name=src['source']['name'],
                             bytes=src['source']['bytes'], n_frames=src['n_frames'], fps=src['fps'], size=src['size']),
@@ -268,11 +276,12 @@ def tokenize_film(tokenizer:str='causal_s4_64', # registry name of a causal toke
             if old.get('build') == key and not force: return TokenStore(out, tokenizer, weights_dir)
             was = old.get('tokenizer', {})
             if was and not force and was.get('name') != tokenizer:
-                raise FileExistsError(f"{out} holds tokens of {was.get('name')!r}; tokens of different tokenizers do not mix: "
-                                      "choose another folder (or force=True / --force to replace it)")
+                raise FileExistsError(f"{out} holds tokens of {was.get('name')!r}; tokens of different tokenizers do "
+                                      "not mix: choose another folder (or force=True / --force to replace it)")
             if was and not force and was.get('sha256') != entry['sha256']:
-                raise StaleTokensError(f"{out}: tokens of older {tokenizer!r} weights (sha256 {was.get('sha256', '?')[:12]}…, now "
-                                       f"{entry['sha256'][:12]}…); {_rebuild(tokenizer)}")
+                raise StaleTokensError(f"{out}: tokens of older {tokenizer!r} weights (sha256 "
+                                       f"{was.get('sha256', '?')[:12]}…, now {entry['sha256'][:12]}…); "
+                                       f"{_rebuild(tokenizer)}")
         elif out.exists() and any(out.iterdir()):
             raise FileExistsError(f"{out} exists and is not a token store; choose another folder")
         for old in out.parent.glob(f'.{out.name}.build-*'):
@@ -287,10 +296,12 @@ def tokenize_film(tokenizer:str='causal_s4_64', # registry name of a causal toke
                 f = work/f'{i}.npz'
                 if not f.exists():
                     v = parse_variant(n)
-                    p = {sp: encode_variant(model, store, segs[sp], v, chunk, bar) for sp in (('train', 'val') if n == 'p0' else ('train',))}
+                    p = {sp: encode_variant(model, store, segs[sp], v, chunk, bar)
+                         for sp in (('train', 'val') if n == 'p0' else ('train',))}
                     atomic_write(f, lambda t: _save_part(t, p))
                 with np.load(f) as z:
-                    parts.append({sp: [z[f'{sp}_{j}'] for j in range(len(segs[sp]))] for sp in (('train', 'val') if n == 'p0' else ('train',))})
+                    parts.append({sp: [z[f'{sp}_{j}'] for j in range(len(segs[sp]))]
+                                  for sp in (('train', 'val') if n == 'p0' else ('train',))})
             bar.done()
             m = _manifest(model, tokenizer, entry, store, split, names, parts, segs) | dict(build=key)
             with atomic_dir(out) as tmp:

@@ -171,7 +171,8 @@ def average_gradients(params:list, # parameters whose `.grad` to average over th
     if world == 1 or not params: return list(extra)
     dev = _comm_device(params[0])
     has = torch.tensor([float(p.grad is not None) for p in params], device=dev)
-    flat = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1).float().to(dev) for p in params]
+    flat = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1).float().to(dev)
+                      for p in params]
                      + [e.detach().float().reshape(1).to(dev) for e in extra] + [has])
     dist.all_reduce(flat)
     o = 0
@@ -305,8 +306,8 @@ def optimizer_step(self:Trainer,
     norm = nn.utils.clip_grad_norm_(m.parameters(), cfg.grad_clip if cfg.grad_clip > 0 else float('inf'))
     if not (torch.isfinite(loss) and torch.isfinite(norm)):
         raise NonFiniteLossError(
-            f"{name}, step {self.step}: loss {loss.item():.4g}, gradient norm {norm.item():.4g} is not finite. The weights "
-            f"were not updated. Try a lower lr (now {cfg.lr}), bf16=False, or a smaller grad_clip; "
+            f"{name}, step {self.step}: loss {loss.item():.4g}, gradient norm {norm.item():.4g} is not finite. The "
+            f"weights were not updated. Try a lower lr (now {cfg.lr}), bf16=False, or a smaller grad_clip; "
             + (f"the last checkpoint is in {self.ckpt_dir}." if self.ckpt_dir else "no checkpoint directory was set."))
     for g in opt.param_groups: g['lr'] = lr_at(cfg, self.step)
     opt.step()
@@ -351,7 +352,8 @@ def _plain(v):
 
 def _diff(saved:dict, now:dict, skip=())->dict:
     "{field: (saved, now)} for the fields both have that differ"
-    return {k: (_plain(saved[k]), _plain(v)) for k, v in now.items() if k not in skip and k in saved and _plain(saved[k]) != _plain(v)}
+    return {k: (_plain(saved[k]), _plain(v)) for k, v in now.items()
+            if k not in skip and k in saved and _plain(saved[k]) != _plain(v)}
 
 def _configs(self)->dict:
     return {n: asdict(m.cfg) for n, m in self.models.items() if is_dataclass(getattr(m, 'cfg', None))}
@@ -362,7 +364,8 @@ def save_checkpoint(self:Trainer, keep:int=2)->Path|None:
     rngs = gather_objects(_rng_state())   # every process's: dropout resumes exactly too
     if not self.is_main: return None
     d, tag = self.ckpt_dir, f'step{self.step:07d}'
-    tensors = {f'{n}.{k}': v.detach().contiguous() for n, m in self.modules().items() for k, v in m.state_dict().items()}
+    tensors = {f'{n}.{k}': v.detach().contiguous() for n, m in self.modules().items()
+               for k, v in m.state_dict().items()}
     if self.best_state is not None: tensors |= {f'best.{k}': v.contiguous() for k, v in self.best_state.items()}
     atomic_write(d/f'{tag}.safetensors', lambda p: save_file(tensors, str(p)))
     state = {'step': self.step, 'cfg': asdict(self.cfg), 'opt_cfgs': {n: asdict(c) for n, c in self.opt_cfgs.items()},
@@ -385,7 +388,8 @@ def load_checkpoint(self:Trainer, ckpt_dir=None)->bool:
     if not (d/'latest.json').exists(): return False
     try: tag = json.loads((d/'latest.json').read_text())['tag']
     except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as e:
-        raise CheckpointError(f"{d/'latest.json'} is damaged ({type(e).__name__}: {e}); restore it or delete {d} to start over") from None
+        raise CheckpointError(f"{d/'latest.json'} is damaged ({type(e).__name__}: {e}); "
+                              f"restore it or delete {d} to start over") from None
     try:
         tensors = load_file(str(d/f'{tag}.safetensors'))
         state = torch.load(d/f'{tag}.state.pt', weights_only=True)
@@ -397,21 +401,25 @@ def load_checkpoint(self:Trainer, ckpt_dir=None)->bool:
     if diff := _diff(state['cfg'], asdict(self.cfg), _RUN_ONLY):
         raise CheckpointError(f"checkpoint in {d} was made with another config (saved, now): {diff}")
     if set(state['opts']) != set(self.opts):
-        raise CheckpointError(f"checkpoint in {d} trained the networks {list(state['opts'])}, this trainer {list(self.opts)}")
+        raise CheckpointError(f"checkpoint in {d} trained the networks {list(state['opts'])}, "
+                              f"this trainer {list(self.opts)}")
     for n, c in state.get('opt_cfgs', {}).items():
         if diff := _diff(c, asdict(self.opt_cfgs[n]), _RUN_ONLY):
             raise CheckpointError(f"checkpoint in {d} was made with other settings for {n!r} (saved, now): {diff}")
     for n, c in _configs(self).items():
         if diff := _diff(state.get('configs', {}).get(n, {}), c):
-            raise CheckpointError(f"checkpoint in {d} trained another {type(self.models[n]).__name__} as {n!r} (saved, now): {diff}")
+            raise CheckpointError(f"checkpoint in {d} trained another {type(self.models[n]).__name__} as {n!r} "
+                                  f"(saved, now): {diff}")
     if (w := state.get('world', 1)) != self.world:
-        raise CheckpointError(f"checkpoint in {d} was written by a run of {w} process(es), this one has {self.world}: resume it "
-                              f"with {w} (torchrun --nproc_per_node={w}) so that every process gets its random state back")
+        raise CheckpointError(f"checkpoint in {d} was written by a run of {w} process(es), this one has {self.world}: "
+                              f"resume it with {w} (torchrun --nproc_per_node={w}) so that every process gets its "
+                              f"random state back")
     part = lambda n: {k[len(n)+1:]: v for k, v in tensors.items() if k.startswith(n + '.')}
     for n, m in self.modules().items():
         try: m.load_state_dict(part(n))
         except RuntimeError as e:
-            raise CheckpointError(f"checkpoint in {d}: its {n!r} weights do not fit this {type(m).__name__}: {_one_line(e)}") from None
+            raise CheckpointError(f"checkpoint in {d}: its {n!r} weights do not fit this "
+                                  f"{type(m).__name__}: {_one_line(e)}") from None
     for k, o in self.opts.items():
         try: o.load_state_dict(state['opts'][k])
         except (ValueError, KeyError) as e:

@@ -45,7 +45,8 @@ _REGISTERED = {}
 LEGACY_MODULES = {n: f'willie.{m}' for m, names in {  # frozen: where the classes of entries saved before entries named
     'cifar.vae': ['VAE'], 'cifar.vq': ['VQVAE'], 'cifar.vqvae2': ['VQVAE2'],  # their module, or a module since moved
     'tokenizers.video_vae': ['VideoFSQVAE', 'VideoVQVAE'], 'tokenizers.tubelets': ['TubeletFSQVAE'],
-    'tokenizers.causal': ['CausalTokenizer'], 'priors.transformer': ['Prior'], 'generate.upsample': ['Upsampler']}.items()
+    'tokenizers.causal': ['CausalTokenizer'], 'priors.transformer': ['Prior'],
+    'generate.upsample': ['Upsampler']}.items()
     for n in names}
 
 class UnknownWeightsError(KeyError):
@@ -103,7 +104,8 @@ def save_weights(model:nn.Module, # a model with a dataclass `cfg`, constructibl
                 )->Path:
     "Save `model`'s weights as `<name>.safetensors` and record it in the registry, atomically and under a lock"
     if not is_dataclass(getattr(model, 'cfg', None)):
-        raise TypeError(f"{type(model).__name__} has no dataclass `cfg`; the registry rebuilds models as type(model)(cfg)")
+        raise TypeError(f"{type(model).__name__} has no dataclass `cfg`; the registry rebuilds models as "
+                        f"type(model)(cfg)")
     arch, config_cls = arch_name(type(model)), arch_name(type(model.cfg))
     d = Path(weights_dir or WEIGHTS_DIR)
     params = {n for n, _ in model.named_parameters()}
@@ -162,8 +164,9 @@ def load_weights(name:str, # registry name
                                                    WEIGHTS_DIR)
     reg = read_registry(d)
     if name not in reg and not weights_dir and name in NOT_BUNDLED:
-        raise UnknownWeightsError(f"the {name} weights are no longer bundled with willie: train them with `willie train {name}` "
-                                  f"(about {NOT_BUNDLED[name]} min on a CPU), which saves them to {cache_dir()}, where load_weights finds them")
+        raise UnknownWeightsError(f"the {name} weights are no longer bundled with willie: train them with `willie "
+                                  f"train {name}` (about {NOT_BUNDLED[name]} min on a CPU), "
+                                  f"which saves them to {cache_dir()}, where load_weights finds them")
     if name not in reg: raise UnknownWeightsError(f"no bundled weights named {name!r}; known: {sorted(reg) or 'none'}")
     e = reg[name]; path = d/e['file']
     if not path.exists():
