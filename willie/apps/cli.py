@@ -107,7 +107,8 @@ def check_size(size:int|None, # --size (None: the tokenizer's own)
     want = entry.get('recipe', {}).get('data', {}).get('size')
     if size is None: return want or 64
     if want and size != want:
-        raise UsageError(f"--size {size}: {name} was trained on {want}x{want} frames; leave --size out (or give {want})")
+        raise UsageError(f"--size {size}: {name} was trained on {want}x{want} frames; "
+                         f"leave --size out (or give {want})")
     return check_number('--size', size, at_least=8, at_most=1024)
 
 def check_clip_len(model, # a loaded tokenizer
@@ -215,7 +216,8 @@ def cmd_reconstruct(args)->int:
           f"{args.clip_len}x{store.size}x{store.size} clip = {r['bpp']:.4f} bits per pixel")
     for i, j in enumerate(picks):
         t0 = ds.frame_range(j)[0] / store.fps
-        print(f"  {split} clip at {t0:6.1f} s   PSNR {r['psnr_per_clip'][i]:5.2f} dB   SSIM {r['ssim_per_clip'][i]:.3f}")
+        print(f"  {split} clip at {t0:6.1f} s   PSNR {r['psnr_per_clip'][i]:5.2f} dB   SSIM "
+              f"{r['ssim_per_clip'][i]:.3f}")
     print(f"  mean over {len(picks)} clips: PSNR {r['psnr']:.2f} dB, SSIM {r['ssim']:.3f}")
     with torch.no_grad(): x_hat = model.detokenize(model.tokenize(x))[:, :, :x.shape[2]].clamp(-1, 1)
     flat = lambda c: rearrange(c, 'n c t h w -> c (n t) h w')
@@ -242,7 +244,8 @@ def cmd_eval_tokenizer(args)->int:
     r = evaluate_tokenizer(model, fp, progress=not args.quiet, window=args.window, with_jod=args.jod)
     def table(title, r, last):
         seams = f"{r['seams']:.3f} (the originals: {r['seams_original']:.3f})" if 'seams' in r else 'n/a (no clip boundary)'
-        print(f"{title} on {store.manifest['source']['name']} ({split}): {r['n_clips']} windows of {args.window} frames")
+        print(f"{title} on {store.manifest['source']['name']} ({split}): "
+              f"{r['n_clips']} windows of {args.window} frames")
         for k, v in [('PSNR', f"{r['psnr']:.2f} dB"), ('SSIM', f"{r['ssim']:.3f}"),
                      ('sharpness ratio', f"{r['sharpness']:.3f}"),
                      ('motion ratio', f"{r['motion']:.3f}"), ('seam ratio', seams),

@@ -204,7 +204,8 @@ def iter_gray(path, # a video file
                 yield frame.to_ndarray(format='gray')
                 i += 1; bar.add(1)
         except av.error.FFmpegError as e:
-            raise VideoError(f"{info.path.name}: decoding failed after {i} frames ({e}); is the file truncated?") from None
+            raise VideoError(f"{info.path.name}: decoding failed after {i} frames ({e}); "
+                             f"is the file truncated?") from None
     bar.done()
 
 def read_gray(path, progress:bool=False)->np.ndarray:

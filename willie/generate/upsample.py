@@ -19,8 +19,7 @@ from ..data.film import ClipDataset, ClipStore, film_store, resize_frames
 from ..eval.metrics import Distortion, frame_differences, psnr
 from ..train.loop import Trained, Trainer, step_batches
 from ..train.weights import (Phase, Recipe, RecipeError, Task, load_weights, register_arch, register_task,
-                                  save_dir,
-                                  save_weights)
+                                  save_dir, save_weights)
 
 # %% auto #0
 __all__ = ['RECIPES', 'SIZES', 'line_art', 'bicubic', 'bicubic_upscale', 'frame_windows', 'UpsamplerConfig', 'Upsampler',

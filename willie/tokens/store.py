@@ -258,7 +258,8 @@ def tokenize_film(tokenizer:str='causal_s4_64', # registry name of a causal toke
         raise TokenStoreError(f"{tokenizer} ({entry['arch']}) cannot code a whole shot as one stream (no "
                               "tokenize_stream); use a causal tokenizer")
     if bad := [n for n in names if parse_variant(n)['phase'] >= model.time_factor]:
-        raise TokenStoreError(f"variants {bad}: the phase must be below the tokenizer's time factor {model.time_factor}")
+        raise TokenStoreError(f"variants {bad}: the phase must be below the tokenizer's time factor "
+                              f"{model.time_factor}")
     min_frames = min_frames or 1 + 2 * model.time_factor
     if min_frames <= model.time_factor:
         raise TokenStoreError(f"min_frames must exceed the time factor {model.time_factor}, got {min_frames}")

@@ -236,7 +236,8 @@ class Trainer:
         if bad := [n for n in models if '.' in n or n in ('ema', 'best')]:
             raise ValueError(f"Trainer: network names may not contain '.' or be 'ema'/'best': {bad}")
         if extra := set(opt_cfgs or {}) - set(models):
-            raise ValueError(f"Trainer: opt_cfgs names {sorted(extra)}, which are not among the networks {list(models)}")
+            raise ValueError(f"Trainer: opt_cfgs names {sorted(extra)}, "
+                             f"which are not among the networks {list(models)}")
         if loss_fn is None and step_fn is None: raise ValueError("Trainer: give a loss_fn or a step_fn")
         if best is not None and best[1] not in ('max', 'min'):
             raise ValueError(f"best=({best[0]!r}, {best[1]!r}): the mode is 'max' or 'min'")
