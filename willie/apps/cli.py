@@ -243,7 +243,8 @@ def cmd_eval_tokenizer(args)->int:
         except ImportError as e: raise UsageError(f"--jod: {e}") from None
     r = evaluate_tokenizer(model, fp, progress=not args.quiet, window=args.window, with_jod=args.jod)
     def table(title, r, last):
-        seams = f"{r['seams']:.3f} (the originals: {r['seams_original']:.3f})" if 'seams' in r else 'n/a (no clip boundary)'
+        seams = (f"{r['seams']:.3f} (the originals: {r['seams_original']:.3f})" if 'seams' in r
+                 else 'n/a (no clip boundary)')
         print(f"{title} on {store.manifest['source']['name']} ({split}): "
               f"{r['n_clips']} windows of {args.window} frames")
         for k, v in [('PSNR', f"{r['psnr']:.2f} dB"), ('SSIM', f"{r['ssim']:.3f}"),
@@ -390,14 +391,16 @@ def cmd_eval_prior(args)->int:
     store = open_token_store(recipe.data.tokenizer, weights_dir=args.weights_dir)
     _, val = prior_data(recipe, store)
     c = model.cfg; windows = TokenWindows(val, c.context, c.grid, stride=c.context // c.frame_tokens)
-    val_flat, train_flat = np.concatenate([s.ravel() for s in val]), np.concatenate([s.ravel() for s in store.streams('train', 'p0')])
+    val_flat, train_flat = (np.concatenate([s.ravel() for s in val]),
+                            np.concatenate([s.ravel() for s in store.streams('train', 'p0')]))
     print(f"{args.name} on {store.path.name}: {len(windows)} val windows of {c.context} tokens "
           f"({val_flat.size:,} val tokens)")
     if c.mask_token:
         r = evaluate_maskgit(model, windows)
         print(f"  masked-token loss: {r['val_bpt']:.3f} bits per hidden token (the four masking tasks, fixed seed)")
         return 0
-    r, h_val, h_cross = evaluate_prior(model, windows), unigram_entropy(val_flat, c.vocab_size), unigram_cross_entropy(val_flat, train_flat, c.vocab_size)
+    r, h_val, h_cross = (evaluate_prior(model, windows), unigram_entropy(val_flat, c.vocab_size),
+                         unigram_cross_entropy(val_flat, train_flat, c.vocab_size))
     print(f"  next-token loss        {r['val_bpt']:.3f} bits/token")
     print(f"  val unigram entropy    {h_val:.3f} bits/token (the loss is {r['val_bpt'] / h_val:.0%} of it)")
     print(f"  train unigram on val   {h_cross:.3f} bits/token (the loss is {r['val_bpt'] / h_cross:.0%} of it)")

@@ -180,7 +180,8 @@ class SampleGallery(widgets.VBox):
         "Run a button's action; an error becomes one line in the status instead of a traceback."
         try: action()
         except Exception as e:
-            self.status.value = f"<span style='color:#b00'>{html.escape(type(e).__name__)}: {html.escape(str(e))}</span>"
+            self.status.value = (f"<span style='color:#b00'>{html.escape(type(e).__name__)}: "
+                                 f"{html.escape(str(e))}</span>")
 
     def _say(self, text:str): self.status.value = html.escape(text)
 

@@ -101,7 +101,8 @@ def show_grid(x, # a clip, a dict/list of clips or a batch (B,C,T,H,W) (one per 
     ax.set_xticks([]); ax.set_yticks([])
     for sp in ax.spines.values(): sp.set_visible(False)
     if labels:
-        centers = np.cumsum([0] + [b.shape[0] + 3 * pad for b in blocks[:-1]]) + np.array([b.shape[0] for b in blocks]) / 2
+        centers = (np.cumsum([0] + [b.shape[0] + 3 * pad for b in blocks[:-1]])
+                   + np.array([b.shape[0] for b in blocks]) / 2)
         ax.set_yticks(centers, labels); ax.tick_params(left=False)
     for i, t in enumerate(panel_titles or []):
         r, c = divmod(i, ncol)
@@ -133,7 +134,8 @@ def compose(clips, # a clip, a dict/list of clips or a batch (B,C,T,H,W)
     scale = _auto_scale(cs, scale)
     cs = [c.repeat(scale, 1).repeat(scale, 2) for c in cs]
     if names and labels:
-        cs = [np.concatenate([np.broadcast_to(_label_band(n, c.shape[2], 14, c.ndim == 4), (len(c), 14, *c.shape[2:])), c], 1)
+        cs = [np.concatenate([np.broadcast_to(_label_band(n, c.shape[2], 14, c.ndim == 4),
+                                              (len(c), 14, *c.shape[2:])), c], 1)
               for n, c in zip(names, cs)]
     return np.stack([tile([c[t] for c in cs], ncol, pad) for t in range(len(cs[0]))])
 

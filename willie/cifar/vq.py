@@ -44,7 +44,8 @@ class VectorQuantizer(nn.Module):
         super().__init__()
         self.codebook_size, self.dim, self.beta, self.ema, self.decay = codebook_size, dim, beta, ema, decay
         self.restart, self.data_init, self.restart_after, self.eps = restart, data_init, restart_after, eps
-        init = torch.randn(codebook_size, dim)/math.sqrt(dim) if data_init else torch.empty(codebook_size, dim).uniform_(-1/codebook_size, 1/codebook_size)
+        init = (torch.randn(codebook_size, dim)/math.sqrt(dim) if data_init
+                else torch.empty(codebook_size, dim).uniform_(-1/codebook_size, 1/codebook_size))
         if ema:
             self.register_buffer('codebook', init)
             self.register_buffer('cluster_size', torch.ones(codebook_size))
@@ -54,7 +55,9 @@ class VectorQuantizer(nn.Module):
         self.register_buffer('initted', torch.tensor(0. if data_init else 1.))
         self.last_restarts = 0
 
-    def extra_repr(self): return f'{self.codebook_size}, {self.dim}, beta={self.beta}, ema={self.ema}, restart={self.restart}, data_init={self.data_init}'
+    def extra_repr(self):
+        return (f'{self.codebook_size}, {self.dim}, beta={self.beta}, ema={self.ema}, restart={self.restart}, '
+                f'data_init={self.data_init}')
 
     @torch.no_grad()
     def _set_codes(self, which:Tensor, vecs:Tensor):
@@ -65,7 +68,8 @@ class VectorQuantizer(nn.Module):
     @torch.no_grad()
     def _init_from(self, flat:Tensor):
         K = self.codebook_size
-        pick = torch.randperm(len(flat), device=flat.device)[:K] if len(flat) >= K else torch.randint(len(flat), (K,), device=flat.device)
+        pick = (torch.randperm(len(flat), device=flat.device)[:K] if len(flat) >= K
+                else torch.randint(len(flat), (K,), device=flat.device))
         self._set_codes(torch.arange(K, device=flat.device), flat[pick])
         self.initted.fill_(1.)
 

@@ -86,8 +86,8 @@ def download(dest_dir=None, # folder for the film; default `cache_path('film')`
         with urllib.request.urlopen(f'{base}/metadata/{item}', timeout=timeout) as r: meta = json.load(r)
     except (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError) as e:
         raise DownloadError(f"no answer from {base} for the item {item} ({getattr(e, 'reason', e)})") from None
-    try: f = choose_video_file(meta) if name is None else next((f for f in meta.get('files', []) if f.get('name') == name),
-                                                                None)
+    try: f = (choose_video_file(meta) if name is None
+              else next((f for f in meta.get('files', []) if f.get('name') == name), None))
     except ValueError as e: raise DownloadError(f"the item {item}: {e}") from None   # no .mp4 in it
     if f is None: raise DownloadError(f"{name} is not a file of the item {item}")
     dest = Path(dest_dir) if dest_dir else cache_path('film')
@@ -95,7 +95,8 @@ def download(dest_dir=None, # folder for the film; default `cache_path('film')`
     final, part = dest/Path(f['name']).name, dest/(Path(f['name']).name + '.part')
     algo = 'md5' if f.get('md5') else 'sha1' if f.get('sha1') else None
     total = int(f.get('size') or 0)
-    if final.exists() and (not total or final.stat().st_size == total) and (not algo or file_hash(final, algo) == f[algo]):
+    if (final.exists() and (not total or final.stat().st_size == total)
+            and (not algo or file_hash(final, algo) == f[algo])):
         return final
     url = f"{base}/download/{item}/{urllib.parse.quote(f['name'])}"
     bar = CountBar(total or 1, comment=final.name, show=progress)
@@ -487,7 +488,8 @@ class ClipDataset(torch.utils.data.Dataset):
         r = torch.rand(B, 4, generator=g)
         out = torch.empty_like(batch)
         for b in range(B):
-            side = (torch.sqrt(self.scale[0] + (self.scale[1] - self.scale[0]) * r[b, 0]) * min(H, W)).round().int().item()
+            side = (torch.sqrt(self.scale[0] + (self.scale[1] - self.scale[0]) * r[b, 0])
+                    * min(H, W)).round().int().item()
             y, x = int(r[b, 1] * (H - side + 1)), int(r[b, 2] * (W - side + 1))
             crop = rearrange(batch[b, :, :, y:y + side, x:x + side], 'c t h w -> 1 (c t) h w')
             crop = F.interpolate(crop, size=(H, W), mode='bilinear', antialias=True, align_corners=False)

@@ -161,7 +161,9 @@ def seam_ratio(x:Tensor, # (B, C, T, H, W) footage decoded clip after clip
 class Distortion:
     "Tracks how reconstructions differ from originals: PSNR and SSIM per clip, sharpness, motion and (on footage) seams"
     def __init__(self, window:int=16, # frames per scored clip, and the seam period, for footage
-                ): self.window, self.psnrs, self.ssims, self.grads, self.diffs, self.seams, self.frames = window, [], [], [], [], [], 0
+                 ):
+        (self.window, self.psnrs, self.ssims, self.grads, self.diffs, self.seams,
+         self.frames) = window, [], [], [], [], [], 0
     def update(self, x:Tensor, # (B, C, T, H, W) clips, or with `footage` a (1, C, T, H, W) stretch, in [-1, 1]
                xh:Tensor, # its reconstruction, same shape (clamp it to [-1, 1] first, as it will be shown)
                footage:bool=False, # x is one stretch: cut into `window`-frame clips (the rest counts for motion, seams)
@@ -177,12 +179,14 @@ class Distortion:
             self.seams.append((boundary_pairs(x.shape[2], w), d))
             n = x.shape[2] // w
             x, xh = (rearrange(v[:, :, :n * w], '1 c (n t) h w -> n c t h w', t=w) for v in (x, xh))
-        self.grads.append(torch.stack([torch.stack([spatial_gradient(a), spatial_gradient(b)]) for a, b in zip(x, xh)]).cpu())
+        self.grads.append(torch.stack([torch.stack([spatial_gradient(a), spatial_gradient(b)])
+                                       for a, b in zip(x, xh)]).cpu())
         self.psnrs.append(psnr(x, xh, reduction='none').cpu()); self.ssims.append(ssim(x, xh, reduction='none').cpu())
         return self
     def result(self)->dict: # psnr, ssim, n_clips, sharpness, motion, per-clip PSNR/SSIM [seams, seams_original, frames]
         if not self.psnrs: raise ValueError("Distortion: nothing was scored")
-        psnrs, ssims, g, d = torch.cat(self.psnrs), torch.cat(self.ssims), torch.cat(self.grads), torch.cat(self.diffs, 1)
+        psnrs, ssims, g, d = (torch.cat(self.psnrs), torch.cat(self.ssims), torch.cat(self.grads),
+                              torch.cat(self.diffs, 1))
         res = dict(psnr=psnrs.mean().item(), ssim=ssims.mean().item(), n_clips=len(psnrs),
                    sharpness=(g[:, 1].mean() / g[:, 0].mean()).item(), motion=(d[1].mean() / d[0].mean()).item(),
                    psnr_per_clip=psnrs.tolist(), ssim_per_clip=ssims.tolist())

@@ -167,7 +167,8 @@ class PairedClips(torch.utils.data.Dataset):
         f = self.clips.frame_range(int(i))
         mid = f.start + len(f) // 2
         return tuple(rearrange(to_float(s.frames[a:b]), 't h w -> 1 t h w')
-                     for s, (a, b) in zip(self.stores, [(f.start, f.stop)] + [(mid, mid + 1) if self.middle else (f.start, f.stop)] * len(self.scales)))
+                     for s, (a, b) in zip(self.stores, [(f.start, f.stop)]
+                                          + [(mid, mid + 1) if self.middle else (f.start, f.stop)] * len(self.scales)))
     def __repr__(self): return f"PairedClips({'/'.join(str(s.size) for s in self.stores)}: {self.clips!r})"
 
 # %% ../../nbs/12_upsample.ipynb #f1c86aaf
@@ -180,7 +181,8 @@ def pairing_psnr(lr:ClipStore, # the low-resolution store
     m = max(abs(o) for o in offsets)
     idx = np.linspace(m, len(lr) - 1 - m, n).round().astype(int)
     a = torch.from_numpy(np.array(lr.frames[idx])).float()[:, None]
-    return {o: psnr(a, torch.from_numpy(resize_frames(np.array(hr.frames[idx + o]), lr.size)).float()[:, None], data_range=255).item()
+    return {o: psnr(a, torch.from_numpy(resize_frames(np.array(hr.frames[idx + o]), lr.size)).float()[:, None],
+                    data_range=255).item()
             for o in offsets}
 
 # %% ../../nbs/12_upsample.ipynb #2158dc69

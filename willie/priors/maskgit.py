@@ -197,9 +197,9 @@ def train_maskgit(recipe:MaskGITRecipe, # from `maskgit_recipe`
 
 
 # %% ../../nbs/10a_maskgit.ipynb #ec4dc037
-RECIPES = {'maskgit_64': maskgit_recipe(PriorConfig.from_token_shape((5, 8, 8), 4375, latent_frames=8, window=256, n_layer=4, n_head=8,
-                                                                      n_embd=256, dropout=0.1, position='alibi+hw',
-                                                                      mask_token=True),
+RECIPES = {'maskgit_64': maskgit_recipe(PriorConfig.from_token_shape((5, 8, 8), 4375, latent_frames=8, window=256,
+                                                                      n_layer=4, n_head=8, n_embd=256, dropout=0.1,
+                                                                      position='alibi+hw', mask_token=True),
                                         steps=800, warmup=80, ema=0.995, eval_every=100)}
 register_task(Task(Prior, PriorConfig, MaskGITRecipe, RECIPES, token_data, train_maskgit, tiny_prior,  # prior's data
                    name='MaskGIT'))

@@ -250,7 +250,8 @@ def unigram_cross_entropy(tokens, # the tokens to code, any integer array
                           vocab_size:int, # codebook size
                          )->float: # bits per token
     "What a context-free model fitted to `reference` (add-one smoothed) pays per token of `tokens`."
-    q = (np.bincount(np.asarray(reference).reshape(-1), minlength=vocab_size) + 1.) / (np.asarray(reference).size + vocab_size)
+    q = ((np.bincount(np.asarray(reference).reshape(-1), minlength=vocab_size) + 1.)
+         / (np.asarray(reference).size + vocab_size))
     return float(-np.log2(q[np.asarray(tokens).reshape(-1)]).mean())
 
 @torch.no_grad()
@@ -377,13 +378,14 @@ def train_prior(recipe:PriorRecipe, # from `prior_recipe` (e.g. `RECIPES['prior_
     return Trained(best, metrics, trainer)
 
 # %% ../../nbs/10_prior_alibi.ipynb #e6f4a8b3
-RECIPES = {'prior_64': prior_recipe(PriorConfig.from_token_shape((5, 8, 8), 4375, latent_frames=8, window=256, n_layer=4, n_head=8,
-                                                                 n_embd=256, dropout=0.1, position='alibi+hw'),
+RECIPES = {'prior_64': prior_recipe(PriorConfig.from_token_shape((5, 8, 8), 4375, latent_frames=8, window=256,
+                                                                 n_layer=4, n_head=8, n_embd=256, dropout=0.1,
+                                                                 position='alibi+hw'),
                                     steps=1000, warmup=100, ema=0.995, eval_every=100)}
 # the position ablation: the same data and schedule for every arm, at a smaller width, 200 steps each
-RECIPES |= {f'prior_ablation_{p}': prior_recipe(PriorConfig.from_token_shape((5, 8, 8), 4375, latent_frames=8, window=256, n_layer=4,
-                                                                              n_head=8, n_embd=192, dropout=0.1,
-                                                                              position=p),
+RECIPES |= {f'prior_ablation_{p}': prior_recipe(PriorConfig.from_token_shape((5, 8, 8), 4375, latent_frames=8,
+                                                                              window=256, n_layer=4, n_head=8,
+                                                                              n_embd=192, dropout=0.1, position=p),
                                                 steps=200, warmup=30, ema=0., eval_every=50)
             for p in POSITIONS}
 

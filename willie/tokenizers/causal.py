@@ -176,7 +176,8 @@ class CausalTokenizer(nn.Module):
 @torch.no_grad()
 def _reach(fn, n_in:int, probe:int, group_in, group_out, like:tuple)->int:
     "How many output groups past the probed input's group one changed input reaches."
-    x = torch.randn(1, like[0], n_in, *like[1:], generator=torch.Generator().manual_seed(0)).to(next(fn.parameters()).device)
+    x = torch.randn(1, like[0], n_in, *like[1:],
+                    generator=torch.Generator().manual_seed(0)).to(next(fn.parameters()).device)
     y0 = fn(x); x[:, :, probe] += 1.0; y1 = fn(x)
     changed = ((y1 - y0).abs().amax((0, 1, 3, 4)) > 0).nonzero().flatten()
     return group_out(int(changed.max())) - group_in(probe)

@@ -144,7 +144,7 @@ def feature_matching(f_real:list, # discriminator features of the real clips (tr
 # %% ../../nbs/07_gan_losses.ipynb #f4644107
 def random_shift(x:Tensor, # (B, C, T, H, W) clips about to be judged
                  max_shift:int, # largest shift in pixels, each way (0: `x` unchanged)
-                 offsets:Tensor|None=None, # (B, 2) crop corners in [0, 2*max_shift] (None: random); reuse them to shift alike
+                 offsets:Tensor|None=None, # (B, 2) corners in [0, 2*max_shift] (None: random); reuse to shift alike
                 )->Tensor: # the clips, each moved by its own (dy, dx), the same for all its frames, edges reflected
     "Shift each clip by a random integer offset, differentiably: reflect-pad by `max_shift`, crop back to H x W."
     if max_shift <= 0: return x

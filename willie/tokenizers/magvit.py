@@ -60,7 +60,8 @@ class GANWatch:
                  chance_after:int=200, # steps before that check starts (fresh discriminators need a few hundred)
                 ):
         self.window, self.min_sharp, self.min_d_loss, self.seen = window, min_sharp, min_d_loss, []
-        self.chance_d_loss, self.min_logit_gap, self.chance_after, self.at_chance = chance_d_loss, min_logit_gap, chance_after, None
+        (self.chance_d_loss, self.min_logit_gap, self.chance_after,
+         self.at_chance) = chance_d_loss, min_logit_gap, chance_after, None
     def __call__(self, step:int, logs:dict):
         gap = logs.get('logit_real', 0.0) - logs.get('logit_fake', 0.0)
         self.seen = (self.seen + [(logs['sharp'], logs['d_hinge'], gap)])[-self.window:]
@@ -103,7 +104,8 @@ def gan_step(gcfg:GANConfig, # loss weights and schedule
                                                                           frames)
             hinge_k = hinge_d_loss(real_k, fake_k)
             r1_k = r1_penalty(real_k, xr) if do_r1 else real_k.new_zeros(())
-            d_loss_k = hinge_k + gcfg.lecam * lecam_loss(real_k, fake_k, D.ema_real, D.ema_fake) + gcfg.r1 / 2 * gcfg.r1_every * r1_k
+            d_loss_k = (hinge_k + gcfg.lecam * lecam_loss(real_k, fake_k, D.ema_real, D.ema_fake)
+                        + gcfg.r1 / 2 * gcfg.r1_every * r1_k)
             norm_k = tr.optimizer_step('discriminator', d_loss_k)
             with torch.no_grad():
                 # fp32 buffers, also under bf16 autocast
@@ -225,7 +227,8 @@ def train_magvit(recipe:MagvitRecipe, # from `magvit_recipe` (e.g. `RECIPES['mag
         full = ClipDataset(val_ds.store, 16, split='val', stride=16, block_len=val_ds.block_len,
                            val_every=val_ds.val_every)
         r = evaluate_tokenizer(model, footage(full), progress=False)
-        metrics |= {f'val_{k}': r[k] for k in ('psnr', 'ssim', 'sharpness', 'motion', 'seams', 'seams_original', 'code_use', 'codes_used', 'perplexity') if k in r}
+        metrics |= {f'val_{k}': r[k] for k in ('psnr', 'ssim', 'sharpness', 'motion', 'seams', 'seams_original',
+                                               'code_use', 'codes_used', 'perplexity') if k in r}
         metrics |= {k: r[k] for k in ('bits_per_token', 'bpp', 'codebook_size')}
         recipe = recipe.ran(taken)   # a time-budgeted phase ran as many steps as its minutes allowed
         out = save_weights(model, name, metrics, weights_dir=save_to or save_dir(), recipe=recipe)

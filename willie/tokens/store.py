@@ -42,7 +42,8 @@ def parse_variant(name:str, # e.g. 'p2+flip', 'p0+crop90'
     "A variant's name as its three settings; unknown or repeated parts are refused."
     v, seen = dict(phase=0, flip=False, crop=100), set()
     for part in name.split('+'):
-        key = 'phase' if re.fullmatch(r'p\d', part) else 'crop' if re.fullmatch(r'crop\d\d', part) else 'flip' if part == 'flip' else None
+        key = ('phase' if re.fullmatch(r'p\d', part) else 'crop' if re.fullmatch(r'crop\d\d', part)
+               else 'flip' if part == 'flip' else None)
         if key is None or key in seen:
             raise ValueError(f"variant {name!r}: {'repeated' if key else 'unknown'} part {part!r}; a variant is "
                              "p0..p3, optionally +flip and +cropNN (NN = 50..99 percent of the side), e.g. 'p2+flip'")
@@ -64,7 +65,8 @@ def variant_frames(frames:np.ndarray, # (T, H, W) uint8 frames of one stretch
     if v['crop'] < 100:
         H, W = x.shape[-2:]
         s = round(min(H, W) * v['crop'] / 100); y0, x0 = (H - s) // 2, (W - s) // 2
-        x = F.interpolate(x[:, None, y0:y0 + s, x0:x0 + s], size=(H, W), mode='bilinear', antialias=True, align_corners=False)[:, 0]
+        x = F.interpolate(x[:, None, y0:y0 + s, x0:x0 + s], size=(H, W), mode='bilinear', antialias=True,
+                          align_corners=False)[:, 0]
     if v['flip']: x = x.flip(-1)
     return x[None, None]
 
@@ -268,8 +270,8 @@ def tokenize_film(tokenizer:str='causal_s4_64', # registry name of a causal toke
     split = dict(block_len=block_len or default_block_len(store.fps), val_every=val_every, min_frames=min_frames)
     segs = {sp: segments(store, sp, **split) for sp in ('train', 'val')}
     out = Path(out) if out is not None else token_store_path(tokenizer, store=store.path.name)
-    key = hashlib.sha256(json.dumps([TOKENS_VERSION, tokenizer, entry['sha256'], store.manifest['source']['sha256'], store.size,
-                                     store.manifest['n_frames'], split, names]).encode()).hexdigest()[:16]
+    key = hashlib.sha256(json.dumps([TOKENS_VERSION, tokenizer, entry['sha256'], store.manifest['source']['sha256'],
+                                     store.size, store.manifest['n_frames'], split, names]).encode()).hexdigest()[:16]
     with locked(out.parent), interruptible():
         if (out/'manifest.json').exists():
             try: old = json.loads((out/'manifest.json').read_text())
@@ -290,7 +292,8 @@ def tokenize_film(tokenizer:str='causal_s4_64', # registry name of a causal toke
                 shutil.rmtree(old, ignore_errors=True)   # other builds' leftovers (we hold the lock)
         work = out.parent/f'.{out.name}.build-{key}'; work.mkdir(exist_ok=True)
         try:
-            bar = CountBar(sum(int(b - a) for a, b in segs['train']) * len(names) + sum(int(b - a) for a, b in segs['val']),
+            bar = CountBar(sum(int(b - a) for a, b in segs['train']) * len(names)
+                           + sum(int(b - a) for a, b in segs['val']),
                            comment=f'{tokenizer}: {len(names)} variants', show=progress)
             parts = []
             for i, n in enumerate(names):

@@ -166,7 +166,8 @@ def _comm_device(t:Tensor)->torch.device:
 def average_gradients(params:list, # parameters whose `.grad` to average over the processes
                       *extra:Tensor, # scalars to average in the same all_reduce (e.g. the loss)
                      )->list: # the averaged `extra`
-    "Average gradients (and `extra`) over the processes with one all_reduce, as DistributedDataParallel does after backward"
+    """Average gradients (and `extra`) over the processes with one all_reduce, as DistributedDataParallel does
+    after backward"""
     rank, world = rank_world()
     if world == 1 or not params: return list(extra)
     dev = _comm_device(params[0])
@@ -349,7 +350,8 @@ def _set_rng_state(s):
 _RUN_ONLY = ('steps', 'eval_every', 'ckpt_every', 'log_every', 'compile', 'minutes', 'device')  # may change on resume
 
 def _plain(v):
-    return tuple(_plain(x) for x in v) if isinstance(v, (list, tuple)) else {k: _plain(x) for k, x in v.items()} if isinstance(v, dict) else v
+    return (tuple(_plain(x) for x in v) if isinstance(v, (list, tuple))
+            else {k: _plain(x) for k, x in v.items()} if isinstance(v, dict) else v)
 
 def _diff(saved:dict, now:dict, skip=())->dict:
     "{field: (saved, now)} for the fields both have that differ"
@@ -524,7 +526,8 @@ def fit(self:Trainer, steps:int|None=None)->Trainer:
     if self.ckpt_dir is not None: self.save_checkpoint()
     return self
 
-Trainer._advance, Trainer.fit_budget, Trainer.evaluate, Trainer.plot, Trainer.fit = _advance, fit_budget, evaluate, plot, fit
+(Trainer._advance, Trainer.fit_budget, Trainer.evaluate, Trainer.plot,
+ Trainer.fit) = _advance, fit_budget, evaluate, plot, fit
 
 # %% ../../nbs/00_3_train.ipynb #728a25e8
 @dataclass
