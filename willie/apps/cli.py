@@ -260,8 +260,8 @@ def cmd_eval_tokenizer(args)->int:
         h = score_footage(orig, rec, args.window, bits=info['bits'], with_jod=args.jod)
         near = '' if abs(h['bpp'] / r['bpp'] - 1) <= 0.03 else f", the nearest x264 gets to {r['bpp']:.4f} bpp here"
         table('H.264', h,
-              ('x264',
-               f"veryslow, crf {info['crf']:.2f}{near}; each stretch one stream, bits without SEI and start codes"))
+              ('x264', f"veryslow, crf {info['crf']:.2f}{near}; each stretch one stream, "
+                       f"bits without SEI and start codes"))
         clips = Footage(w[None] for x in orig for w in rearrange(x[:, :, :x.shape[2] // args.window * args.window],
                                                                   '1 c (n t) h w -> n c t h w', t=args.window))
         orig, rec, info = h264_footage(clips, r['bpp'], window=None)   # as a tokenizer codes clips: each its own stream
@@ -331,8 +331,7 @@ def cmd_train(args)->int:
         raise UsageError(f"--device {args.device}: there is no CUDA GPU here; use --device cpu")
     t0 = time.time()
     train_recipe(args.recipe, args.store, steps=args.steps, name=args.name, save_to=args.weights_dir,
-                 ckpt_dir=args.ckpt_dir,
-                 device=args.device, log=print, progress=not args.quiet)
+                 ckpt_dir=args.ckpt_dir, device=args.device, log=print, progress=not args.quiet)
     if rank_world()[0] == 0: print(f"trained {args.recipe} in {time.time() - t0:.0f} s")   # under torchrun: once
     return 0
 

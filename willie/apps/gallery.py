@@ -196,9 +196,8 @@ class SampleGallery(widgets.VBox):
         self._say(f"generating {self.n} clips with {self.method.value}...")
         def step(i): self.progress.value = i + 1
         self.samples = generate_many(self.gen, self.n, self.seed.value, progress=False, on_video=step,
-                                     seconds=self.seconds.value,
-                                     method=self.method.value, prompt=prompt, temperature=self.temperature.value,
-                                     steps=self.steps)
+                                     seconds=self.seconds.value, method=self.method.value, prompt=prompt,
+                                     temperature=self.temperature.value, steps=self.steps)
         self.prompt_frame, self.sample_seeds = prompt, self.seeds
         self._nearest = {}; self.compare.children = []
         labels = [f"seed {s}" for s in self.sample_seeds]

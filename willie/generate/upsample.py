@@ -357,8 +357,7 @@ def evaluate_upsampler(methods:dict, # name -> upscaler: `f(video (B,1,T,h,w), s
     for k, dd in dist.items():
         r = dd.result()
         out[k] = dict(psnr=r['psnr'], ssim=r['ssim'], sharpness=r['sharpness'], flicker=flick[k] / n,
-                      motion=r['motion'],
-                      n_clips=r['n_clips'], frames=n * T)
+                      motion=r['motion'], n_clips=r['n_clips'], frames=n * T)
     return out
 
 def upsample_table(res:dict, # from `evaluate_upsampler`

@@ -100,8 +100,8 @@ def gan_step(gcfg:GANConfig, # loss weights and schedule
         for k in range(gcfg.d_steps):
             do_r1 = gcfg.r1 > 0 and k == 0 and tr.step % gcfg.r1_every == 0
             xr = x.detach().requires_grad_(do_r1)
-            real_k, fake_k = D(random_shift(xr, gcfg.d_shift), frames), D(random_shift(xh.detach(), gcfg.d_shift),
-                                                                          frames)
+            real_k, fake_k = (D(random_shift(xr, gcfg.d_shift), frames),
+                              D(random_shift(xh.detach(), gcfg.d_shift), frames))
             hinge_k = hinge_d_loss(real_k, fake_k)
             r1_k = r1_penalty(real_k, xr) if do_r1 else real_k.new_zeros(())
             d_loss_k = (hinge_k + gcfg.lecam * lecam_loss(real_k, fake_k, D.ema_real, D.ema_fake)
