@@ -51,19 +51,19 @@ def sample_ar(model:Prior, # an autoregressive prior (eval mode)
     else:
         seq = torch.randint(cfg.vocab_size, (batch, 1), generator=g); keep_from = burn_in * hw
     n_new = keep_from + frames * hw - (0 if prompt is not None else 1)    # tokens still to sample
-    out = [seq]
+    n = seq.shape[1]
+    out = seq.new_empty(seq.shape[0], n + n_new); out[:, :n] = seq  # filled in place: one tensor, not one per token
     cache = model.new_cache(getattr(torch, cache_dtype) if cache_dtype else None) if use_cache else None
     logits = model(seq, cache=cache)[0][:, -1] if use_cache else None
     # fastprogress's console bar prints even when hidden
     bar = progress_bar(range(n_new), leave=False) if progress else range(n_new)
     for _ in bar:
         if not use_cache:  # the last `context - 1` tokens, from a frame boundary (where row/column positions start)
-            seq = torch.cat(out, 1); a = -(-max(0, seq.shape[1] - cfg.context + 1) // hw) * hw
-            logits = model(seq[:, a:])[0][:, -1]
-        tok = sample_logits(logits, temperature, top_k, top_p, g)[0][:, None]
-        out.append(tok)
-        if use_cache: logits = model(tok, cache=cache)[0][:, -1]
-    seq = torch.cat(out, 1)[:, keep_from:]
+            a = -(-max(0, n - cfg.context + 1) // hw) * hw
+            logits = model(out[:, a:n])[0][:, -1]
+        out[:, n] = sample_logits(logits, temperature, top_k, top_p, g)[0]; n += 1
+        if use_cache: logits = model(out[:, n - 1:n], cache=cache)[0][:, -1]
+    seq = out[:, keep_from:]
     return seq.reshape(seq.shape[0], -1, *cfg.grid)
 
 # %% ../../nbs/11_generate.ipynb #2ba5ae40
@@ -152,9 +152,10 @@ def _fill_maskgit(model, prompt, frames, *, batch=1, g=None, temperature=1.0, to
     return out[:, :t0 + frames]
 
 # temperature 0.9: closer to held-out film than 1.0 on every judge but sharpness (experiments/sampling/RESULTS.md);
-# a bfloat16 cache: each step reads the whole cache, and half the bytes sample 8 videos ~2x faster (bench_generate)
+# an exact (float32) cache: a bfloat16 one samples 8 videos 1.6x faster, but its one run scored worse (FD 0.69 vs 0.48,
+# bench/results/eval_samples_prompt.txt), so it is an option (cache_dtype='bfloat16'), not the default
 register_sampler(Sampler('ar', _fill_ar, masked=False, prior='prior_s4_64',
-                         options=dict(use_cache=True, burn_in=2, cache_dtype='bfloat16'),
+                         options=dict(use_cache=True, burn_in=2, cache_dtype=None),
                          help='token by token with a rolling KV cache', temperature=0.9))
 register_sampler(Sampler('maskgit', _fill_maskgit, masked=True, prior='maskgit_s4_64',
                          options=dict(steps=10, choice_temperature=4.5), help='parallel rounds per window'))
