@@ -344,9 +344,6 @@ TASKS = {}  # name -> Task, filled by `register_task` as the model notebooks are
 
 def register_task(task:Task)->Task:
     "Make `task`'s recipes trainable by name and its model loadable by `load_weights`"
-    old = TASKS.get(task.name)
-    if old is not None and old.recipe.__module__ != '__main__' and task.recipe.__module__ == '__main__':
-        return old  # a notebook re-running its own exported cells keeps the package's task (its types resolve)
     for cls in (task.model, task.config): register_arch(cls)
     TASKS[task.name] = task
     return task
