@@ -7,18 +7,22 @@ package's registry only what beats what ships.
 RESULTS is the folder of files the run left in OUT (the `run` tool's files_at): `<name>.tar` per trained model (weights,
 history, registry entry), `tokens_<tokenizer>.tar`, `checks.json`, `summary.json`, `log.txt`.
 A tokenizer wins when its val PSNR, SSIM and JOD (where ColorVideoVDP is installed) beat the shipped tokenizer's (the
-table shows each one's bits per pixel);
-a prior wins when its tokenizer is installed (now or before) and it codes val below the unigram entropy of val tokens.
+table shows each one's bits per pixel). A prior wins when its tokenizer is installed (now or before) and it codes val
+below the unigram entropy of the val tokens and, on the tokens of the tokenizer that ships, below the shipped prior of
+its role. The `ablation` stage's best arm (`ablation_*`) is a candidate for `prior_s4_64`, installed under that name.
 """
 from __future__ import annotations
 import argparse, json, math, shutil, sys, tarfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SHIPPED_TOKENIZER = 'magvit_gan_64'
+SHIPPED_TOKENIZER = 'causal_s4_64'
+ROLE = {'ablation_': 'prior_s4_64'}   # a run's name prefix: the shipped model it would replace
+
+def role(name:str)->str: return next((r for p, r in ROLE.items() if name.startswith(p)), name)
 
 def unpack(results:Path, dest:Path)->dict:
-    "Every model tar of a run into `dest` as a registry folder; the token stores into the cache; returns the registry"
+    "A run's model tars into `dest` as a registry folder, its token stores into the cache; returns the run's models"
     from willie.base.core import willie_home
     dest.mkdir(parents=True, exist_ok=True)
     reg = {}
@@ -26,7 +30,10 @@ def unpack(results:Path, dest:Path)->dict:
         target = willie_home()/'tokens' if t.name.startswith('tokens_') else dest
         with tarfile.open(t) as f: f.extractall(target, filter='data')
     for e in dest.glob('*.entry.json'): reg |= json.loads(e.read_text())
-    (dest/'registry.json').write_text(json.dumps(reg, indent=1, sort_keys=True) + '\n')
+    from willie.train.weights import read_registry
+    shipped = read_registry()   # a model trained on the package's tokenizer names it: its entry (not its file) joins
+    deps = {d: shipped[d] for e in reg.values() for d in e.get('depends', {}) if d not in reg and d in shipped}
+    (dest/'registry.json').write_text(json.dumps(reg | deps, indent=1, sort_keys=True) + '\n')
     return reg
 
 def val_footage(store):
@@ -52,7 +59,8 @@ def eval_prior(name:str, weights_dir, entry:dict)->dict:
     from willie.train.weights import Recipe, load_weights
     recipe = Recipe.from_dict(entry['recipe'])
     tok = recipe.data.tokenizer
-    store = TokenStore(token_store_path(tok), tok, weights_dir)
+    tok_dir = weights_dir if weights_dir is not None and (Path(weights_dir)/f'{tok}.entry.json').exists() else None
+    store = TokenStore(token_store_path(tok), tok, tok_dir)   # the tokenizer trained in this run, or the package's
     _, val = prior_data(recipe, store)
     m = load_weights(name, weights_dir)
     c = m.cfg
@@ -66,14 +74,15 @@ def _eval_maskgit(m, windows, entry):
     from willie.priors.maskgit import evaluate_maskgit
     return evaluate_maskgit(m, windows, 4, max_windows=None, modes=entry['recipe']['objective']['modes'])
 
-def install(name:str, src:Path, trained:dict):
-    "Copy a model's weights and history into the package and add its entry (with where and how long it trained)"
+def install(name:str, src:Path, trained:dict, as_name:str|None=None):
+    "Copy a model's weights and history into the package under `as_name` and add its entry (where and how it trained)"
     from willie.base.core import atomic_write
     from willie.train.weights import WEIGHTS_DIR, read_registry
+    as_name = as_name or name
     e = json.loads((src/f'{name}.entry.json').read_text())[name] | {'trained': trained}
-    for f in (e['file'], f'{name}.history.json'):
-        if (src/f).exists(): shutil.copy2(src/f, WEIGHTS_DIR/f)
-    reg = read_registry(WEIGHTS_DIR) | {name: e}
+    shutil.copy2(src/e['file'], WEIGHTS_DIR/f'{as_name}.safetensors')
+    if (h := src/f'{name}.history.json').exists(): shutil.copy2(h, WEIGHTS_DIR/f'{as_name}.history.json')
+    reg = read_registry(WEIGHTS_DIR) | {as_name: e | {'file': f'{as_name}.safetensors'}}
     atomic_write(WEIGHTS_DIR/'registry.json', lambda p: p.write_text(json.dumps(reg, indent=1, sort_keys=True) + '\n'))
 
 def main(argv=None)->int:
@@ -109,9 +118,13 @@ def main(argv=None)->int:
             rows += [(name, 'new', new, trained), (SHIPPED_TOKENIZER, 'shipped', old, None)]
         else:
             r = eval_prior(name, stage, e)
-            tok = e['recipe']['data']['tokenizer']
+            tok, old = e['recipe']['data']['tokenizer'], shipped.get(role(name))
             wins[name] = (wins.get(tok) or tok in shipped) and r['ratio'] < 1
             rows.append((name, 'new', r, trained))
+            if not wins.get(tok) and old and old.get('depends') == e.get('depends'):   # the same tokens: compare
+                r_old = eval_prior(role(name), None, old)
+                wins[name] = wins[name] and r['val_bpt'] < r_old['val_bpt']
+                rows.append((role(name), 'shipped', r_old, None))
     for name, kind, r, trained in rows:
         print(f"{name:16} {kind:8} " + ', '.join(f"{k} {v:.4g}" for k, v in r.items())
               + (f"  [{trained['device']}, {trained['minutes']} min, steps {trained['steps']}]" if trained else '')
@@ -120,7 +133,7 @@ def main(argv=None)->int:
         for name, ok in wins.items():
             if ok:
                 t = next(t for n, k, _, t in rows if n == name and k == 'new')
-                install(name, stage, t); print(f"installed {name}")
+                install(name, stage, t, role(name)); print(f"installed {name} as {role(name)}")
     return 0
 
 if __name__ == '__main__': sys.exit(main())

@@ -26,7 +26,10 @@ STAGES = {
     'tokens': ('the film coded by causal_s4_64, 4 phases x flip', ('tokenizer',), 60),
     'prior': ('prior_s4_64, the AR prior', ('tokens',), 45),
     'maskgit': ('maskgit_s4_64, MaskGIT', ('tokens',), 45),
+    'ablation': ("issue 20's prior arms on the shipped causal_s4_64's tokens (not in the default chain)", (), 150),
 }
+DEFAULT_STAGES = [s for s in STAGES if s != 'ablation']
+ABLATION_MINUTES = 1.1                     # each arm's budget: the shipped prior's best val came after ~50 s
 RECIPE = {'tokenizer': ('causal_s4_64_gpu', 'causal_s4_64'), 'prior': ('prior_s4_64_gpu', 'prior_s4_64'),
           'maskgit': ('maskgit_s4_64_gpu', 'maskgit_s4_64')}   # stage: (recipe, registry name it is saved under)
 
@@ -198,11 +201,40 @@ def stage_tokens(out:Path, dev:str, tiny:bool):
     log_line(out, f"tokens: {s}")
     if sum(f.stat().st_size for f in s.path.iterdir()) < 15 * 2**20: ship(out, f'tokens_{tok}', [s.path])
 
+def ablation_module():
+    sys.path.insert(0, str(ROOT/'experiments'/'prior_ablation'))
+    return importlib.import_module('ablation')
+
+def stage_ablation(out:Path, dev:str, tiny:bool):
+    "experiments/prior_ablation at full size: every arm's record, and the best arm's weights when they fit the trip"
+    ablation = ablation_module()
+    from willie.tokens.store import tokenize_film
+    r = ablation.base_recipe('tiny' if tiny else 'gpu')
+    store = tokenize_film(r.data.tokenizer, film(), r.data.variants, out=home()/'tokens'/f'shipped_{r.data.tokenizer}',
+                          device=dev, progress=False, **tokenizer_split(tiny))   # the package's weights
+    rec, saved = out/'prior_ablation.json', home()/'ablation'
+    saved.mkdir(parents=True, exist_ok=True)   # the arms record the sha256 of the tokenizer whose tokens they read
+    from willie.train.weights import read_registry
+    (saved/'registry.json').write_text(json.dumps({r.data.tokenizer: read_registry()[r.data.tokenizer]}))
+    minutes = TINY_MINUTES if tiny else ABLATION_MINUTES
+    ablation.main(['--scale', 'tiny' if tiny else 'gpu', '--minutes', str(minutes), '--store', str(store.path),
+                   '--out', str(rec), '--device', dev, '--save-to', str(saved), '--ckpt-dir', str(home()/'runs')])
+    arms, reg = json.loads(rec.read_text())['arms'], json.loads((saved/'registry.json').read_text())
+    ranked = sorted(arms, key=lambda a: arms[a]['val_bpt'])
+    fits = [a for a in ranked if reg[f'ablation_{ablation.slug(a)}']['bytes'] <= 15 * 2**20]   # 16 MiB come back
+    if fits[:1] != ranked[:1]: log_line(out, f"ablation: the best arm, {ranked[0]}, is too large to come back")
+    if not fits: return
+    name = f'ablation_{ablation.slug(fits[0])}'
+    entry = reg[name]
+    (saved/f'{name}.entry.json').write_text(json.dumps({name: entry}, indent=1))
+    ship(out, 'prior_ablation_best', [saved/entry['file'], saved/f'{name}.history.json', saved/f'{name}.entry.json'])
+
 def run_stage(stage:str, out:Path, tiny:bool):
     import torch
     dev = 'cuda' if torch.cuda.is_available() and not tiny else 'cpu'
     if stage == 'checks': stage_checks(out, dev, tiny)
     elif stage == 'tokens': stage_tokens(out, dev, tiny)
+    elif stage == 'ablation': stage_ablation(out, dev, tiny)
     else: stage_train(stage, out, dev, tiny)
 
 
@@ -210,10 +242,14 @@ def run_stage(stage:str, out:Path, tiny:bool):
 def stage_limit(stage:str, tiny:bool)->float:
     "Seconds a stage may take before it is killed: its training budget plus room to start, evaluate and save"
     extra = STAGES[stage][2]
+    if stage == 'ablation':
+        return 60 * (TINY_MINUTES if tiny else ABLATION_MINUTES) * len(ablation_arms(tiny)) + extra
     if stage not in RECIPE: return extra
     r = recipe_for(stage, tiny)
     minutes = sum(p.minutes or 0 for p in r.phases.values())
     return 60 * minutes + extra
+
+def ablation_arms(tiny:bool)->dict: return ablation_module().arms('tiny' if tiny else 'gpu')
 
 def drive(out:Path, tiny:bool, only:list|None, deadline:float, limits:dict)->int:
     out.mkdir(parents=True, exist_ok=True)
@@ -226,7 +262,7 @@ def drive(out:Path, tiny:bool, only:list|None, deadline:float, limits:dict)->int
     write_json(out/'machine.json', dict(device=torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu',
                                         torch=torch.__version__))
     log_line(out, f"unpacking the film: {unpack_film()}")
-    for stage in only or list(STAGES):
+    for stage in only or DEFAULT_STAGES:
         need = [s for s in STAGES[stage][1] if summary['stages'].get(s, {}).get('status') != 'ok']
         if need:
             summary['stages'][stage] = dict(status=f"skipped: needs {', '.join(need)}")
@@ -263,7 +299,8 @@ def main(argv=None)->int:
     ap.add_argument('out', type=Path, help='where results go as each stage ends ($OUT on the device machine)')
     ap.add_argument('--tiny', action='store_true', help='the same chain at toy size on the CPU (seconds)')
     ap.add_argument('--stage', choices=list(STAGES), help=argparse.SUPPRESS)   # internal: run one stage in this process
-    ap.add_argument('--only', nargs='+', choices=list(STAGES), help='run these stages only (default: all, in order)')
+    ap.add_argument('--only', nargs='+', choices=list(STAGES),
+                    help=f"run these stages only (default: {' '.join(DEFAULT_STAGES)}, in order)")
     ap.add_argument('--deadline', type=float, default=560, help='seconds for the whole run (default 560)')
     ap.add_argument('--limit', action='append', default=[], metavar='STAGE=SECONDS',
                     help='override a stage\'s hard limit')

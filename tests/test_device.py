@@ -71,6 +71,17 @@ def test_device_chain_tiny(packed):
     assert load_weights('maskgit_s4_64', back).cfg.grid == (16, 16)
     assert 'tokens_causal_s4_64.tar' in os.listdir(out)
 
+def test_device_ablation_tiny(packed):
+    "The opt-in prior ablation: every arm trains on the shipped tokenizer's tokens, and the best arm comes back"
+    d, _, _ = packed
+    r = run_chain(d, d/'abl', '--only', 'ablation')
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    arms = json.loads((d/'abl'/'prior_ablation.json').read_text())['arms']
+    assert {'base', 'dropout 0.3', 'token noise 0.1'} <= set(arms)
+    assert all(a['steps'] >= 1 and 0 < a['val_bpt'] < 20 and a['val_curve'] for a in arms.values()), arms
+    with tarfile.open(d/'abl'/'prior_ablation_best.tar') as t: names = t.getnames()
+    assert sum(n.endswith('.safetensors') for n in names) == 1 and any(n.endswith('.entry.json') for n in names)
+
 def test_device_stage_killed_at_its_limit(packed):
     "A stage past its hard limit is killed; what finished before it is in OUT, and the run says what happened"
     d, _, _ = packed

@@ -16,14 +16,14 @@ from ..layers.attention import attention, alibi_slopes, alibi3d_bias, raster_coo
 from ..tokens.store import DEFAULT_VARIANTS, MissingTokensError, TokenStore, open_token_store, tokenize_film
 from ..base.core import atomic_write
 from ..train.loop import Trained, Trainer, step_batches
-from ..train.weights import (Phase, Recipe, RecipeError, Task, read_registry, register_task, save_dir,
-                                  save_weights)
+from ..train.weights import (Phase, Recipe, RecipeError, Task, optional, read_registry, register_task,
+                                  save_dir, save_weights)
 
 # %% auto #0
 __all__ = ['POSITIONS', 'RECIPES', 'PriorConfig', 'SelfAttention', 'Block', 'Prior', 'as_streams', 'TokenWindows', 'prior_loss',
-           'evaluate_prior', 'unigram_entropy', 'nll_by_position', 'unigram_cross_entropy', 'nll_quarters',
-           'frame_shift', 'TokenData', 'PriorPhase', 'PriorRecipe', 'prior_recipe', 'prior_data', 'train_prior',
-           'token_data', 'tiny_prior']
+           'corrupt_tokens', 'evaluate_prior', 'unigram_entropy', 'nll_by_position', 'unigram_cross_entropy',
+           'nll_quarters', 'frame_shift', 'TokenData', 'PriorPhase', 'PriorRecipe', 'prior_recipe', 'prior_data',
+           'train_prior', 'token_data', 'tiny_prior']
 
 # %% ../../nbs/10_prior_alibi.ipynb #e23d7664
 POSITIONS = ('alibi', 'alibi+hw', 'alibi3d')
@@ -206,11 +206,22 @@ class TokenWindows(torch.utils.data.Dataset):
 
 # %% ../../nbs/10_prior_alibi.ipynb #f3d8a386
 def prior_loss(model:Prior, # the prior
-               batch:Tensor, # (B, context) token windows
+               batch:Tensor|tuple, # (B, context) token windows, or (inputs, targets) from `corrupt_tokens`
               )->tuple: # (loss in nats, logs: bits per token)
     "Next-token cross-entropy over a batch of windows, for `willie.train.loop.Trainer`."
-    _, loss = model(batch[:, :-1], batch[:, 1:])
+    inputs, targets = batch if isinstance(batch, tuple) else (batch, batch)
+    _, loss = model(inputs[:, :-1], targets[:, 1:])
     return loss, {'bpt': loss.item() / math.log(2)}
+
+def corrupt_tokens(windows:Tensor, # (B, context) token windows
+                   vocab_size:int, # codebook size: replacements are drawn uniformly from it
+                   rate:float, # the fraction of input tokens replaced
+                   g:torch.Generator, # the step's generator (`step_batches` passes it)
+                  )->tuple: # (inputs with some tokens replaced, the clean windows as targets)
+    "Token-level augmentation: the prior reads some random codes in its context but must predict the true tokens."
+    hit = torch.rand(windows.shape, generator=g) < rate
+    noise = torch.randint(vocab_size, windows.shape, generator=g)
+    return torch.where(hit, noise, windows), windows
 
 @torch.no_grad()
 def evaluate_prior(model:Prior, # the prior
@@ -292,6 +303,7 @@ class TokenData:
 class PriorPhase(Phase):
     "A prior's training phase: the loop's settings and how much of the val split each evaluation reads"
     val_windows:int=256 # held-out windows per evaluation (non-overlapping, evenly spread)
+    token_noise:float|None=optional() # fraction of input tokens replaced by random codes (`corrupt_tokens`)
 
 @dataclass(kw_only=True)
 class PriorRecipe(Recipe):
@@ -356,6 +368,8 @@ def train_prior(recipe:PriorRecipe, # from `prior_recipe` (e.g. `RECIPES['prior_
     train = TokenWindows(train_tokens, cfg.context, cfg.grid)
     val = TokenWindows(val_tokens, cfg.context, cfg.grid, stride=max(1, cfg.context // cfg.frame_tokens))
     tcfg = recipe.train_config(t)
+    if augment is None and t.token_noise:
+        augment = lambda xb, g: corrupt_tokens(xb, cfg.vocab_size, t.token_noise, g)
     torch.manual_seed(seed)
     t0, model = time.time(), Prior(cfg)
     trainer = Trainer(model, loss_fn, step_batches(train, t.bs, seed=seed, augment=augment), tcfg,
