@@ -2,7 +2,7 @@
 `causal_s4_64`'s token store under one equal budget each, judged by their best val bits per token (issue 20).
 
     python experiments/prior_ablation/ablation.py --scale cpu --steps 360     # the CPU pilot (about an hour)
-    python experiments/prior_ablation/ablation.py --scale gpu --minutes 1.1  # the full-size arms, on a GPU
+    python experiments/prior_ablation/ablation.py --scale gpu --minutes 1  # the full-size arms, on a GPU
     python experiments/prior_ablation/ablation.py --table experiments/prior_ablation/cpu_arms.json   # a record's table
 
 Each arm is the scale's base recipe with one change, trained for the same number of steps (`--steps`: the same
@@ -52,6 +52,7 @@ def arms(scale:str)->dict:
                      f'{m.context // m.frame_tokens} latent frames)', r),
             'dropout 0.3': ('dropout 0.1 -> 0.3', with_model(dropout=0.3)),
             'token noise 0.1': ('10% of the input tokens replaced by random codes', with_train(token_noise=0.1)),
+            'narrower': ('width 192: 40% fewer weights (the bundle is over its 50 MB)', with_model(n_embd=192)),
             'wider, dropout 0.3': ('8 layers, width 384, dropout 0.3',
                                    with_model(n_layer=8, n_head=8, n_embd=384, dropout=0.3)),
             'longer context': (f'context {longer // m.frame_tokens} latent frames, window {longer // 2} tokens',

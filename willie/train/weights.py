@@ -41,7 +41,7 @@ def read_registry(weights_dir=None)->dict:
                            "git") from None
 
 # %% ../../nbs/00_4_weights.ipynb #e042eb34
-_REGISTERED = {}
+_REGISTERED, _LOADABLE = {}, {}   # name: the class registered last; name: every class registered
 LEGACY_MODULES = {n: f'willie.{m}' for m, names in {  # frozen: where the classes of entries saved before entries named
     'cifar.vae': ['VAE'], 'cifar.vq': ['VQVAE'], 'cifar.vqvae2': ['VQVAE2'],  # their module, or a module since moved
     'tokenizers.video_vae': ['VideoFSQVAE', 'VideoVQVAE'], 'tokenizers.tubelets': ['TubeletFSQVAE'],
@@ -56,6 +56,7 @@ class UnknownWeightsError(KeyError):
 def register_arch(cls:type)->type:
     "Class decorator: make `cls` (a model or its config) loadable by its name"
     _REGISTERED[cls.__name__] = cls
+    _LOADABLE.setdefault(cls.__name__, []).append(cls)
     return cls
 
 def resolve_arch(name:str, # a name ('VideoFSQVAE'), or an old entry's 'module:Class' path
@@ -74,7 +75,9 @@ def resolve_arch(name:str, # a name ('VideoFSQVAE'), or an old entry's 'module:C
 
 def arch_name(cls:type)->str:
     "The name the registry stores for `cls`; refuses a class it could not load back"
-    if _REGISTERED.get(cls.__name__) is not cls:
+    # any class registered under its name: a notebook that re-runs a module's cells registers its own copy of a class,
+    # and the package's stays loadable by the same name (which now loads the copy, the same code in that session)
+    if not any(c is cls for c in _LOADABLE.get(cls.__name__, ())):
         raise TypeError(f"{cls.__module__}.{cls.__qualname__} is not loadable by name: decorate it with @register_arch")
     return cls.__name__
 
