@@ -210,7 +210,9 @@ def stage_ablation(out:Path, dev:str, tiny:bool):
     ablation = ablation_module()
     from willie.tokens.store import tokenize_film
     r = ablation.base_recipe('tiny' if tiny else 'gpu')
-    store = tokenize_film(r.data.tokenizer, film(), r.data.variants, out=home()/'tokens'/f'shipped_{r.data.tokenizer}',
+    arms = ablation.arms('tiny' if tiny else 'gpu').values()
+    variants = list(dict.fromkeys(v for _, a in arms for v in a.data.variants))   # every arm's
+    store = tokenize_film(r.data.tokenizer, film(), variants, out=home()/'tokens'/f'shipped_{r.data.tokenizer}',
                           device=dev, progress=False, **tokenizer_split(tiny))   # the package's weights
     rec, saved = out/'prior_ablation.json', home()/'ablation'
     saved.mkdir(parents=True, exist_ok=True)   # the arms record the sha256 of the tokenizer whose tokens they read
