@@ -20,6 +20,8 @@ else
   echo "SKIP cifar cells: CIFAR-10 is not here (set WILLIE_CIFAR=/path/to/cifar-10-python.tar.gz)"
 fi
 start=$(date +%s)
-nbdev_test --flags "$flags" --n_workers "${WILLIE_TEST_WORKERS:-2}" --timing
+# each notebook in a fresh process, as in its own kernel: nbdev_test's reused workers let one notebook's re-registered
+# classes reach the next (tests/run_notebooks.py)
+python tests/run_notebooks.py --flags "$flags" --workers "${WILLIE_TEST_WORKERS:-2}"
 echo "notebooks: $(( $(date +%s) - start )) s"
 python -m pytest tests -q -p no:cacheprovider -rs
