@@ -14,7 +14,7 @@ passes over its data often enough to memorise it, as the shipped prior did (its 
 steps). Arms finished in the record are skipped, so a stopped run continues where it was.
 """
 from __future__ import annotations
-import argparse, json, math, sys, time
+import argparse, json, sys, time
 from dataclasses import replace
 from pathlib import Path
 import torch
