@@ -288,8 +288,10 @@ def test_ctrl_c_prints_one_line(tmp_path):
                               str(out), '--quiet'],
                              env=env, stderr=subprocess.PIPE, text=True)
         deadline = time.time() + 300
-        while not list(tmp_path.glob(f'.s{n}.tmp-*/frames.npy')) and p.poll() is None and time.time() < deadline:
+        # the store's temporary folder appears before decoding starts; a moment later the writer is inside it
+        while not list(tmp_path.glob(f'.s{n}.tmp-*')) and p.poll() is None and time.time() < deadline:
             time.sleep(0.02)
+        time.sleep(0.2)
         if p.poll() is None: p.send_signal(signal.SIGINT)
         err = p.communicate(timeout=120)[1]
         # finished first: whole

@@ -21,7 +21,8 @@ def packed(tmp_path_factory):
     return d, store, info
 
 def run_chain(d:Path, out:Path, *args, env=None):
-    e = dict(os.environ, WILLIE_HOME=str(d/f'home_{out.name}'), WILLIE_DEVICE_PACK=str(d/'pack')) | (env or {})
+    e = dict(os.environ, WILLIE_HOME=str(d/f'home_{out.name}'), WILLIE_DEVICE_PACK=str(d/'pack'),
+             PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}") | (env or {})   # this python as python3
     return subprocess.run(['bash', str(ROOT/'scripts'/'device_train.sh'), str(out), '--tiny', *args], env=e, cwd=ROOT,
                           capture_output=True, text=True, timeout=600)
 
