@@ -286,7 +286,9 @@ def test_ctrl_c_prints_one_line(tmp_path):
         out = tmp_path/f's{n}'
         p = subprocess.Popen([sys.executable, '-m', 'willie.apps.cli', 'prepare', '--video', str(vid), '--out',
                               str(out), '--quiet'],
-                             env=env, stderr=subprocess.PIPE, text=True)
+                             env=env, stderr=subprocess.PIPE, text=True,
+                             # a shell's background job ignores SIGINT and its children inherit that: not this one
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         deadline = time.time() + 300
         # the store's temporary folder appears before decoding starts; a moment later the writer is inside it
         while not list(tmp_path.glob(f'.s{n}.tmp-*')) and p.poll() is None and time.time() < deadline:
