@@ -71,17 +71,12 @@ def train_data(recipe, store, every:int=1)->dict:
 def run_arm(recipe, budget:dict, store, device:str, ckpt_dir:Path, log, name=None, save_to=None,
             every:int=1)->dict:
     "Train one arm for `budget` ({'steps': n} or {'minutes': m}); its val curve, best val and the train loss at the end"
-    from willie.apps.recipes import train_recipe
     from willie.train.weights import task_of
-    recipe = replace(recipe, train=replace(recipe.train, minutes=budget.get('minutes'),
-                                           steps=budget.get('steps', 100_000)))
+    recipe = replace(recipe, device=device, train=replace(recipe.train, minutes=budget.get('minutes'),
+                                                          steps=budget.get('steps', 100_000)))
     t0 = time.time()
-    if every == 1:
-        tr = train_recipe(recipe, store=store, device=device, ckpt_dir=ckpt_dir, log=log, progress=False, name=name,
-                          save_to=save_to)
-    else:   # a part of the shots: the task's training function on them
-        tr = task_of(recipe).train(replace(recipe, device=device), name=name, save_to=save_to, ckpt_dir=ckpt_dir,
-                                   log=log, **train_data(recipe, store, every))
+    tr = task_of(recipe).train(recipe, name=name, save_to=save_to, ckpt_dir=ckpt_dir, log=log,
+                               **train_data(recipe, store, every))
     trainer, m = tr.trainer, tr.metrics
     last = [h['bpt'] for h in trainer.history[-10:]]
     return dict(val_bpt=m['val_bpt'], best_step=m['best_step'], steps=m['steps'], params=m['params'],
