@@ -8,11 +8,13 @@ Rows, each at batch 1 (one video, what `willie generate` does) and at `--batch` 
   cache concatenated every new key and value onto the held ones (a copy of the whole cache at every step) in float32,
   and tokens were drawn with `torch.multinomial` (one exponential per vocabulary entry); `ConcatCache` and
   `multinomial_draw` below are that code, swapped in for the row;
-- AR, buffered cache, float32: `willie.layers.attention.KVCache` as it is now (a preallocated buffer, moved once every
-  ~window steps) and the inverse-CDF draw, keys and values in float32 (`cache_dtype=None`: exact), what `willie
-  generate` runs;
-- AR, buffered cache, bfloat16: the same with keys and values stored in bfloat16 (`cache_dtype='bfloat16'`), an
-  option: faster, but its samples scored worse in the one run that compared them (bench/results/);
+- AR, buffered cache, float32, fixed temperature: `willie.layers.attention.KVCache` as it is now (a preallocated
+  buffer, moved once every ~window steps) and the inverse-CDF draw, keys and values in float32 (`cache_dtype=None`:
+  exact), at the sampler's temperature (`surprise=None`);
+- AR, buffered cache, float32, steered (default): the same with each video's temperature steered to hold the
+  sampler's surprise target (`steered_draw`: a log-softmax and a gather more per token), what `willie generate` runs;
+- AR, buffered cache, bfloat16, steered: the default with keys and values stored in bfloat16 (`cache_dtype='bfloat16'`),
+  an option: faster, but its samples scored worse in the one run that compared them (bench/results/);
 - MaskGIT, 10 steps (its default): `sample_masked` on an all-[MASK] grid: windows of the prior's context in latent
   frames (8 for `maskgit_s4_64`) moving by half of it, each filled in 10 parallel rounds; the grid is lengthened to
   whole windows (`aligned_frames`, what makes a shorter video the start of a longer one), so MaskGIT fills a few
@@ -105,7 +107,7 @@ def timed(fn)->tuple:
 
 def measure(tokenizer, models:dict, row:dict, latent:int, batch:int, seed:int)->dict:
     "Sample and decode one batch of videos (after an untimed warm-up of the same code path on 1 latent frame)."
-    kw = {k: v for k, v in row.items() if k in ('steps', 'use_cache', 'cache_dtype')}
+    kw = {k: v for k, v in row.items() if k in ('steps', 'use_cache', 'cache_dtype', 'surprise')}
     with as_before() if row.get('before') else contextlib.nullcontext():
         return _measure(tokenizer, models, row, kw, latent, batch, seed)
 
@@ -168,9 +170,11 @@ def memory_rows(lengths, threads:int, seed:int)->list:
 
 
 BASELINE = 'AR, the cache as it was'
-ROWS = [dict(name=BASELINE, method='ar', before=True),
-        dict(name='AR, buffered cache, float32 (default)', method='ar'),
-        dict(name='AR, buffered cache, bfloat16', method='ar', cache_dtype='bfloat16'),
+DEFAULT = 'AR, buffered cache, float32, steered (default)'
+ROWS = [dict(name=BASELINE, method='ar', before=True, surprise=None),
+        dict(name='AR, buffered cache, float32, fixed temperature', method='ar', surprise=None),
+        dict(name=DEFAULT, method='ar'),
+        dict(name='AR, buffered cache, bfloat16, steered', method='ar', cache_dtype='bfloat16'),
         dict(name='MaskGIT, 10 steps (default)', method='maskgit')]
 NO_CACHE = dict(name='AR, no cache', method='ar', use_cache=False)
 
@@ -196,10 +200,9 @@ def report(gen:Generator, results:list, mem:list, a, notes:list):
         print(f"| {m['seconds']:g} s | {m['frames']} | {m['fps']:.1f} | {m['base_mb']:.0f} MB | "
               f"{m['sample_growth_mb']:.1f} MB | {m['decode_growth_mb']:.1f} MB | {m['video_mb']:.1f} MB | "
               f"{m['peak_mb']:.0f} MB |")
-    default = 'AR, buffered cache, float32 (default)'
     print(f"\nGoals (issue 20): AR with the cache at {a.batch} videos at once >= {gen.fps:.3f} frames/s (real time)")
     for b in sorted({r['batch'] for r in results}):
-        ar = next(r for r in results if r['batch'] == b and r['name'] == default)
+        ar = next(r for r in results if r['batch'] == b and r['name'] == DEFAULT)
         mg = next(r for r in results if r['batch'] == b and r['method'] == 'maskgit')
         print(f"  batch {b}: the default AR {ar['fps']:.1f} frames/s: "
               f"{('met' if ar['fps'] >= gen.fps else 'NOT met') if b == a.batch else 'no goal at batch 1'}; "

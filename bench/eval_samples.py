@@ -269,6 +269,12 @@ def main(argv=None):
     p.add_argument('--no-patch-nn', action='store_true', help='leave out the patch nearest-neighbour yardstick')
     p.add_argument('--bf16-cache', action='store_true',
                    help="AR with a bfloat16 KV cache (cache_dtype='bfloat16', faster) instead of its exact default")
+    p.add_argument('--surprise', type=float, default=None, metavar='BITS',
+                   help="AR steering each video's temperature to hold its tokens' surprise at BITS (sample_ar's "
+                        "surprise; default the sampler's own; 0: a fixed temperature)")
+    p.add_argument('--burn-in', type=int, default=None, metavar='N',
+                   help="AR: latent frames generated and dropped before the judged clip (default the sampler's, 2); "
+                        "60 judges clips from 10 s into each video")
     p.add_argument('--prompt', action='store_true',
                    help='also sample each method from held-out frames (val B first frames), as --prompt does')
     p.add_argument('--json', default=None, help='also write the table to this JSON file')
@@ -276,12 +282,20 @@ def main(argv=None):
     if not a.methods: fail("--methods: name at least one of ar, maskgit")
     if a.priors: PRIORS.update(ar=a.priors[0], maskgit=a.priors[1])
     if a.quick: a.n, a.candidates, a.critic_steps = min(a.n, 8), 4, 30
+    for flag, given in (('--bf16-cache', a.bf16_cache), ('--surprise', a.surprise is not None),
+                        ('--burn-in', a.burn_in is not None)):
+        if given and a.methods != ['ar']: fail(f"{flag}: AR only (--methods ar)")
+    if a.surprise is not None and a.surprise < 0: fail(f"--surprise: bits a token must be >= 0, got {a.surprise}")
+    if a.burn_in is not None and a.burn_in < 0: fail(f"--burn-in: latent frames must be >= 0, got {a.burn_in}")
+    sample_kw = dict(temperature=a.temperature, top_k=a.top_k, top_p=a.top_p)
+    if a.bf16_cache: sample_kw['cache_dtype'] = 'bfloat16'
+    if a.surprise is not None: sample_kw['surprise'] = a.surprise or None   # 0: a fixed temperature
+    if a.burn_in is not None: sample_kw['burn_in'] = a.burn_in
+    # the record keeps the target AR was steered to (None: a fixed temperature), given or the sampler's own
+    a.surprise = sample_kw.get('surprise', SAMPLERS['ar'].options.get('surprise')) if 'ar' in a.methods else None
     torch.set_num_threads(a.threads)
     t_start = time.time()
     store, tokens, gen = load(a.methods)
-    sample_kw = dict(temperature=a.temperature, top_k=a.top_k, top_p=a.top_p)
-    if a.bf16_cache and a.methods != ['ar']: fail("--bf16-cache: AR only (--methods ar)")
-    if a.bf16_cache: sample_kw['cache_dtype'] = 'bfloat16'
 
     t0 = time.time()
     val_a, val_b = val_sets(store)
@@ -334,7 +348,8 @@ def main(argv=None):
     temps = a.temperature if a.temperature is not None else ', '.join(f'{m} {SAMPLERS[m].temperature}'
                                                                       for m in a.methods)
     print(f"\nSamples vs held-out film: 17-frame clips at 64x64; N={a.n} per method; temperature {temps}, top-k "
-          f"{a.top_k}, top-p {a.top_p}, MaskGIT {a.steps} steps; sampling seeds {seeds} (one per batch of {a.bs}); "
+          f"{a.top_k}, top-p {a.top_p}, AR steered to {a.surprise} bits, AR burn-in {a.burn_in or 'default'}, MaskGIT {a.steps} "
+          f"steps; sampling seeds {seeds} (one per batch of {a.bs}); "
           f"train-clip and unigram draws, critic: seed {a.seed}, {a.critic_steps} critic steps; "
           f"{a.candidates} exact-SSIM candidates per clip{'; --quick' if a.quick else ''}\n")
     print("| set | N | nearest-train SSIM, median [IQR] | Z_U vs held-out (<0 copying, >0 off-model) | C2ST vs real A "

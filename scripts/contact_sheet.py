@@ -49,7 +49,8 @@ def main(argv=None):
         d.text((x + 4, y + s + 2), f"#{i}  nearest train SSIM {ssim_train[i]:.2f}", fill=0)
     a.out.parent.mkdir(parents=True, exist_ok=True); sheet.save(a.out, optimize=True)
     temperature = SAMPLERS[a.method].temperature if a.temperature is None else a.temperature
-    print(f"{a.method} at temperature {temperature}, seed {a.seed}")
+    options = {k: v for k, v in SAMPLERS[a.method].options.items() if k in ('surprise', 'steps')}
+    print(f"{a.method} at temperature {temperature}, {options}, seed {a.seed}")
     print(f"{a.out}: nearest-train SSIM of the samples median {ssim_train.median():.2f} (max {ssim_train.max():.2f}); "
           f"held-out film's median {ssim_val.median():.2f} (max {ssim_val.max():.2f})")
 

@@ -245,6 +245,8 @@ CLI = {  # entry point: [(case, argv with {input} placeholders, regex the one-li
         ('--top-k 0', 'generate --top-k 0', '--top-k must be at least 1', 1),
         ('--top-p 1.5', 'generate --top-p 1.5', r'--top-p must be in \(0, 1\]', 1),
         ('--steps 0', 'generate --steps 0', '--steps must be at least 1', 1),
+        ('--surprise -1', 'generate --surprise -1', '--surprise must be at least 0', 1),
+        ('--surprise for maskgit', 'generate --method maskgit --surprise 5', 'maskgit takes no surprise target', 1),
         ('--method beam', 'generate --method beam', "argument --method: invalid choice: 'beam'", 2),
         ('--out foo.txt', 'generate --out foo.txt', 'the output must end in .mp4 or .gif', 1),
         ('--out exists', 'generate --out {file}', 'exists; pass --overwrite', 1),

@@ -67,7 +67,17 @@ def test_the_closing_line_of_an_mp4(tmp_path, capsys):
     assert main(['generate', '--seconds', '0.5', '--out', str(out), '--quiet']) == 0
     assert capsys.readouterr().out.startswith(f"{out}: 13 frames of 256x256 (64x64 generated, enlarged 4x), "
                                               "plays 0.54 s at 23.976 fps; ar at temperature "
-                                              f"{SAMPLERS['ar'].temperature}, seed 0, 4 latent frames, ")
+                                              f"{SAMPLERS['ar'].temperature} steered to "
+                                              f"{SAMPLERS['ar'].options['surprise']:g} bits a token, seed 0, 4 latent "
+                                              "frames, ")
+
+
+def test_ar_steers_its_temperature_by_default():
+    "AR holds the surprise at its sampler's target unless told not to (`surprise=None`, `--surprise 0`)"
+    gen, target = Generator.load(), SAMPLERS['ar'].options['surprise']
+    default = generate(gen, 0.5, seed=5)[1]
+    assert target and torch.equal(default, generate(gen, 0.5, seed=5, surprise=target)[1])
+    assert not torch.equal(default, generate(gen, 0.5, seed=5, surprise=None)[1])
 
 
 @pytest.mark.parametrize('method', list(SAMPLERS))

@@ -23,6 +23,8 @@ def setting(args:dict, method:str)->str:
     if args.get('top_k'): parts.append(f"top-k {args['top_k']}")
     if args.get('top_p'): parts.append(f"top-p {args['top_p']}")
     if method == 'maskgit': parts.append(f"{args['steps']} steps")
+    if args.get('surprise'): parts.append(f"steered to {args['surprise']:g} bits")
+    if args.get('burn_in') is not None: parts.append(f"clips from latent frame {args['burn_in']}")
     return ', '.join(parts)
 
 

@@ -362,6 +362,10 @@ def cmd_generate(args)->int:
     if args.top_p is not None and not 0 < args.top_p <= 1:
         raise UsageError(f"--top-p must be in (0, 1], got {args.top_p}")
     check_number('--steps', args.steps, at_least=1, at_most=64)
+    check_number('--surprise', args.surprise, at_least=0)
+    own = {} if args.surprise is None else {'surprise': args.surprise or None}   # 0: a fixed temperature
+    if own and 'surprise' not in SAMPLERS[args.method].options:
+        raise UsageError(f"--surprise: {args.method} takes no surprise target; it steers AR only (--method ar)")
     if args.prompt: check_prompt(args.prompt)            # missing, or neither image nor video: before any model loads
     gen = Generator.load(weights_dir=args.weights_dir)   # what goes in is checked before what comes out
     size = args.size or gen.size
@@ -373,10 +377,13 @@ def cmd_generate(args)->int:
     out = check_out_path(args.out, overwrite=args.overwrite)
     t0 = time.time()
     video, tokens = generate(gen, args.seconds, args.seed, method=args.method, prompt=prompt, steps=args.steps,
-                             temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, progress=not args.quiet)
+                             temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, progress=not args.quiet,
+                             **own)
     if size != gen.size: video = upsample(video, size)   # the learned upsampler of notebook 12
     save_clip(video, out, fps=gen.fps)
     temperature = SAMPLERS[args.method].temperature if args.temperature is None else args.temperature
+    steer = (own or SAMPLERS[args.method].options).get('surprise')
+    temperature = f"{temperature}" + (f" steered to {steer:g} bits a token" if steer else '')
     print(f"{written(out, gen.size, size, gen.fps)}; {args.method} at temperature {temperature}, seed {args.seed}, "
           f"{tokens.shape[1]} latent frames, "
           f"{time.time() - t0:.1f} s")
@@ -531,6 +538,9 @@ def parser()->argparse.ArgumentParser:
     q.add_argument('--top-p', type=float, default=None,
                    help='nucleus sampling: the smallest set of tokens with this much probability')
     q.add_argument('--steps', type=int, default=10, help='MaskGIT rounds per window (default 10)')
+    q.add_argument('--surprise', type=float, default=None, metavar='BITS',
+                   help="AR: steer each video's temperature so its tokens cost BITS bits a token under the prior, "
+                        "which keeps long videos from freezing (default: the sampler's own; 0: a fixed temperature)")
     q.add_argument('--size', type=int, choices=list(SIZES), default=None,
                    help=f'frame side: {SIZES[0]} as generated, {" or ".join(map(str, SIZES[1:]))} through the learned '
                         'upsampler (default: as generated)')

@@ -17,13 +17,13 @@ from ..base.core import to_float
 from ..eval.metrics import spatial_gradient, frame_differences
 from ..data.film import FILM_FPS, VideoError, check_video, iter_gray, detect_bars, square_box, resize_frames
 from ..train.weights import load_weights, read_registry
-from ..priors.transformer import Prior, PriorConfig
+from ..priors.transformer import Prior, PriorConfig, nll_by_position
 from ..priors.maskgit import maskgit_fill, sample_logits
 
 # %% auto #0
-__all__ = ['SAMPLERS', 'IMAGE_SUFFIXES', 'sample_ar', 'sample_masked', 'hide', 'Sampler', 'register_sampler', 'aligned_frames',
-           'sample', 'latent_frames_for', 'frames_for', 'encode_prompt', 'check_prompt', 'read_prompt', 'Generator',
-           'generate', 'drift', 'trend']
+__all__ = ['LOG_T_RANGE', 'SAMPLERS', 'IMAGE_SUFFIXES', 'sample_ar', 'steered_draw', 'frame_surprise', 'sample_masked', 'hide',
+           'Sampler', 'register_sampler', 'aligned_frames', 'sample', 'latent_frames_for', 'frames_for',
+           'encode_prompt', 'check_prompt', 'read_prompt', 'Generator', 'generate', 'drift', 'trend']
 
 # %% ../../nbs/11_generate.ipynb #c4a06fed
 @torch.no_grad()
@@ -39,6 +39,7 @@ def sample_ar(model:Prior, # an autoregressive prior (eval mode)
               burn_in:int=2, # without a prompt: latent frames generated and dropped first
               use_cache:bool=True, # False: recompute the last `context` tokens at every step (the slow baseline)
               cache_dtype:str|None=None, # the cache's keys and values: None as the model's (exact), 'bfloat16' (faster)
+              surprise:float|None=None, # bits a token: steer each video's temperature to hold its surprise there
               progress:bool=False, # a progress bar over latent frames
              )->Tensor: # (B, t0 + frames, h, w) long: the prompt, then the new frames
     "Sample latent frames token by token, through a KV cache that rolls with the prior's window."
@@ -46,6 +47,9 @@ def sample_ar(model:Prior, # an autoregressive prior (eval mode)
     if frames < 0: raise ValueError(f"sample_ar: frames must be >= 0, got {frames}")
     if cache_dtype not in (None, 'float32', 'bfloat16', 'float16'):
         raise ValueError(f"sample_ar: cache_dtype must be None, 'bfloat16', 'float16' or 'float32': {cache_dtype!r}")
+    if surprise is not None and not (surprise > 0 and temperature > 0):
+        raise ValueError(f"sample_ar: surprise needs a target > 0 bits and a starting temperature > 0, got surprise "
+                         f"{surprise}, temperature {temperature}")
     if prompt is not None:
         seq = model.flatten(prompt.long()); keep_from = 0
     else:
@@ -55,16 +59,52 @@ def sample_ar(model:Prior, # an autoregressive prior (eval mode)
     out = seq.new_empty(seq.shape[0], n + n_new); out[:, :n] = seq  # filled in place: one tensor, not one per token
     cache = model.new_cache(getattr(torch, cache_dtype) if cache_dtype else None) if use_cache else None
     logits = model(seq, cache=cache)[0][:, -1] if use_cache else None
+    log_t = torch.full((len(out), 1), math.log(temperature)) if surprise is not None else None
     # fastprogress's console bar prints even when hidden
     bar = progress_bar(range(n_new), leave=False) if progress else range(n_new)
     for _ in bar:
         if not use_cache:  # the last `context - 1` tokens, from a frame boundary (where row/column positions start)
             a = -(-max(0, n - cfg.context + 1) // hw) * hw
             logits = model(out[:, a:n])[0][:, -1]
-        out[:, n] = sample_logits(logits, temperature, top_k, top_p, g)[0]; n += 1
+        if surprise is None: out[:, n] = sample_logits(logits, temperature, top_k, top_p, g)[0]
+        else: out[:, n], log_t = steered_draw(logits, log_t, surprise, 1 / hw, top_k, top_p, g)
+        n += 1
         if use_cache: logits = model(out[:, n - 1:n], cache=cache)[0][:, -1]
     seq = out[:, keep_from:]
     return seq.reshape(seq.shape[0], -1, *cfg.grid)
+
+# %% ../../nbs/11_generate.ipynb #479b4ca0
+LOG_T_RANGE = (math.log(0.5), math.log(2.0))  # a steered temperature stays within 0.5-2
+
+def steered_draw(logits:Tensor, # (B, V) the prior's raw logits for the next token
+                 log_t:Tensor, # (B, 1) each row's log temperature
+                 surprise:float, # the target: bits a drawn token should cost under the untempered prior
+                 gain:float, # how far one token's error moves log T (relative to the target)
+                 top_k:int|None=None, # sample among the k most likely tokens
+                 top_p:float|None=None, # nucleus sampling
+                 g:torch.Generator|None=None, # the random generator
+                )->tuple: # (tokens (B,), the updated log temperatures (B, 1))
+    "Draw one token per row at its own temperature, then move that temperature toward the target surprise."
+    logp = logits.float().log_softmax(-1)
+    tok = sample_logits(logp / log_t.exp(), 1.0, top_k, top_p, g)[0]
+    bits = -logp.gather(-1, tok[:, None]) / math.log(2)
+    return tok, (log_t + gain * (surprise - bits) / surprise).clamp(*LOG_T_RANGE)
+
+
+# %% ../../nbs/11_generate.ipynb #fe9cde6c
+@torch.no_grad()
+def frame_surprise(model:Prior, # an autoregressive prior (eval mode)
+                   tokens:Tensor, # (B, t, h, w) long token grids, each a video from its first latent frame
+                  )->tuple: # (surprise, repeated): (B, t) each; frame 0, with no frame before it, is nan
+    "Per latent frame: the mean surprise of its tokens under `model` (bits), and the share repeating the frame before."
+    b, t = tokens.shape[:2]
+    bits = torch.stack([nll_by_position(model, model.flatten(x[None])) for x in tokens]) / math.log(2)  # (B, L-1)
+    surprise = torch.cat([torch.full((b, 1), float('nan')), bits[:, tokens[0, 0].numel() - 1:].reshape(b, t - 1, -1)
+                          .mean(-1)], 1)
+    flat = tokens.reshape(b, t, -1)
+    repeated = torch.cat([torch.full((b, 1), float('nan')), (flat[:, 1:] == flat[:, :-1]).float().mean(-1)], 1)
+    return surprise, repeated
+
 
 # %% ../../nbs/11_generate.ipynb #2ba5ae40
 @torch.no_grad()
@@ -136,9 +176,10 @@ def aligned_frames(t:int, # latent frames wanted
 
 # %% ../../nbs/11_generate.ipynb #0dc4a3cc
 def _fill_ar(model, prompt, frames, *, batch=1, g=None, temperature=1.0, top_k=None, top_p=None, progress=False,
-             use_cache=True, burn_in=2, cache_dtype=None):
+             use_cache=True, burn_in=2, cache_dtype=None, surprise=None):
     return sample_ar(model, frames, prompt, batch=batch, temperature=temperature, top_k=top_k, top_p=top_p, g=g,
-                     burn_in=burn_in, use_cache=use_cache, cache_dtype=cache_dtype, progress=progress)
+                     burn_in=burn_in, use_cache=use_cache, cache_dtype=cache_dtype, surprise=surprise,
+                     progress=progress)
 
 def _fill_maskgit(model, prompt, frames, *, batch=1, g=None, temperature=1.0, top_k=None, top_p=None, progress=False,
                   steps=10, choice_temperature=4.5):
@@ -152,10 +193,12 @@ def _fill_maskgit(model, prompt, frames, *, batch=1, g=None, temperature=1.0, to
     return out[:, :t0 + frames]
 
 # temperature 0.9: closer to held-out film than 1.0 on every judge but sharpness (experiments/sampling/RESULTS.md);
+# steered to 5 bits a token: the same critic, FD down a sixth at the start and by nearly half 5 s in, where a fixed
+# temperature has frozen (motion 0.67x the film's, steered 0.94x); 5.5 and 6 flicker (same file)
 # an exact (float32) cache: a bfloat16 one samples 8 videos 1.6x faster, but its one run scored worse (FD 0.69 vs 0.48,
 # bench/results/eval_samples_prompt.txt), so it is an option (cache_dtype='bfloat16'), not the default
 register_sampler(Sampler('ar', _fill_ar, masked=False, prior='prior_s4_64',
-                         options=dict(use_cache=True, burn_in=2, cache_dtype=None),
+                         options=dict(use_cache=True, burn_in=2, cache_dtype=None, surprise=5.0),
                          help='token by token with a rolling KV cache', temperature=0.9))
 register_sampler(Sampler('maskgit', _fill_maskgit, masked=True, prior='maskgit_s4_64',
                          options=dict(steps=10, choice_temperature=4.5), help='parallel rounds per window'))
@@ -321,13 +364,14 @@ def generate(gen:Generator, # from `Generator.load()`
              top_p:float|None=None, # nucleus sampling
              steps:int=10, # rounds per window, for the methods that take them (MaskGIT)
              progress:bool=False, # progress bars
+             **options, # the method's other settings (`SAMPLERS[method].options`), e.g. ar's `surprise`
             )->tuple: # (video (1, 1, T, H, W) in [-1, 1]: the prompt's reconstruction, then the new frames; tokens)
     "Sample `seconds` of new video with a prior of `gen`, optionally continuing a prompt, and decode it."
     model, n = gen.prior(method), gen.latent_frames_for(seconds)
     pre = encode_prompt(gen.tokenizer, prompt) if prompt is not None else None
     own = {'steps': steps} if 'steps' in SAMPLERS[method].options else {}
     tokens = sample(model, method, n, prompt=pre, g=torch.Generator().manual_seed(seed), temperature=temperature,
-                    top_k=top_k, top_p=top_p, progress=progress, **own)
+                    top_k=top_k, top_p=top_p, progress=progress, **own, **options)
     return gen.decode(tokens), tokens
 
 # %% ../../nbs/11_generate.ipynb #f41ed775

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Steering AR's temperature to hold the surprise (sample_ar's `surprise`), judged against held-out film (issue 20).
+# Clips are judged 5 s into each video (--burn-in 30 latent frames), where a fixed temperature has frozen, and at the
+# start (the default burn-in). Each setting is one `bench/eval_samples.py` run (N=48, seeds 0-2, no patch-NN row);
+# tables go to experiments/sampling/logs/. ~11 min each at 5 s on the course's 2-core CPU, one after another.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=experiments/sampling/logs; mkdir -p "$out"
+run() { local tag=$1; shift
+  [ -s "$out/$tag.json" ] && { echo "skip $tag (done)"; return; }
+  OMP_NUM_THREADS=2 python bench/eval_samples.py --no-patch-nn --threads 2 --methods ar --json "$out/$tag.json.tmp" \
+    "$@" > "$out/$tag.txt.tmp" 2>&1 && mv "$out/$tag.txt.tmp" "$out/$tag.txt" && mv "$out/$tag.json.tmp" "$out/$tag.json"; }
+run ar_t0.9_at5s       --burn-in 30 --surprise 0
+run ar_surprise5.5_at5s --burn-in 30 --surprise 5.5
+run ar_surprise5.0_at5s --burn-in 30 --surprise 5.0
+run ar_surprise6.0_at5s --burn-in 30 --surprise 6.0
+run ar_surprise5.5     --surprise 5.5
+run ar_surprise5.0     --surprise 5.0
