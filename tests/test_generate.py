@@ -72,6 +72,12 @@ def test_the_closing_line_of_an_mp4(tmp_path, capsys):
                                               "frames, ")
 
 
+def test_greedy_is_not_steered(tmp_path, capsys):
+    "At temperature 0 every token is the most likely one: there is no temperature to steer, and no error"
+    assert main(['generate', '--seconds', '0.5', '--temperature', '0', '--out', str(tmp_path/'v.gif'), '--quiet']) == 0
+    assert 'ar at temperature 0.0, seed 0' in capsys.readouterr().out
+
+
 def test_ar_steers_its_temperature_by_default():
     "AR holds the surprise at its sampler's target unless told not to (`surprise=None`, `--surprise 0`)"
     gen, target = Generator.load(), SAMPLERS['ar'].options['surprise']

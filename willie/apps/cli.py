@@ -382,7 +382,7 @@ def cmd_generate(args)->int:
     if size != gen.size: video = upsample(video, size)   # the learned upsampler of notebook 12
     save_clip(video, out, fps=gen.fps)
     temperature = SAMPLERS[args.method].temperature if args.temperature is None else args.temperature
-    steer = (own or SAMPLERS[args.method].options).get('surprise')
+    steer = (own or SAMPLERS[args.method].options).get('surprise') if float(temperature) > 0 else None
     temperature = f"{temperature}" + (f" steered to {steer:g} bits a token" if steer else '')
     print(f"{written(out, gen.size, size, gen.fps)}; {args.method} at temperature {temperature}, seed {args.seed}, "
           f"{tokens.shape[1]} latent frames, "
