@@ -289,10 +289,11 @@ def main(argv=None):
     if a.burn_in is not None and a.burn_in < 0: fail(f"--burn-in: latent frames must be >= 0, got {a.burn_in}")
     sample_kw = dict(temperature=a.temperature, top_k=a.top_k, top_p=a.top_p)
     if a.bf16_cache: sample_kw['cache_dtype'] = 'bfloat16'
-    if a.surprise is not None: sample_kw['surprise'] = a.surprise or None   # 0: a fixed temperature
+    if a.surprise is not None: sample_kw['surprise'] = a.surprise   # 0: a fixed temperature
     if a.burn_in is not None: sample_kw['burn_in'] = a.burn_in
     # the record keeps the target AR was steered to (None: a fixed temperature), given or the sampler's own
-    a.surprise = sample_kw.get('surprise', SAMPLERS['ar'].options.get('surprise')) if 'ar' in a.methods else None
+    steered = sample_kw.get('surprise', SAMPLERS['ar'].options.get('surprise')) or None
+    a.surprise = steered if 'ar' in a.methods else None
     torch.set_num_threads(a.threads)
     t_start = time.time()
     store, tokens, gen = load(a.methods)
@@ -348,8 +349,8 @@ def main(argv=None):
     temps = a.temperature if a.temperature is not None else ', '.join(f'{m} {SAMPLERS[m].temperature}'
                                                                       for m in a.methods)
     print(f"\nSamples vs held-out film: 17-frame clips at 64x64; N={a.n} per method; temperature {temps}, top-k "
-          f"{a.top_k}, top-p {a.top_p}, AR steered to {a.surprise} bits, AR burn-in {a.burn_in or 'default'}, MaskGIT {a.steps} "
-          f"steps; sampling seeds {seeds} (one per batch of {a.bs}); "
+          f"{a.top_k}, top-p {a.top_p}, AR steered to {a.surprise} bits, AR burn-in {a.burn_in or 'default'}, "
+          f"MaskGIT {a.steps} steps; sampling seeds {seeds} (one per batch of {a.bs}); "
           f"train-clip and unigram draws, critic: seed {a.seed}, {a.critic_steps} critic steps; "
           f"{a.candidates} exact-SSIM candidates per clip{'; --quick' if a.quick else ''}\n")
     print("| set | N | nearest-train SSIM, median [IQR] | Z_U vs held-out (<0 copying, >0 off-model) | C2ST vs real A "

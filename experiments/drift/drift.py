@@ -68,17 +68,17 @@ def main():
                    help="AR: steer the temperature to hold the tokens' surprise at BITS (sample_ar's surprise; "
                         "default the sampler's own; 0: a fixed temperature)")
     p.add_argument('--batch', action='store_true',
-                   help='sample the --seeds videos as one batch from --seed (faster; not `generate`\'s per-seed videos)')
+                   help="sample the --seeds videos as one batch from --seed (faster; not `generate`'s per-seed videos)")
     p.add_argument('--threads', type=int, default=2)
     a = p.parse_args()
     if a.surprise is not None and a.methods != ['ar']: p.error('--surprise: AR only (--methods ar)')
     torch.set_num_threads(a.threads)
     gen = Generator.load()
     temps = {m: SAMPLERS[m].temperature if a.temperature is None else a.temperature for m in a.methods}
-    own = {} if a.surprise is None else {'surprise': a.surprise or None}   # 0: a fixed temperature
+    own = {} if a.surprise is None else {'surprise': a.surprise}   # 0: a fixed temperature (`sample_ar`)
     print(f"{a.seconds:g} s per video, seeds {a.seed}..{a.seed + a.seeds - 1}, temperature "
           f"{', '.join(f'{m} {t}' for m, t in temps.items())}, AR steered to "
-          f"{own.get('surprise', SAMPLERS['ar'].options.get('surprise'))} bits, windows of {a.window:g} s, "
+          f"{own.get('surprise', SAMPLERS['ar'].options.get('surprise')) or None} bits, windows of {a.window:g} s, "
           f"{a.threads} threads")
     trends = {}
     for m in a.methods:

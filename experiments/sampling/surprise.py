@@ -10,7 +10,7 @@ repeats them all), both from `willie.generate.sampling.frame_surprise`. Prints b
 second and draws them against time (`--out`).
 """
 from __future__ import annotations
-import argparse, math, time
+import argparse, time
 from pathlib import Path
 import numpy as np
 import torch
@@ -21,8 +21,6 @@ import matplotlib.pyplot as plt
 from willie.generate.sampling import SAMPLERS, Generator, frame_surprise, sample
 from willie.tokens.store import open_token_store
 from willie.train.weights import read_registry
-
-tokenizer_of = lambda prior: read_registry()[prior]['recipe']['data']['tokenizer']
 
 
 def main(argv=None):
@@ -39,7 +37,8 @@ def main(argv=None):
     model = gen.ar.eval()
     t = gen.latent_frames_for(a.seconds)
     per_s = gen.fps / gen.time_factor                     # latent frames per second
-    val = [torch.as_tensor(s[:t]).long()[None] for s in open_token_store(tokenizer_of(prior)).streams('val')]
+    store = open_token_store(read_registry()[prior]['recipe']['data']['tokenizer'])   # the tokens it was trained on
+    val = [torch.as_tensor(s[:t]).long()[None] for s in store.streams('val')]
     rows = {'held-out film (val streams)': [frame_surprise(model, v) for v in val if v.shape[1] == t]}
     temp = SAMPLERS['ar'].temperature
     arms = {f'AR, temperature {temp}, fixed': {'surprise': None}} | {f'AR, steered to {s:g} bits': {'surprise': s}

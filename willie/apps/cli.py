@@ -363,7 +363,7 @@ def cmd_generate(args)->int:
         raise UsageError(f"--top-p must be in (0, 1], got {args.top_p}")
     check_number('--steps', args.steps, at_least=1, at_most=64)
     check_number('--surprise', args.surprise, at_least=0)
-    own = {} if args.surprise is None else {'surprise': args.surprise or None}   # 0: a fixed temperature
+    own = {} if args.surprise is None else {'surprise': args.surprise}   # 0: a fixed temperature (`sample_ar`)
     if own and 'surprise' not in SAMPLERS[args.method].options:
         raise UsageError(f"--surprise: {args.method} takes no surprise target; it steers AR only (--method ar)")
     if args.prompt: check_prompt(args.prompt)            # missing, or neither image nor video: before any model loads

@@ -40,7 +40,7 @@ def sample_ar(model:Prior, # an autoregressive prior (eval mode)
               use_cache:bool=True, # False: recompute the last `context` tokens at every step (the slow baseline)
               cache_dtype:str|None=None, # the cache's keys and values: None as the model's (exact), 'bfloat16' (faster)
               surprise:float|None=None, # bits a token: steer each video's temperature to hold its surprise there
-                                        # (from `temperature`; at temperature 0 there is nothing to steer)
+                                        # (from `temperature`); 0 or None: a fixed temperature
               progress:bool=False, # a progress bar over latent frames
              )->Tensor: # (B, t0 + frames, h, w) long: the prompt, then the new frames
     "Sample latent frames token by token, through a KV cache that rolls with the prior's window."
@@ -48,9 +48,10 @@ def sample_ar(model:Prior, # an autoregressive prior (eval mode)
     if frames < 0: raise ValueError(f"sample_ar: frames must be >= 0, got {frames}")
     if cache_dtype not in (None, 'float32', 'bfloat16', 'float16'):
         raise ValueError(f"sample_ar: cache_dtype must be None, 'bfloat16', 'float16' or 'float32': {cache_dtype!r}")
-    if surprise is not None and not surprise > 0:
-        raise ValueError(f"sample_ar: surprise must be a target > 0 bits a token (None: not steered), got {surprise}")
-    if temperature <= 0: surprise = None   # the most likely token every time: there is no temperature to steer
+    if surprise is not None and surprise < 0:
+        raise ValueError(f"sample_ar: surprise must be a target > 0 bits a token, or 0 or None for a fixed "
+                         f"temperature, got {surprise}")
+    if not surprise or temperature <= 0: surprise = None   # greedy (temperature 0) has no temperature to steer
     if prompt is not None:
         seq = model.flatten(prompt.long()); keep_from = 0
     else:
