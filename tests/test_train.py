@@ -205,3 +205,15 @@ def test_time_budget_fits_the_schedule_and_resumes_with_its_plan(tmp_path):
     again = Trainer(net(), loss_fn, slow, cfg, eval_fn=eval_fn, ckpt_dir=tmp_path).fit()
     assert again.planned == again.cfg.steps == tr.planned              # the same plan and schedule, not a new one
     assert tr.step <= again.step <= tr.planned                         # at most the steps the plan had left
+
+
+def test_time_budget_plans_steps_slower_than_its_probe():
+    "A step longer than the probe's share of the budget (a CPU's 20 s steps): the plan still comes from timed steps"
+    import time
+    from dataclasses import replace
+    batches = step_batches((xs, ys), 8, seed=1)
+    def slow(step): time.sleep(0.25); return batches(step)         # 4 steps a second; the probe alone lasts 0.36 s
+    cfg = replace(CFG, steps=10**6, minutes=0.06, eval_every=0, ckpt_every=0)   # 3.6 s
+    tr = Trainer(net(), loss_fn, slow, cfg, eval_fn=eval_fn).fit()
+    assert 8 <= tr.planned <= 15 and tr.planned == tr.cfg.steps       # ~0.95 x 4 steps/s x the 2.4 s left after the probe
+    assert tr.step >= 8

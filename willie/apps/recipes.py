@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 from ..base.core import run_path
 from ..train.loop import Trained
+from ..tokens.store import DEFAULT_VARIANTS
 from ..train.weights import TASKS, GPUSettings, Recipe, RecipeError, read_registry, task_of
 from ..tokenizers.causal import CausalTokenizerConfig
 from ..tokenizers.gan import DiscriminatorConfig
@@ -19,8 +20,8 @@ from ..priors.maskgit import maskgit_recipe
 
 
 # %% auto #0
-__all__ = ['MODEL_STAGES', 'GPU', 'GPU_RECIPES', 'S4', 'import_tasks', 'module_recipes', 'all_recipes', 'build', 'tiny_recipe',
-           'load_recipe', 'recipe_data', 'shorten', 'train_recipe']
+__all__ = ['MODEL_STAGES', 'GPU', 'GPU_RECIPES', 'S4', 'ZOOMED', 'CPU_TUNES', 'import_tasks', 'module_recipes', 'all_recipes',
+           'build', 'tiny_recipe', 'load_recipe', 'recipe_data', 'shorten', 'train_recipe']
 
 # %% ../../nbs/98_recipes.ipynb #922063ba
 MODEL_STAGES = ('cifar', 'tokenizers', 'priors', 'generate')  # the stages whose modules register tasks when imported
@@ -79,9 +80,20 @@ def _s4_prior(minutes:float, masked:bool=False)->Recipe:
 GPU_RECIPES |= {'causal_s4_64_gpu': _s4_tokenizer(3.0), 'prior_s4_64_gpu': _s4_prior(1.6),
                 'maskgit_s4_64_gpu': _s4_prior(1.4, masked=True)}
 
+# carried on by the course's CPU (bf16 autocast: the CPU's AMX units) from the GPU's prior, on twice the data: every
+# variant also zoomed (+crop85), the one change the CPU pilot found to lower val (experiments/prior_ablation)
+ZOOMED = [*DEFAULT_VARIANTS, *(f'{v}+crop85' for v in DEFAULT_VARIANTS)]
+def _s4_prior_zoomed(minutes:float)->Recipe:
+    r = _s4_prior(minutes)
+    return replace(r, gpu=None, data=replace(r.data, variants=ZOOMED),
+                   train=replace(r.train, steps=1000, lr=3e-4, warmup=20, ema=0.99, eval_every=20, bf16=True,
+                                 init='prior_s4_64'))
+
+CPU_TUNES = {'prior_s4_64_zoom': _s4_prior_zoomed(95.)}
+
 def all_recipes()->dict:
-    "The model notebooks' recipes and the GPU recipes, by name"
-    return module_recipes() | GPU_RECIPES
+    "The model notebooks' recipes, the GPU recipes and the CPU fine-tunes, by name"
+    return module_recipes() | GPU_RECIPES | CPU_TUNES
 
 
 # %% ../../nbs/98_recipes.ipynb #413d2ec4

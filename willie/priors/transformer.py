@@ -16,14 +16,14 @@ from ..layers.attention import attention, alibi_slopes, alibi3d_bias, raster_coo
 from ..tokens.store import DEFAULT_VARIANTS, MissingTokensError, TokenStore, open_token_store, tokenize_film
 from ..base.core import atomic_write
 from ..train.loop import Trained, Trainer, step_batches
-from ..train.weights import (Phase, Recipe, RecipeError, Task, optional, read_registry, register_task,
-                                  save_dir, save_weights)
+from ..train.weights import (Phase, Recipe, RecipeError, Task, known_weights, load_weights, optional,
+                                  read_registry, register_task, save_dir, save_weights)
 
 # %% auto #0
 __all__ = ['POSITIONS', 'RECIPES', 'PriorConfig', 'SelfAttention', 'Block', 'Prior', 'as_streams', 'TokenWindows', 'prior_loss',
            'corrupt_tokens', 'evaluate_prior', 'unigram_entropy', 'nll_by_position', 'unigram_cross_entropy',
            'nll_quarters', 'frame_shift', 'TokenData', 'PriorPhase', 'PriorRecipe', 'prior_recipe', 'prior_data',
-           'train_prior', 'token_data', 'tiny_prior']
+           'start_weights', 'train_prior', 'token_data', 'tiny_prior']
 
 # %% ../../nbs/10_prior_alibi.ipynb #e23d7664
 POSITIONS = ('alibi', 'alibi+hw', 'alibi3d')
@@ -304,6 +304,7 @@ class PriorPhase(Phase):
     "A prior's training phase: the loop's settings and how much of the val split each evaluation reads"
     val_windows:int=256 # held-out windows per evaluation (non-overlapping, evenly spread)
     token_noise:float|None=optional() # fraction of input tokens replaced by random codes (`corrupt_tokens`)
+    init:str|None=optional() # fine-tuning: start from these registry weights (a prior of the same shape), not at random
 
 @dataclass(kw_only=True)
 class PriorRecipe(Recipe):
@@ -349,6 +350,21 @@ def prior_data(recipe:PriorRecipe, # from `prior_recipe`
                           "(`willie tokenize --variants ...`)")
     return [s for v in d.variants for s in store.streams('train', v)], store.streams('val', d.val_variant)
 
+def start_weights(name:str, # a registry name
+                  cfg:PriorConfig, # the recipe's prior
+                  weights_dir=None, # the registry (default: the package's, then the cache's, as `load_weights`)
+                 )->tuple: # (the prior, in eval mode; its weights' sha256)
+    "The prior a fine-tuning phase starts from (`PriorPhase.init`): registry weights of the recipe's shape"
+    reg = read_registry(weights_dir) if weights_dir else known_weights()
+    if name not in reg:
+        raise RecipeError(f"init {name!r}: no weights of that name in the registry; known: {', '.join(sorted(reg))}")
+    start = load_weights(name, weights_dir)
+    if not isinstance(start, Prior) or replace(start.cfg, dropout=cfg.dropout) != cfg:
+        have = getattr(start, 'cfg', type(start).__name__)
+        raise RecipeError(f"init {name!r} is {have}, the recipe's prior is {cfg}: a fine-tune starts from a prior of "
+                          "the same shape")
+    return start, reg[name]['sha256']
+
 def train_prior(recipe:PriorRecipe, # from `prior_recipe` (e.g. `RECIPES['prior_64']`)
                 train_tokens, # tokens to train on, see `as_streams` (e.g. `prior_data(recipe, store)[0]`)
                 val_tokens, # held-out tokens, same layout
@@ -370,8 +386,10 @@ def train_prior(recipe:PriorRecipe, # from `prior_recipe` (e.g. `RECIPES['prior_
     tcfg = recipe.train_config(t)
     if augment is None and t.token_noise:
         augment = lambda xb, g: corrupt_tokens(xb, cfg.vocab_size, t.token_noise, g)
+    start, start_sha = start_weights(t.init, cfg, save_to) if t.init else (None, None)   # refused before training
     torch.manual_seed(seed)
     t0, model = time.time(), Prior(cfg)
+    if start is not None: model.load_state_dict(start.state_dict())
     trainer = Trainer(model, loss_fn, step_batches(train, t.bs, seed=seed, augment=augment), tcfg,
                       eval_fn=lambda m: eval_fn(m, val, t.bs, t.val_windows), ckpt_dir=ckpt_dir,
                       best=('val_loss', 'min'), log=log).fit()
@@ -381,6 +399,7 @@ def train_prior(recipe:PriorRecipe, # from `prior_recipe` (e.g. `RECIPES['prior_
                    params=sum(p.numel() for p in best.parameters()),
                    best_step=trainer.best['step'], val_bpt=trainer.best['val_loss'] / math.log(2), val_unigram_bpt=h0,
                    train_windows=len(train), val_windows=len(val))
+    if start_sha: metrics['init_sha256'] = start_sha
     if name is not None:
         dest, tok = Path(save_to or save_dir()), recipe.data.tokenizer
         recipe = recipe.ran({'train': trainer.step})
@@ -425,7 +444,7 @@ def tiny_prior(recipe:PriorRecipe, # a `prior_recipe`
     "A prior recipe at a CPU test's cost: one narrow layer over three latent frames, two windows a step, one variant"
     h, w = recipe.model.grid   # 3 frames below: MaskGIT's 'middle' task
     model = replace(recipe.model, n_layer=1, n_head=2, n_embd=32, context=3 * h * w, window=h * w)
-    train = replace(recipe.train, steps=steps, bs=2, warmup=0, eval_every=steps, val_windows=2)
+    train = replace(recipe.train, steps=steps, bs=2, warmup=0, eval_every=steps, val_windows=2, init=None)
     return replace(recipe, model=model, train=train, data=replace(recipe.data, variants=['p0']))
 
 register_task(Task(Prior, PriorConfig, PriorRecipe, RECIPES, token_data, train_prior, tiny_prior))

@@ -231,6 +231,17 @@ def _manifest(model, name, entry, store, split, variants, parts, segs)->dict:
                 streams=rows)
 
 # %% ../../nbs/09_tokens.ipynb #a749ae7a
+def _codable_again(out:Path, old:dict, entry:dict, store:ClipStore, split:dict)->dict:
+    "The variants an existing store at `out` already holds for this build (same weights, frames and split), to reuse"
+    src = old.get('source', {})
+    same = (old.get('tokenizer', {}).get('sha256') == entry['sha256'] and old.get('split') == split
+            and (src.get('sha256'), src.get('size'), src.get('n_frames'))
+            == (store.manifest['source']['sha256'], store.size, store.manifest['n_frames']))
+    if not same: return {}
+    try: prev = TokenStore(out, check=False)
+    except TokenStoreError: return {}
+    return dict(store=prev, variants=set(prev.variants))
+
 def tokenize_film(tokenizer:str='causal_s4_64', # registry name of a causal tokenizer (one with `tokenize_stream`)
                   store:ClipStore|str|Path|None=None, # the clip store; None: the film's at the tokenizer's frame size
                   variants=DEFAULT_VARIANTS, # train variants (names, see `parse_variant`); val is always 'p0' only
@@ -245,7 +256,8 @@ def tokenize_film(tokenizer:str='causal_s4_64', # registry name of a causal toke
                   progress:bool=True, # a progress bar over the frames to code
                   device:str='cpu', # where the tokenizer runs (tokens are the same up to floating point)
                  )->TokenStore:
-    "Encode the film (or any clip store) into a token store: whole stretches of shots as streams, split by time blocks."
+    """Encode the film (or any clip store) into a token store: whole stretches of shots as streams, split by time
+    blocks. Variants the store at `out` already holds (same weights, frames and split) are kept, not coded again."""
     entry = _tokenizer_entry(tokenizer, weights_dir)
     names = [variant_name(parse_variant(n)) for n in variants]
     names = ['p0'] + [n for n in dict.fromkeys(names) if n != 'p0']   # val needs 'p0'; keep the order, no repeats
@@ -273,6 +285,7 @@ def tokenize_film(tokenizer:str='causal_s4_64', # registry name of a causal toke
     key = hashlib.sha256(json.dumps([TOKENS_VERSION, tokenizer, entry['sha256'], store.manifest['source']['sha256'],
                                      store.size, store.manifest['n_frames'], split, names]).encode()).hexdigest()[:16]
     with locked(out.parent), interruptible():
+        kept = {}
         if (out/'manifest.json').exists():
             try: old = json.loads((out/'manifest.json').read_text())
             except json.JSONDecodeError: old = {}
@@ -285,6 +298,8 @@ def tokenize_film(tokenizer:str='causal_s4_64', # registry name of a causal toke
                 raise StaleTokensError(f"{out}: tokens of older {tokenizer!r} weights (sha256 "
                                        f"{was.get('sha256', '?')[:12]}…, now {entry['sha256'][:12]}…); "
                                        f"{_rebuild(tokenizer)}")
+            kept = _codable_again(out, old, entry, store, split) if was and not force else {}
+            if set(names) <= kept.get('variants', set()): return kept['store']   # it holds all that is asked
         elif out.exists() and any(out.iterdir()):
             raise FileExistsError(f"{out} exists and is not a token store; choose another folder")
         for old in out.parent.glob(f'.{out.name}.build-*'):
@@ -298,14 +313,15 @@ def tokenize_film(tokenizer:str='causal_s4_64', # registry name of a causal toke
             parts = []
             for i, n in enumerate(names):
                 f = work/f'{i}.npz'
+                sps = ('train', 'val') if n == 'p0' else ('train',)
                 if not f.exists():
-                    v = parse_variant(n)
-                    p = {sp: encode_variant(model, store, segs[sp], v, chunk, bar)
-                         for sp in (('train', 'val') if n == 'p0' else ('train',))}
+                    if n in kept.get('variants', ()):   # coded before by the same weights from the same frames
+                        p = {sp: [np.array(t) for t in kept['store'].streams(sp, n)] for sp in sps}
+                        bar.add(sum(int(b - a) for sp in sps for a, b in segs[sp]))
+                    else: p = {sp: encode_variant(model, store, segs[sp], parse_variant(n), chunk, bar) for sp in sps}
                     atomic_write(f, lambda t: _save_part(t, p))
                 with np.load(f) as z:
-                    parts.append({sp: [z[f'{sp}_{j}'] for j in range(len(segs[sp]))]
-                                  for sp in (('train', 'val') if n == 'p0' else ('train',))})
+                    parts.append({sp: [z[f'{sp}_{j}'] for j in range(len(segs[sp]))] for sp in sps})
             bar.done()
             m = _manifest(model, tokenizer, entry, store, split, names, parts, segs) | dict(build=key)
             with atomic_dir(out) as tmp:

@@ -489,7 +489,9 @@ def fit_budget(self:Trainer, most:int)->int:
     self.deadline = time.monotonic() + 60 * self.cfg.minutes
     if self.planned is None:                               # (a resumed budgeted run keeps the plan it made)
         probe_end, warm = time.monotonic() + min(30.0, 6 * self.cfg.minutes), None   # 10% of the budget, at most 30 s
-        while self.step < most and time.monotonic() < probe_end:
+        # ...and at least two timed steps after the warm-up ones, however slow a step is (a CPU's 20 s steps)
+        while self.step < most and time.monotonic() < self.deadline and (
+                time.monotonic() < probe_end or warm is None or self.step < warm[1] + 2):
             self._advance(most)
             if warm is None and self.step >= min(3, most):
                 warm = (time.monotonic(), self.step)  # allocation, autotuning
