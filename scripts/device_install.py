@@ -4,6 +4,8 @@ package's registry only what beats what ships.
     python scripts/device_install.py RESULTS             # evaluate, print the table; nothing changes
     python scripts/device_install.py RESULTS --install   # ... and install the winners into willie/weights
 
+    python scripts/device_install.py --cache NAME --as SHIPPED [--install]   # a CPU run that `willie train` saved
+
 RESULTS is the folder of files the run left in OUT (the `run` tool's files_at): `<name>.tar` per trained model (weights,
 history, registry entry), `tokens_<tokenizer>.tar`, `checks.json`, `summary.json`, `log.txt`.
 A tokenizer wins when its val PSNR, SSIM and JOD (where ColorVideoVDP is installed) beat the shipped tokenizer's (the
@@ -74,24 +76,51 @@ def _eval_maskgit(m, windows, entry):
     from willie.priors.maskgit import evaluate_maskgit
     return evaluate_maskgit(m, windows, 4, max_windows=None, modes=entry['recipe']['objective']['modes'])
 
-def install(name:str, src:Path, trained:dict, as_name:str|None=None):
+def install(name:str, src:Path, trained:dict, as_name:str|None=None, entry:dict|None=None):
     "Copy a model's weights and history into the package under `as_name` and add its entry (where and how it trained)"
     from willie.base.core import atomic_write
     from willie.train.weights import WEIGHTS_DIR, read_registry
     as_name = as_name or name
-    e = json.loads((src/f'{name}.entry.json').read_text())[name] | {'trained': trained}
+    e = (entry or json.loads((src/f'{name}.entry.json').read_text())[name]) | {'trained': trained}
     shutil.copy2(src/e['file'], WEIGHTS_DIR/f'{as_name}.safetensors')
     if (h := src/f'{name}.history.json').exists(): shutil.copy2(h, WEIGHTS_DIR/f'{as_name}.history.json')
     reg = read_registry(WEIGHTS_DIR) | {as_name: e | {'file': f'{as_name}.safetensors'}}
     atomic_write(WEIGHTS_DIR/'registry.json', lambda p: p.write_text(json.dumps(reg, indent=1, sort_keys=True) + '\n'))
 
+def from_cache(name:str, as_name:str, do_install:bool, device:str)->int:
+    "A prior `willie train` saved in the cache: judged as a GPU run's candidate for `as_name`, installed if it wins"
+    from willie.train.weights import cache_dir, read_registry
+    e = read_registry(cache_dir()).get(name)
+    if e is None: raise SystemExit(f"no weights named {name!r} in the cache's registry ({cache_dir()})")
+    old = read_registry().get(as_name)
+    if old is None or old['arch'] != e['arch'] or old.get('depends') != e.get('depends'):
+        raise SystemExit(f"{name} is no candidate for {as_name}: another architecture or other tokens")
+    stage = cache_dir()
+    new_r, old_r = eval_prior(name, stage, e), eval_prior(as_name, None, old)
+    t = e['recipe']['train']
+    trained = dict(device=device, minutes=t.get('minutes', 0), steps={'train': t.get('steps_taken')},
+                   seconds=e['metrics'].get('train_seconds'), started_from=e['metrics'].get('init_sha256'))
+    win = new_r['val_bpt'] < old_r['val_bpt']
+    for n, kind, r in ((name, 'new', new_r), (as_name, 'shipped', old_r)):
+        print(f"{n:16} {kind:8} " + ', '.join(f"{k} {v:.4g}" for k, v in r.items()))
+    print(f"{name} {'beats' if win else 'does not beat'} {as_name} on val")
+    if do_install and win:
+        install(name, stage, trained, as_name, entry=e); print(f"installed {name} as {as_name}")
+    return 0
+
 def main(argv=None)->int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('results', type=Path, help="the run's files (what it wrote to OUT)")
+    ap.add_argument('results', type=Path, nargs='?', help="the run's files (what it wrote to OUT)")
     ap.add_argument('--install', action='store_true', help='install the winners into willie/weights')
     ap.add_argument('--device', default=None,
                     help="the machine it trained on (default: the run's machine.json or checks.json)")
+    ap.add_argument('--cache', metavar='NAME', help="instead: a prior `willie train` saved in the cache")
+    ap.add_argument('--as', dest='as_name', metavar='SHIPPED', help="with --cache: the shipped prior it would replace")
     a = ap.parse_args(argv)
+    if a.cache:
+        if not a.as_name: ap.error("--cache needs --as SHIPPED (the shipped prior it would replace)")
+        return from_cache(a.cache, a.as_name, a.install, a.device or "the course's 2-core CPU")
+    if a.results is None: ap.error("give the run's files (RESULTS), or --cache NAME --as SHIPPED")
     if not (a.results/'summary.json').exists():
         ap.error(f"{a.results} holds no summary.json: not the files of a GPU run")
     from willie.base.core import willie_home

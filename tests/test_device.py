@@ -100,3 +100,22 @@ def test_device_missing_package(packed, tmp_path):
     r = run_chain(d, d/'nocv2', env={'PYTHONPATH': str(tmp_path)})
     assert r.returncode == 3
     assert 'missing on this machine: cv2' in r.stdout and not (d/'nocv2'/'summary.json').exists()
+
+def test_install_from_cache_refuses_before_scoring(tmp_path):
+    "`device_install.py --cache NAME --as SHIPPED`: a name the cache lacks, or a prior of other tokens, is one line"
+    import torch
+    from willie.priors.transformer import Prior, PriorConfig
+    from willie.train.weights import save_weights
+    home = tmp_path/'home'
+    save_weights(Prior(PriorConfig(vocab_size=16, n_layer=1, n_head=2, n_embd=16, context=8, window=4, grid=(2, 2))),
+                 'tiny_prior', weights_dir=home/'weights')
+    def run(*args):
+        return subprocess.run([sys.executable, str(ROOT/'scripts'/'device_install.py'), *args], cwd=ROOT, text=True,
+                              capture_output=True, env=dict(os.environ, WILLIE_HOME=str(home)), timeout=300)
+    r = run('--cache', 'nope', '--as', 'prior_s4_64')
+    assert r.returncode != 0 and "no weights named 'nope' in the cache's registry" in r.stderr
+    r = run('--cache', 'tiny_prior', '--as', 'prior_s4_64')
+    assert r.returncode != 0 and 'tiny_prior is no candidate for prior_s4_64: another architecture or other tokens' \
+        in r.stderr
+    r = run('--cache', 'tiny_prior')
+    assert r.returncode == 2 and '--cache needs --as SHIPPED' in r.stderr
