@@ -16,7 +16,7 @@ from PIL import Image
 from ..base.core import to_float
 from ..eval.metrics import spatial_gradient, frame_differences
 from ..data.film import FILM_FPS, VideoError, check_video, iter_gray, detect_bars, square_box, resize_frames
-from ..train.weights import load_weights, read_registry
+from ..train.weights import known_weights, load_weights, read_registry
 from ..priors.transformer import Prior, PriorConfig, nll_by_position
 from ..priors.maskgit import maskgit_fill, sample_logits
 
@@ -326,10 +326,10 @@ class Generator:
 
     @classmethod
     def load(cls, *names:str|None, # registry names of priors (None: skipped); default: every method's bundled prior
-             weights_dir=None, # registry folder (default: the package's)
+             weights_dir=None, # registry folder (default: the package's, then the cache's, as `load_weights`)
             )->Generator:
         "Priors from the registry and the tokenizer they were trained on; each prior serves the methods of its kind."
-        reg = read_registry(weights_dir)
+        reg = read_registry(weights_dir) if weights_dir else known_weights()
         names = [n for n in (names or dict.fromkeys(s.prior for s in SAMPLERS.values())) if n]
         if not names: raise ValueError("Generator.load: name at least one prior")
         if missing := [n for n in names if n not in reg]:
