@@ -71,7 +71,7 @@ from willie.eval.judges import two_sample_test
 from willie.eval.patch_nn import patch_nn_samples
 from willie.eval.metrics import frame_differences, spatial_gradient
 from willie.tokens.store import TokenStore, token_store_path
-from willie.train.weights import read_registry
+from willie.train.weights import known_weights
 
 CLIP_LEN = 17   # frames of every judged clip; its latent frames come from the tokenizer (`latent_frames`)
 PRIORS = {'ar': 'prior_s4_64', 'maskgit': 'maskgit_s4_64'}
@@ -231,10 +231,10 @@ def fail(msg:str):
 
 def load(methods)->tuple:
     "The clip store, the token store and the models, or one line saying what is missing."
-    reg = read_registry()
+    reg = known_weights()   # the package's, then what `willie train` saved in the cache
     if missing := [PRIORS[m] for m in methods if PRIORS[m] not in reg]:
-        fail(f"no trained weights for {', '.join(missing)} in willie/weights/registry.json yet (train them, or leave "
-             "the method out with --methods)")
+        fail(f"no trained weights for {', '.join(missing)} in the package's or the cache's registry yet (train them, "
+             "or leave the method out with --methods)")
     try: store = film_store(64, progress=False)
     except (FileNotFoundError, ValueError) as e: fail(str(e).splitlines()[0])
     gen = Generator.load(PRIORS['ar'] if 'ar' in methods else None, PRIORS['maskgit'] if 'maskgit' in methods else None)

@@ -93,8 +93,13 @@ def from_cache(name:str, as_name:str, do_install:bool, device:str)->int:
     e = read_registry(cache_dir()).get(name)
     if e is None: raise SystemExit(f"no weights named {name!r} in the cache's registry ({cache_dir()})")
     old = read_registry().get(as_name)
-    if old is None or old['arch'] != e['arch'] or old.get('depends') != e.get('depends'):
+    tokens = lambda entry: entry.get('recipe', {}).get('data', {}).get('tokenizer')
+    if old is None or old['arch'] != e['arch'] or tokens(old) != tokens(e):
         raise SystemExit(f"{name} is no candidate for {as_name}: another architecture or other tokens")
+    # a cache entry cannot name the package's tokenizer as its dependency (a registry checks its own), but it trained
+    # on the film's token store, which is refused unless coded by that tokenizer's current weights: the shipped
+    # entry's dependency holds for it
+    e = e | {'depends': old.get('depends', {})}
     stage = cache_dir()
     new_r, old_r = eval_prior(name, stage, e), eval_prior(as_name, None, old)
     t = e['recipe']['train']
