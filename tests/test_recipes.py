@@ -40,8 +40,15 @@ def recipes()->dict:
 
 
 def gpu_trained()->dict:
-    "The shipped weights a GPU recipe made (`causal_s4_64` from `causal_s4_64_gpu`, ...): name -> recipe"
-    return {n: GPU_RECIPES[f'{n}_gpu'].to_dict() for n in read_registry() if f'{n}_gpu' in GPU_RECIPES}
+    """The shipped weights a GPU recipe made (`causal_s4_64` from `causal_s4_64_gpu`, ...), or a CPU fine-tune carried
+    on from them (a `CPU_TUNES` recipe whose `init` names them, when the entry says it started there): name -> recipe"""
+    from willie.apps.recipes import CPU_TUNES
+    out = {}
+    for n, e in read_registry().items():
+        tune = next((r for r in CPU_TUNES.values() if r.train.init == n), None)
+        if tune is not None and e['recipe'].get('train', {}).get('init') == n: out[n] = tune.to_dict()
+        elif f'{n}_gpu' in GPU_RECIPES: out[n] = GPU_RECIPES[f'{n}_gpu'].to_dict()
+    return out
 
 
 def test_every_recipe_round_trips_through_json():
