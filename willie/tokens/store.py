@@ -231,7 +231,7 @@ def _manifest(model, name, entry, store, split, variants, parts, segs)->dict:
                 streams=rows)
 
 # %% ../../nbs/09_tokens.ipynb #a749ae7a
-def _codable_again(out:Path, old:dict, entry:dict, store:ClipStore, split:dict)->dict:
+def _reusable_variants(out:Path, old:dict, entry:dict, store:ClipStore, split:dict)->dict:
     "The variants an existing store at `out` already holds for this build (same weights, frames and split), to reuse"
     src = old.get('source', {})
     same = (old.get('tokenizer', {}).get('sha256') == entry['sha256'] and old.get('split') == split
@@ -298,7 +298,7 @@ def tokenize_film(tokenizer:str='causal_s4_64', # registry name of a causal toke
                 raise StaleTokensError(f"{out}: tokens of older {tokenizer!r} weights (sha256 "
                                        f"{was.get('sha256', '?')[:12]}…, now {entry['sha256'][:12]}…); "
                                        f"{_rebuild(tokenizer)}")
-            kept = _codable_again(out, old, entry, store, split) if was and not force else {}
+            kept = _reusable_variants(out, old, entry, store, split) if was and not force else {}
             if set(names) <= kept.get('variants', set()): return kept['store']   # it holds all that is asked
         elif out.exists() and any(out.iterdir()):
             raise FileExistsError(f"{out} exists and is not a token store; choose another folder")
