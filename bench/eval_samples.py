@@ -54,6 +54,9 @@ The columns:
   |difference between consecutive latent frames| (motion) and its mean |difference between neighbouring positions|
   (detail). It is NOT FVD (no pretrained I3D network can be had here) and is not comparable with published numbers;
   with ~70 clips it is biased upwards, which is what the real-vs-real row (val B) measures: read it as the floor.
+  Its interval is a percentile bootstrap over the set's clips (real val A held fixed): how far the distance moves with
+  which clips were drawn. Resampling repeats clips, which biases the resampled distances up, so the interval is wide
+  on the high side; two runs at other seeds are the check (experiments/prior_finetune_cpu).
 - motion x and sharpness x: mean |frame difference| (`willie.eval.metrics.frame_differences`) and mean spatial gradient
   (`willie.eval.metrics.spatial_gradient`) of the set, divided by real val A's.
 """
@@ -192,6 +195,13 @@ def frechet(f1:np.ndarray, f2:np.ndarray)->float:
     return float(((m1 - m2)**2).sum() + np.trace(s1 + s2 - 2 * covmean))
 
 
+def frechet_ci(ref:np.ndarray, f:np.ndarray, seed:int=0, n_boot:int=200)->list:
+    "95% percentile-bootstrap interval of `frechet(ref, f)` over which clips `f` holds (`ref` fixed)."
+    rng = np.random.default_rng(seed)
+    fds = [frechet(ref, f[rng.integers(0, len(f), len(f))]) for _ in range(n_boot)]
+    return np.percentile(fds, [2.5, 97.5]).tolist()
+
+
 # ---- the table -----------------------------------------------------------------------------------------------------
 def critic(real:torch.Tensor, x:torch.Tensor, a)->dict:
     "`two_sample_test` of `real` against `x`, quietly."
@@ -207,7 +217,8 @@ def score(name:str, x:torch.Tensor, ref:dict, tokenizer, index:NearestClips, a, 
     if 'clips' in ref:
         row['c2st'] = critic(ref['clips'], x, a)
         if decoded: row['c2st_tok'] = critic(ref['tok_clips'], x, a)
-        row['fd'] = frechet(ref['feats'], encoder_features(tokenizer, x))
+        feats = encoder_features(tokenizer, x)
+        row['fd'], row['fd_ci95'] = frechet(ref['feats'], feats), frechet_ci(ref['feats'], feats, a.seed)
         row['motion'] = (frame_differences(x).mean() / ref['motion']).item()
         row['sharp'] = (spatial_gradient(x) / ref['sharp']).item()
     row['secs'] = time.time() - t0
@@ -220,7 +231,7 @@ def fmt(r:dict)->str:
     acc = lambda c: '—' if c is None else f"{c['accuracy']:.2f} [{c['ci95'][0]:.2f}–{c['ci95'][1]:.2f}]"
     cells = [r['name'], str(r['n']), f"{q[1]:.3f} [{q[0]:.3f}–{q[2]:.3f}]", '—' if r['z'] is None else f"{r['z']:+.1f}"]
     if 'c2st' in r:
-        cells += [acc(r['c2st']), acc(r.get('c2st_tok')), f"{r['fd']:.3f}", f"{r['motion']:.2f}", f"{r['sharp']:.2f}"]
+        cells += [acc(r['c2st']), acc(r.get('c2st_tok')), f"{r['fd']:.3f} [{r['fd_ci95'][0]:.2f}–{r['fd_ci95'][1]:.2f}]", f"{r['motion']:.2f}", f"{r['sharp']:.2f}"]
     else: cells += ['—', '—', '—', '1.00', '1.00']
     return '| ' + ' | '.join(cells) + ' |'
 
@@ -355,7 +366,7 @@ def main(argv=None):
           f"{a.candidates} exact-SSIM candidates per clip{'; --quick' if a.quick else ''}\n")
     print("| set | N | nearest-train SSIM, median [IQR] | Z_U vs held-out (<0 copying, >0 off-model) | C2ST vs real A "
           "[95% CI] (50% = indistinguishable) | C2ST vs A through the tokenizer [95% CI] | FD (tokenizer-encoder "
-          "features, not FVD) | motion × | sharpness × |\n|---|---|---|---|---|---|---|---|---|")
+          "features, not FVD) [95% bootstrap CI] | motion × | sharpness × |\n|---|---|---|---|---|---|---|---|---|")
     for r in rows: print(fmt(r))
     print(f"\nGeneration: {', '.join(f'{m} {gen_secs[m]:.0f}s ({a.n / gen_secs[m]:.1f} clips/s)' for m in a.methods)}; "
           f"total {time.time() - t_start:.0f}s on {a.threads} thread(s).")

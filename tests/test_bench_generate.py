@@ -29,6 +29,18 @@ def test_frechet():
     assert E.frechet(f, f + np.array([3., 0, 0, 0])) == pytest.approx(9, rel=1e-6)   # a shift of the mean: |d|^2
 
 
+def test_frechet_ci_brackets_the_distance_and_narrows_with_more_clips():
+    rng = np.random.default_rng(0)
+    ref = rng.normal(size=(400, 4))
+    width = {}
+    for n in (40, 400):
+        f = rng.normal(size=(n, 4)) + np.array([1., 0, 0, 0])
+        lo, hi = E.frechet_ci(ref, f)
+        assert lo < E.frechet(ref, f) < hi
+        width[n] = hi - lo
+    assert width[400] < width[40] / 2
+
+
 def test_encoder_features_shape():
     class Enc:
         def encode(self, x): return torch.randn(len(x), 5, 5, 8, 8)

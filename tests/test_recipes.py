@@ -41,12 +41,14 @@ def recipes()->dict:
 
 def gpu_trained()->dict:
     """The shipped weights a GPU recipe made (`causal_s4_64` from `causal_s4_64_gpu`, ...), or a CPU fine-tune carried
-    on from them (a `CPU_TUNES` recipe whose `init` names them, when the entry says it started there): name -> recipe"""
+    on from them (a `CPU_TUNES` recipe whose `init` names them, when the entry says it started there; of several such
+    sittings, the one whose recipe the entry records): name -> recipe"""
     from willie.apps.recipes import CPU_TUNES
     out = {}
     for n, e in read_registry().items():
-        tune = next((r for r in CPU_TUNES.values() if r.train.init == n), None)
-        if tune is not None and e['recipe'].get('train', {}).get('init') == n: out[n] = tune.to_dict()
+        train = {k: v for k, v in e['recipe'].get('train', {}).items() if k != 'steps_taken'}
+        tunes = [r.to_dict() for r in CPU_TUNES.values() if r.train.init == n]
+        if train.get('init') == n and tunes: out[n] = next((t for t in tunes if t['train'] == train), tunes[0])
         elif f'{n}_gpu' in GPU_RECIPES: out[n] = GPU_RECIPES[f'{n}_gpu'].to_dict()
     return out
 
