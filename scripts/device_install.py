@@ -63,7 +63,7 @@ def eval_prior(name:str, weights_dir, entry:dict)->dict:
     tok = recipe.data.tokenizer
     tok_dir = weights_dir if weights_dir is not None and (Path(weights_dir)/f'{tok}.entry.json').exists() else None
     store = TokenStore(token_store_path(tok), tok, tok_dir)   # the tokenizer trained in this run, or the package's
-    _, val = prior_data(recipe, store)
+    _, val = prior_data(recipe, store, train=False)
     m = load_weights(name, weights_dir)
     c = m.cfg
     windows = TokenWindows(val, c.context, c.grid, stride=max(1, c.context // c.frame_tokens))

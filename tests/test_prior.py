@@ -152,3 +152,6 @@ def test_smoke_run_on_a_synthetic_token_store(synth_store, tmp_path):
         m(torch.from_numpy(np.asarray(val[0][:2], dtype=np.int64))[None])[0].shape == (1, 32, 4375)
     with pytest.raises(ValueError, match='do not mix'): prior_data(prior_recipe(cfg, tokenizer='magvit_gan_64'), store)
     with pytest.raises(ValueError, match='lacks the variants'): prior_data(prior_recipe(cfg, tokenizer='tiny'), store)
+    more = prior_recipe(cfg, tokenizer='tiny', variants=('p0', 'p1+flip', 'p2'))   # scoring needs only val's variant
+    no_train, val_only = prior_data(more, store, train=False)
+    assert no_train == [] and len(val_only) == len(val) and all(np.array_equal(a, b) for a, b in zip(val_only, val))

@@ -395,7 +395,7 @@ def cmd_eval_prior(args)->int:
     e = check_bundled(args.name, need=('new_cache',), what='prior', weights_dir=args.weights_dir)
     model, recipe = load_weights(args.name, args.weights_dir), Recipe.from_dict(e['recipe'])
     store = open_token_store(recipe.data.tokenizer, weights_dir=args.weights_dir)
-    _, val = prior_data(recipe, store)
+    _, val = prior_data(recipe, store, train=False)   # scores val only
     c = model.cfg; windows = TokenWindows(val, c.context, c.grid, stride=c.context // c.frame_tokens)
     val_flat, train_flat = (np.concatenate([s.ravel() for s in val]),
                             np.concatenate([s.ravel() for s in store.streams('train', 'p0')]))

@@ -336,7 +336,8 @@ def prior_recipe(model:PriorConfig, # the prior
 
 def prior_data(recipe:PriorRecipe, # from `prior_recipe`
                store, # a `willie.tokens.store.TokenStore`
-              )->tuple: # (train streams, val streams), lists of (n, h, w) token arrays
+               train:bool=True, # False: val only (scoring a prior), so the store need not hold the train variants
+              )->tuple: # (train streams, val streams), lists of (n, h, w) token arrays; no train streams if not `train`
     "The recipe's train and val streams from a token store; a store of another tokenizer, codebook or grid is refused"
     d, cfg = recipe.data, recipe.model
     if store.tokenizer != d.tokenizer:
@@ -345,10 +346,10 @@ def prior_data(recipe:PriorRecipe, # from `prior_recipe`
     if (store.vocab_size, store.grid) != (cfg.vocab_size, cfg.grid):
         raise RecipeError(f"{store.path.name}: codebook {store.vocab_size}, grid {store.grid}; the recipe's prior "
                           f"expects {cfg.vocab_size}, {cfg.grid}")
-    if missing := [v for v in d.variants if v not in store.variants]:
+    if missing := [v for v in (d.variants if train else [d.val_variant]) if v not in store.variants]:
         raise RecipeError(f"{store.path.name} lacks the variants {missing}; rebuild it with them "
                           "(`willie tokenize --variants ...`)")
-    return [s for v in d.variants for s in store.streams('train', v)], store.streams('val', d.val_variant)
+    return [s for v in d.variants if train for s in store.streams('train', v)], store.streams('val', d.val_variant)
 
 def start_weights(name:str, # a registry name
                   cfg:PriorConfig, # the recipe's prior
