@@ -231,7 +231,8 @@ def fmt(r:dict)->str:
     acc = lambda c: '—' if c is None else f"{c['accuracy']:.2f} [{c['ci95'][0]:.2f}–{c['ci95'][1]:.2f}]"
     cells = [r['name'], str(r['n']), f"{q[1]:.3f} [{q[0]:.3f}–{q[2]:.3f}]", '—' if r['z'] is None else f"{r['z']:+.1f}"]
     if 'c2st' in r:
-        cells += [acc(r['c2st']), acc(r.get('c2st_tok')), f"{r['fd']:.3f} [{r['fd_ci95'][0]:.2f}–{r['fd_ci95'][1]:.2f}]", f"{r['motion']:.2f}", f"{r['sharp']:.2f}"]
+        fd = f"{r['fd']:.3f} [{r['fd_ci95'][0]:.2f}–{r['fd_ci95'][1]:.2f}]"
+        cells += [acc(r['c2st']), acc(r.get('c2st_tok')), fd, f"{r['motion']:.2f}", f"{r['sharp']:.2f}"]
     else: cells += ['—', '—', '—', '1.00', '1.00']
     return '| ' + ' | '.join(cells) + ' |'
 
