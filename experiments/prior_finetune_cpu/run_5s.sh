@@ -8,7 +8,8 @@
 #   3. a last sitting on the unzoomed film only (`willie train prior_s4_64_unzoom`, 30 min, from the fine-tune that
 #      run.sh leaves in the cache as prior_s4_64_zoom), its final EMA weights
 #      judged as well (the run keeps its lowest-val weights; checkpoint_weights.py saves the last ones);
-#   4. both priors at the start of a video at seeds 3-5.
+#   4. both priors at the start of a video at seeds 3-5;
+#   5. the surprise per second of held-out film and of steered videos under each prior (~4 min each).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=experiments/prior_finetune_cpu/logs; mkdir -p "$out"
@@ -34,3 +35,9 @@ run ar_unzoom_at5s --burn-in 30 --surprise 5.0 --priors prior_s4_64_unzoom_last 
 # 4. (seeds 0-2 at the start: ar_zoom and ../sampling/logs/ar_surprise5.0)
 run ar_zoom_seed3 --surprise 5.0 --seed 3
 run ar_h200_seed3 --surprise 5.0 --seed 3 "${h200[@]}"
+# 5.
+for p in h200:prior_s4_64 zoom:prior_s4_64_zoom; do
+  [ -s "$out/surprise_${p%%:*}.txt" ] || OMP_NUM_THREADS=2 python experiments/sampling/surprise.py --seconds 10 \
+    --videos 3 --surprise 5.0 --prior "${p#*:}" --out "experiments/prior_finetune_cpu/surprise_${p%%:*}.png" \
+    > "$out/surprise_${p%%:*}.txt" 2>&1
+done

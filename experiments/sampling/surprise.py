@@ -1,13 +1,14 @@
 """Why long AR samples freeze: the surprise of each latent frame under the prior, real film against samples.
 
-    python experiments/sampling/surprise.py [--seconds 10] [--videos 3] [--surprise 5.5] [--out surprise.png]
+    python experiments/sampling/surprise.py [--seconds 10] [--videos 3] [--surprise 5.5] [--prior NAME]
+                                            [--out surprise.png]
 
 For the val streams of the bundled token store (each stream's first `--seconds`) and for `--videos` AR samples of the
 same length from nothing (seeds 0, 1, ...; one batch), at the sampler's fixed temperature and steered to hold each
-`--surprise` target (`sample_ar`'s `surprise`): per latent frame, the mean surprise of its tokens under the bundled
-prior and the share of its tokens that repeat the token at the same place one latent frame earlier (a frozen video
-repeats them all), both from `willie.generate.sampling.frame_surprise`. Prints both per
-second and draws them against time (`--out`).
+`--surprise` target (`sample_ar`'s `surprise`): per latent frame, the mean surprise of its tokens under the prior
+(`--prior`, a registry name in the package or the cache; default the bundled one) and the share of its tokens that
+repeat the token at the same place one latent frame earlier (a frozen video repeats them all), both from
+`willie.generate.sampling.frame_surprise`. Prints both per second and draws them against time (`--out`).
 """
 from __future__ import annotations
 import argparse, time
@@ -20,7 +21,7 @@ import matplotlib.pyplot as plt
 
 from willie.generate.sampling import SAMPLERS, Generator, frame_surprise, sample
 from willie.tokens.store import open_token_store
-from willie.train.weights import read_registry
+from willie.train.weights import known_weights
 
 
 def main(argv=None):
@@ -29,15 +30,16 @@ def main(argv=None):
     p.add_argument('--videos', type=int, default=3)
     p.add_argument('--surprise', type=float, nargs='*', default=[5.5], help='steered targets, bits a token')
     p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--prior', default=SAMPLERS['ar'].prior, help="the AR prior's registry name")
     p.add_argument('--out', type=Path, default=Path(__file__).with_name('surprise.png'))
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
-    prior = SAMPLERS['ar'].prior
+    prior = a.prior
     gen = Generator.load(prior)
     model = gen.ar.eval()
     t = gen.latent_frames_for(a.seconds)
     per_s = gen.fps / gen.time_factor                     # latent frames per second
-    store = open_token_store(read_registry()[prior]['recipe']['data']['tokenizer'])   # the tokens it was trained on
+    store = open_token_store(known_weights()[prior]['recipe']['data']['tokenizer'])   # the tokens it was trained on
     val = [torch.as_tensor(s[:t]).long()[None] for s in store.streams('val')]
     rows = {'held-out film (val streams)': [frame_surprise(model, v) for v in val if v.shape[1] == t]}
     temp = SAMPLERS['ar'].temperature
