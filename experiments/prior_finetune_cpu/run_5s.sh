@@ -13,10 +13,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=experiments/prior_finetune_cpu/logs; mkdir -p "$out"
-run() { local tag=$1; shift
-  [ -s "$out/$tag.json" ] && { echo "skip $tag (done)"; return; }
-  OMP_NUM_THREADS=2 python bench/eval_samples.py --no-patch-nn --threads 2 --methods ar --json "$out/$tag.json.tmp" \
-    "$@" > "$out/$tag.txt.tmp" 2>&1 && mv "$out/$tag.txt.tmp" "$out/$tag.txt" && mv "$out/$tag.json.tmp" "$out/$tag.json"; }
+source experiments/judge.sh
+run() { judge "$out" "$@" --methods ar; }
 h200=(--priors prior_s4_64_h200 maskgit_s4_64)
 # 1. (5.0 bits, seeds 0-2: ar_zoom_at5s; 4.7 bits: ar_zoom_surprise4.7_at5s, both from run.sh's session)
 run ar_zoom_surprise4.5_at5s --burn-in 30 --surprise 4.5

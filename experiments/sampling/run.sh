@@ -5,10 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=experiments/sampling/logs; mkdir -p "$out"
-run() { local tag=$1; shift
-  [ -s "$out/$tag.json" ] && { echo "skip $tag (done)"; return; }
-  OMP_NUM_THREADS=1 python bench/eval_samples.py --no-patch-nn --threads 1 --json "$out/$tag.json.tmp" "$@" \
-    > "$out/$tag.txt.tmp" 2>&1 && mv "$out/$tag.txt.tmp" "$out/$tag.txt" && mv "$out/$tag.json.tmp" "$out/$tag.json"; }
+source experiments/judge.sh
+run() { THREADS=1 judge "$out" "$@"; }
 run ar_t0.9_p0.95   --methods ar --temperature 0.9 --top-p 0.95
 run ar_t1.0_p0.9    --methods ar --temperature 1.0 --top-p 0.9
 run ar_t0.9_k200    --methods ar --temperature 0.9 --top-k 200

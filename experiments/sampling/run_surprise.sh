@@ -6,10 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=experiments/sampling/logs; mkdir -p "$out"
-run() { local tag=$1; shift
-  [ -s "$out/$tag.json" ] && { echo "skip $tag (done)"; return; }
-  OMP_NUM_THREADS=2 python bench/eval_samples.py --no-patch-nn --threads 2 --methods ar --json "$out/$tag.json.tmp" \
-    "$@" > "$out/$tag.txt.tmp" 2>&1 && mv "$out/$tag.txt.tmp" "$out/$tag.txt" && mv "$out/$tag.json.tmp" "$out/$tag.json"; }
+source experiments/judge.sh
+run() { judge "$out" "$@" --methods ar; }
 run ar_t0.9_at5s       --burn-in 30 --surprise 0
 run ar_surprise5.5_at5s --burn-in 30 --surprise 5.5
 run ar_surprise5.0_at5s --burn-in 30 --surprise 5.0
