@@ -11,10 +11,11 @@ Rows, each at batch 1 (one video, what `willie generate` does) and at `--batch` 
 - AR, buffered cache, float32, fixed temperature: `willie.layers.attention.KVCache` as it is now (a preallocated
   buffer, moved once every ~window steps) and the inverse-CDF draw, keys and values in float32 (`cache_dtype=None`:
   exact), at the sampler's temperature (`surprise=None`);
-- AR, buffered cache, float32, steered (default): the same with each video's temperature steered to hold the
-  sampler's surprise target (`steered_draw`: a log-softmax and a gather more per token), what `willie generate` runs;
-- AR, buffered cache, bfloat16, steered: the default with keys and values stored in bfloat16 (`cache_dtype='bfloat16'`),
-  an option: faster, but its samples scored worse in the one run that compared them (bench/results/);
+- AR, buffered cache, float32, steered: the same with each video's temperature steered to hold the sampler's
+  surprise target (`steered_draw`: a log-softmax and a gather more per token): the default until 2026-12-06;
+- AR, buffered cache, bfloat16, steered (default): keys and values stored in bfloat16 (`cache_dtype='bfloat16'`),
+  what `willie generate` runs. Rounding them moves the prior's next-token distributions by a KL divergence the
+  bench measures and prints under the table (`cache_divergence`, on the default's batch-1 video: ~2e-5 bits a token);
 - MaskGIT, 10 steps (its default): `sample_masked` on an all-[MASK] grid: windows of the prior's context in latent
   frames (8 for `maskgit_s4_64`) moving by half of it, each filled in 10 parallel rounds; the grid is lengthened to
   whole windows (`aligned_frames`, what makes a shorter video the start of a longer one), so MaskGIT fills a few
@@ -44,7 +45,7 @@ from pathlib import Path
 import torch
 
 from willie.generate import sampling
-from willie.generate.sampling import SAMPLERS, Generator, sample
+from willie.generate.sampling import SAMPLERS, Generator, cache_divergence, sample
 from willie.layers.attention import KVCache
 from willie.priors.transformer import Prior
 
@@ -118,7 +119,8 @@ def _measure(tokenizer, models:dict, row:dict, kw:dict, latent:int, batch:int, s
     tok, ts, cs = timed(lambda: sample_tokens(models, row['method'], latent, batch, g, **kw))
     video, td, cd = timed(lambda: decode(tokenizer, tok))
     frames = video.shape[0] * video.shape[2]
-    return dict(row, batch=batch, frames=frames, sample_s=ts, decode_s=td, cpu_s=cs + cd, fps=frames / (ts + td))
+    return dict(row, batch=batch, frames=frames, sample_s=ts, decode_s=td, cpu_s=cs + cd, fps=frames / (ts + td),
+                tokens=tok)
 
 
 def rss_mb(peak:bool=False)->float:
@@ -170,16 +172,16 @@ def memory_rows(lengths, threads:int, seed:int)->list:
 
 
 BASELINE = 'AR, the cache as it was'
-DEFAULT = 'AR, buffered cache, float32, steered (default)'
-ROWS = [dict(name=BASELINE, method='ar', before=True, surprise=None),
-        dict(name='AR, buffered cache, float32, fixed temperature', method='ar', surprise=None),
+DEFAULT = 'AR, buffered cache, bfloat16, steered (default)'
+ROWS = [dict(name=BASELINE, method='ar', before=True, surprise=None, cache_dtype=None),
+        dict(name='AR, buffered cache, float32, fixed temperature', method='ar', surprise=None, cache_dtype=None),
+        dict(name='AR, buffered cache, float32, steered', method='ar', cache_dtype=None),
         dict(name=DEFAULT, method='ar'),
-        dict(name='AR, buffered cache, bfloat16, steered', method='ar', cache_dtype='bfloat16'),
         dict(name='MaskGIT, 10 steps (default)', method='maskgit')]
 NO_CACHE = dict(name='AR, no cache', method='ar', use_cache=False)
 
 
-def report(gen:Generator, results:list, mem:list, a, notes:list):
+def report(gen:Generator, results:list, mem:list, a, notes:list, kl:float):
     latent = gen.latent_frames_for(a.seconds)
     print(f"\nGenerated frames per second at {gen.size}x{gen.size}, decode included: {a.seconds:g} s videos "
           f"({gen.frames_for(latent)} frames, {latent} latent frames), {a.threads} CPU threads, seed {a.seed}"
@@ -207,6 +209,8 @@ def report(gen:Generator, results:list, mem:list, a, notes:list):
         print(f"  batch {b}: the default AR {ar['fps']:.1f} frames/s: "
               f"{('met' if ar['fps'] >= gen.fps else 'NOT met') if b == a.batch else 'no goal at batch 1'}; "
               f"MaskGIT {mg['fps'] / ar['fps']:.1f}x the default AR")
+    print(f"  the default's {SAMPLERS['ar'].options['cache_dtype']} cache against an exact one, reading its batch-1 "
+          f"video token by token: KL {kl:.1e} bits a token (`cache_divergence`)")
 
 
 def main(argv=None):
@@ -237,7 +241,9 @@ def main(argv=None):
             print(f"  {r['name']}, batch {b}: {r['fps']:.1f} frames/s [{r['sample_s'] + r['decode_s']:.0f}s]",
                   flush=True)
     mem = memory_rows(a.memory, a.threads, a.seed)
-    report(gen, results, mem, a, notes)
+    video = next(r['tokens'] for r in results if r['batch'] == 1 and r['name'] == DEFAULT)
+    kl = cache_divergence(models['ar'], video, SAMPLERS['ar'].options['cache_dtype'])
+    report(gen, results, mem, a, notes, kl)
     print(f"\ntotal {time.time() - t0:.0f}s")
 
 

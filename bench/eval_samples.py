@@ -279,8 +279,8 @@ def main(argv=None):
     p.add_argument('--quick', action='store_true',
                    help='a smoke test: N=8, 4 candidates, 30 critic steps, every 4th real clip')
     p.add_argument('--no-patch-nn', action='store_true', help='leave out the patch nearest-neighbour yardstick')
-    p.add_argument('--bf16-cache', action='store_true',
-                   help="AR with a bfloat16 KV cache (cache_dtype='bfloat16', faster) instead of its exact default")
+    p.add_argument('--exact-cache', action='store_true',
+                   help="AR with an exact float32 KV cache (cache_dtype=None, slower) instead of its bfloat16 default")
     p.add_argument('--surprise', type=float, default=None, metavar='BITS',
                    help="AR steering each video's temperature to hold its tokens' surprise at BITS (sample_ar's "
                         "surprise; default the sampler's own; 0: a fixed temperature)")
@@ -294,13 +294,13 @@ def main(argv=None):
     if not a.methods: fail("--methods: name at least one of ar, maskgit")
     if a.priors: PRIORS.update(ar=a.priors[0], maskgit=a.priors[1])
     if a.quick: a.n, a.candidates, a.critic_steps = min(a.n, 8), 4, 30
-    for flag, given in (('--bf16-cache', a.bf16_cache), ('--surprise', a.surprise is not None),
+    for flag, given in (('--exact-cache', a.exact_cache), ('--surprise', a.surprise is not None),
                         ('--burn-in', a.burn_in is not None)):
         if given and a.methods != ['ar']: fail(f"{flag}: AR only (--methods ar)")
     if a.surprise is not None and a.surprise < 0: fail(f"--surprise: bits a token must be >= 0, got {a.surprise}")
     if a.burn_in is not None and a.burn_in < 0: fail(f"--burn-in: latent frames must be >= 0, got {a.burn_in}")
     sample_kw = dict(temperature=a.temperature, top_k=a.top_k, top_p=a.top_p)
-    if a.bf16_cache: sample_kw['cache_dtype'] = 'bfloat16'
+    if a.exact_cache: sample_kw['cache_dtype'] = None
     if a.surprise is not None: sample_kw['surprise'] = a.surprise   # 0: a fixed temperature
     if a.burn_in is not None: sample_kw['burn_in'] = a.burn_in
     # the record keeps the target AR was steered to (None: a fixed temperature), given or the sampler's own

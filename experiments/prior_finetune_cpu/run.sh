@@ -13,5 +13,5 @@ v=p0,p1,p2,p3,p0+flip,p1+flip,p2+flip,p3+flip
 willie tokenize --quiet --variants "$v,$(echo "$v" | sed 's/,/+crop85,/g')+crop85"
 willie train --quiet prior_s4_64_zoom 2>&1 | tee "$out/train.txt"
 python scripts/device_install.py --cache prior_s4_64_zoom --as prior_s4_64 | tee "$out/val.txt"   # add --install to ship it
-OMP_NUM_THREADS=2 python bench/eval_samples.py --no-patch-nn --threads 2 --methods ar \
+OMP_NUM_THREADS=2 python bench/eval_samples.py --no-patch-nn --threads 2 --methods ar --exact-cache \
   --priors prior_s4_64_zoom maskgit_s4_64 --json "$out/ar_zoom.json" > "$out/ar_zoom.txt" 2>&1

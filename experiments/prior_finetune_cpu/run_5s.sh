@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=experiments/prior_finetune_cpu/logs; mkdir -p "$out"
 source experiments/judge.sh
-run() { judge "$out" "$@" --methods ar; }
+run() { judge "$out" "$@" --methods ar --exact-cache; }   # the records drew AR with the float32 cache
 h200=(--priors prior_s4_64_h200 maskgit_s4_64)
 # 1. (5.0 bits, seeds 0-2: ar_zoom_at5s; 4.7 bits: ar_zoom_surprise4.7_at5s, both from run.sh's session)
 run ar_zoom_surprise4.5_at5s --burn-in 30 --surprise 4.5

@@ -7,10 +7,13 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=experiments/sampling/logs; mkdir -p "$out"
 source experiments/judge.sh
-run() { judge "$out" "$@" --methods ar; }
+run() { judge "$out" "$@" --methods ar --exact-cache; }   # the records drew AR with the float32 cache
 run ar_t0.9_at5s       --burn-in 30 --surprise 0
 run ar_surprise5.5_at5s --burn-in 30 --surprise 5.5
 run ar_surprise5.0_at5s --burn-in 30 --surprise 5.0
 run ar_surprise6.0_at5s --burn-in 30 --surprise 6.0
 run ar_surprise5.5     --surprise 5.5
 run ar_surprise5.0     --surprise 5.0
+# the default since 2026-12-06: keys and values in bfloat16, at the same seeds, the same 5 bits, start and 5 s in
+judge "$out" ar_surprise5.0_bf16      --methods ar --surprise 5.0
+judge "$out" ar_surprise5.0_bf16_at5s --methods ar --surprise 5.0 --burn-in 30
