@@ -242,7 +242,7 @@ def main(argv=None):
                   flush=True)
     mem = memory_rows(a.memory, a.threads, a.seed)
     video = next(r['tokens'] for r in results if r['batch'] == 1 and r['name'] == DEFAULT)
-    kl = cache_divergence(models['ar'], video, SAMPLERS['ar'].options['cache_dtype'])
+    kl = cache_divergence(models['ar'], video, SAMPLERS['ar'].options['cache_dtype'], progress=True)
     report(gen, results, mem, a, notes, kl)
     print(f"\ntotal {time.time() - t0:.0f}s")
 

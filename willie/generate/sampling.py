@@ -80,13 +80,15 @@ def sample_ar(model:Prior, # an autoregressive prior (eval mode)
 def cache_divergence(model:Prior, # an autoregressive prior (eval mode)
                      tokens:Tensor, # (B, t, h, w) long: videos to read, e.g. the prior's own samples
                      cache_dtype:str='bfloat16', # the cache to compare with the exact one: 'bfloat16', 'float16', ...
+                     progress:bool=False, # a progress bar over the tokens
                     )->float: # mean KL(exact || rounded) in bits a token, over every position after the first
     "How far a reduced-precision KV cache moves the prior's next-token distributions, read token by token."
     if cache_dtype not in ('bfloat16', 'float16', 'float32'):
         raise ValueError(f"cache_divergence: cache_dtype must be 'bfloat16', 'float16' or 'float32': {cache_dtype!r}")
     seq = model.flatten(tokens.long())
+    if seq.shape[1] < 2: raise ValueError(f"cache_divergence: needs at least 2 tokens a video, got {seq.shape[1]}")
     exact, rounded, kl = model.new_cache(), model.new_cache(getattr(torch, cache_dtype)), []
-    for i in range(seq.shape[1] - 1):
+    for i in (progress_bar(range(seq.shape[1] - 1), leave=False) if progress else range(seq.shape[1] - 1)):
         p, q = (model(seq[:, i:i + 1], cache=c)[0][:, 0].float().log_softmax(-1) for c in (exact, rounded))
         kl.append((p.exp() * (p - q)).sum(-1))
     return (torch.stack(kl).mean() / math.log(2)).item()
