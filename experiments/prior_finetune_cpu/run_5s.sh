@@ -33,7 +33,7 @@ run ar_unzoom_at5s --burn-in 30 --surprise 5.0 --priors prior_s4_64_unzoom_last 
 # 4. (seeds 0-2 at the start: ar_zoom and ../sampling/logs/ar_surprise5.0)
 run ar_zoom_seed3 --surprise 5.0 --seed 3
 run ar_h200_seed3 --surprise 5.0 --seed 3 "${h200[@]}"
-# 5.
+# 5. (the H200's figure is kept once, as ../sampling/surprise.png: the same run, byte for byte)
 for p in h200:prior_s4_64 zoom:prior_s4_64_zoom; do
   [ -s "$out/surprise_${p%%:*}.txt" ] || OMP_NUM_THREADS=2 python experiments/sampling/surprise.py --seconds 10 \
     --videos 3 --surprise 5.0 --prior "${p#*:}" --out "experiments/prior_finetune_cpu/surprise_${p%%:*}.png" \
