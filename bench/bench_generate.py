@@ -12,7 +12,7 @@ Rows, each at batch 1 (one video, what `willie generate` does) and at `--batch` 
   buffer, moved once every ~window steps) and the inverse-CDF draw, keys and values in float32 (`cache_dtype=None`:
   exact), at the sampler's temperature (`surprise=None`);
 - AR, buffered cache, float32, steered: the same with each video's temperature steered to hold the sampler's
-  surprise target (`steered_draw`: a log-softmax and a gather more per token): the default until 2026-12-06;
+  surprise target (`steered_draw`: a log-softmax and a gather more per token): the default until commit c9b7ecf;
 - AR, buffered cache, bfloat16, steered (default): keys and values stored in bfloat16 (`cache_dtype='bfloat16'`),
   what `willie generate` runs. Rounding them moves the prior's next-token distributions by a KL divergence the
   bench measures and prints under the table (`cache_divergence`, on the default's batch-1 video: ~2e-5 bits a token);

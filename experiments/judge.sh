@@ -1,8 +1,8 @@
 # Sourced by the experiments' run scripts, from the repository root. `judge OUT TAG [eval_samples options...]` records
 # one `bench/eval_samples.py` judgement (no patch-NN row) as OUT/TAG.txt and OUT/TAG.json, each written whole, and
 # skips a judgement already recorded, so a script run again carries on where it stopped. THREADS (default 2): its
-# threads. Judgements recorded before 2026-12-06 drew AR with the exact float32 KV cache, the default then: the
-# scripts that made them pass --exact-cache, so that a rerun draws the same clips.
+# threads. Judgements recorded before commit c9b7ecf (2026-12-05) drew AR with the exact float32 KV cache, the default
+# then: the scripts that made them pass --exact-cache, so that a rerun draws the same clips.
 judge() { local out=$1 tag=$2 n=${THREADS:-2}; shift 2
   [ -s "$out/$tag.json" ] && { echo "skip $tag (done)"; return; }
   OMP_NUM_THREADS=$n python bench/eval_samples.py --no-patch-nn --threads "$n" --json "$out/$tag.json.tmp" "$@" \

@@ -14,6 +14,6 @@ run ar_surprise5.0_at5s --burn-in 30 --surprise 5.0
 run ar_surprise6.0_at5s --burn-in 30 --surprise 6.0
 run ar_surprise5.5     --surprise 5.5
 run ar_surprise5.0     --surprise 5.0
-# the default since 2026-12-06: keys and values in bfloat16, at the same seeds, the same 5 bits, start and 5 s in
+# the default since commit c9b7ecf: keys and values in bfloat16, at the same seeds, the same 5 bits, start and 5 s in
 judge "$out" ar_surprise5.0_bf16      --methods ar --surprise 5.0
 judge "$out" ar_surprise5.0_bf16_at5s --methods ar --surprise 5.0 --burn-in 30

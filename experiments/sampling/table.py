@@ -25,7 +25,7 @@ def setting(args:dict, method:str)->str:
     if method == 'maskgit': parts.append(f"{args['steps']} steps")
     if args.get('surprise'): parts.append(f"steered to {args['surprise']:g} bits")
     if args.get('burn_in') is not None: parts.append(f"clips from latent frame {args['burn_in']}")
-    # AR's cache: float32 in the logs before 2026-12-06 (no exact_cache in their args), bfloat16 since unless asked
+    # AR's cache: float32 in the logs before commit c9b7ecf (no exact_cache in their args), bfloat16 since unless asked
     if method == 'ar' and args.get('exact_cache') is False: parts.append('bfloat16 cache')
     return ', '.join(parts)
 
