@@ -298,8 +298,10 @@ def test_ctrl_c_prints_one_line(tmp_path):
         time.sleep(0.2)
         if p.poll() is None: p.send_signal(signal.SIGINT)
         err = p.communicate(timeout=120)[1]
-        # finished first: whole
-        if p.returncode == 0: assert out.exists() and not list(tmp_path.glob(f'.s{n}*')); continue
+        # finished first: whole. A signal that lands after the store was renamed into place, while the interpreter
+        # shuts down, meets the default handler Python restores there: killed by SIGINT, nothing printed (seen in CI)
+        if p.returncode == 0 or (p.returncode == -signal.SIGINT and out.exists()):
+            assert out.exists() and not list(tmp_path.glob(f'.s{n}*')); continue
         assert p.returncode == 130 and err == 'willie: interrupted (Ctrl-C); no output was left half-written\n', \
             (p.returncode, err)
         assert not out.exists() and not list(tmp_path.glob(f'.s{n}*'))
