@@ -83,8 +83,10 @@ GPU_RECIPES |= {'causal_s4_64_gpu': _s4_tokenizer(3.0), 'prior_s4_64_gpu': _s4_p
 # carried on by the course's CPU (bf16 autocast: the CPU's AMX units) from the GPU's prior, on twice the data: every
 # variant also zoomed (+crop85), the one change the CPU pilot found to lower val (experiments/prior_ablation)
 ZOOMED = [*DEFAULT_VARIANTS, *(f'{v}+crop85' for v in DEFAULT_VARIANTS)]
-def _s4_prior_cpu(minutes:float, masked:bool=False, lr:float=2e-4, variants:list=ZOOMED, init:str|None=None)->Recipe:
+def _s4_prior_cpu(minutes:float, masked:bool=False, lr:float=2e-4, variants:list=ZOOMED, init:str|None=None,
+                  labelled:bool=False)->Recipe:
     r = _s4_prior(minutes, masked)
+    if labelled: r = replace(r, model=replace(r.model, n_aug=2), data=replace(r.data, label_zoom=True))
     # 16 windows a step, not the GPU's 32: a step takes 5.3 s at 8 windows, 11.8 s at 16 and 50 s at 32 on the course's
     # CPU (bf16), so at 16 the same minutes see twice the windows
     return replace(r, gpu=None, data=replace(r.data, variants=list(variants)),
@@ -94,7 +96,9 @@ def _s4_prior_cpu(minutes:float, masked:bool=False, lr:float=2e-4, variants:list
 CPU_TUNES = {'prior_s4_64_zoom': _s4_prior_cpu(85.), 'maskgit_s4_64_zoom': _s4_prior_cpu(85., masked=True),
              # a last sitting on the film as it is, unzoomed, from the first: half of what that one saw was zoomed in,
              # and its free-running videos wander off the film (experiments/prior_finetune_cpu)
-             'prior_s4_64_unzoom': _s4_prior_cpu(30., lr=1e-4, variants=DEFAULT_VARIANTS, init='prior_s4_64_zoom')}
+             'prior_s4_64_unzoom': _s4_prior_cpu(30., lr=1e-4, variants=DEFAULT_VARIANTS, init='prior_s4_64_zoom'),
+             # the first again, told which windows are zoomed (notebook 10: augmentation the samples do not learn)
+             'prior_s4_64_zoom_told': _s4_prior_cpu(60., labelled=True)}
 
 def all_recipes()->dict:
     "The model notebooks' recipes, the GPU recipes and the CPU fine-tunes, by name"

@@ -13,7 +13,8 @@ from torch import nn, Tensor
 import torch.nn.functional as F
 from einops import rearrange
 from ..layers.attention import attention, alibi_slopes, alibi3d_bias, raster_coords, KVCache
-from ..tokens.store import DEFAULT_VARIANTS, MissingTokensError, TokenStore, open_token_store, tokenize_film
+from ..tokens.store import (DEFAULT_VARIANTS, MissingTokensError, TokenStore, open_token_store,
+                                  parse_variant, tokenize_film)
 from ..base.core import atomic_write
 from ..train.loop import Trained, Trainer, step_batches
 from ..train.weights import (Phase, Recipe, RecipeError, Task, known_weights, load_weights, optional,
@@ -41,6 +42,8 @@ class PriorConfig:
     grid:tuple=(8, 8) # (h, w) latent grid of one frame: tokens per latent frame = h*w
     time_weight:float=1.0 # 'alibi3d': one latent frame back counts as this much in-frame distance
     mask_token:bool=False # reserve id `vocab_size` as [MASK] for bidirectional (MaskGIT) training
+    n_aug:int=0 # augmentation labels it is told (a learned vector added to every token); label 0, the film as it
+                # is, is what sampling asks for. 0: none
 
     def __post_init__(self):
         self.grid = tuple(self.grid)
@@ -48,6 +51,7 @@ class PriorConfig:
             raise ValueError(f"PriorConfig.position must be one of {POSITIONS}, got {self.position!r}")
         if self.n_embd % self.n_head:
             raise ValueError(f"PriorConfig: n_embd {self.n_embd} is not divisible by n_head {self.n_head}")
+        if self.n_aug < 0: raise ValueError(f"PriorConfig.n_aug must be >= 0, got {self.n_aug}")
         if self.window is not None and self.window < 1:
             raise ValueError(f"PriorConfig.window must be >= 1 or None, got {self.window}")
 
@@ -105,6 +109,7 @@ class Prior(nn.Module):
         self.cfg, C = cfg, cfg.n_embd
         self.tok = nn.Embedding(cfg.vocab_size + int(cfg.mask_token), C)
         if cfg.position == 'alibi+hw': self.row, self.col = nn.Embedding(cfg.grid[0], C), nn.Embedding(cfg.grid[1], C)
+        if cfg.n_aug: self.aug = nn.Embedding(cfg.n_aug, C)
         self.drop = nn.Dropout(cfg.dropout)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layer))
         self.ln_f = nn.LayerNorm(C)
@@ -116,6 +121,7 @@ class Prior(nn.Module):
         for n, p in self.named_parameters():  # GPT-2: residual projections scaled down with depth
             if n.endswith(('attn.proj.weight', 'mlp.2.weight')):
                 nn.init.normal_(p, 0., 0.02 / math.sqrt(2 * cfg.n_layer))
+        if cfg.n_aug: nn.init.zeros_(self.aug.weight)   # a fine-tune from an unlabelled prior starts as that prior
 
     @staticmethod
     def _init(m):
@@ -154,6 +160,7 @@ class Prior(nn.Module):
                 *,
                 cache:KVCache|None=None, # incremental decoding: earlier tokens' keys/values, updated in place
                 causal:bool=True, # False: bidirectional (MaskGIT)
+                aug:Tensor|None=None, # (B,) augmentation labels (`cfg.n_aug`); None: 0, the film as it is
                )->tuple: # (logits (B, L, vocab_size), mean cross-entropy in nats, or None without targets)
         "Next-token logits at every position, and the loss against `targets`."
         idx = self.flatten(idx); B, L = idx.shape
@@ -162,6 +169,8 @@ class Prior(nn.Module):
         if self.cfg.position == 'alibi+hw':
             yx = raster_coords(torch.arange(pos0, pos0 + L, device=idx.device), self.cfg.grid)
             x = x + self.row(yx[:, 1]) + self.col(yx[:, 2])
+        if self.cfg.n_aug: x = x + self.aug(idx.new_zeros(B) if aug is None else aug)[:, None]
+        elif aug is not None: raise ValueError("Prior: augmentation labels given, but the config has n_aug=0")
         x = self.drop(x)
         kw = self.attn_kw(L, S, pos0, causal)
         for i, block in enumerate(self.blocks): x = block(x, kw, cache, i)
@@ -190,8 +199,12 @@ class TokenWindows(torch.utils.data.Dataset):
                  context:int, # tokens per window
                  grid:tuple, # (h, w) latent grid
                  stride:int=1, # latent frames between window starts; context // (h*w) gives non-overlapping windows
+                 labels=None, # one integer per stream (e.g. which augmentation made it): items become dicts
                 ):
         self.streams, self.context, hw = as_streams(tokens, grid), context, grid[0] * grid[1]
+        self.labels = None if labels is None else [int(l) for l in labels]
+        if self.labels is not None and len(self.labels) != len(self.streams):
+            raise ValueError(f"TokenWindows: {len(self.labels)} labels for {len(self.streams)} streams")
         self.index = [(i, f * hw) for i, s in enumerate(self.streams)
                       for f in range(0, len(s) // hw, stride) if f * hw + context <= len(s)]
         if not self.index:
@@ -200,17 +213,20 @@ class TokenWindows(torch.utils.data.Dataset):
 
     def __len__(self): return len(self.index)
 
-    def __getitem__(self, i)->Tensor: # (context,) int64
+    def __getitem__(self, i)->Tensor|dict: # (context,) int64; with labels {'tokens': that, 'aug': its stream's label}
         s, o = self.index[i]
-        return torch.from_numpy(np.asarray(self.streams[s][o:o + self.context]).astype(np.int64))
+        w = torch.from_numpy(np.asarray(self.streams[s][o:o + self.context]).astype(np.int64))
+        return w if self.labels is None else {'tokens': w, 'aug': torch.tensor(self.labels[s])}
 
 # %% ../../nbs/10_prior_alibi.ipynb #f3d8a386
 def prior_loss(model:Prior, # the prior
-               batch:Tensor|tuple, # (B, context) token windows, or (inputs, targets) from `corrupt_tokens`
+               batch:Tensor|tuple|dict, # (B, context) token windows, (inputs, targets) from `corrupt_tokens`, or
+                                        # labelled windows {'tokens', 'aug'}
               )->tuple: # (loss in nats, logs: bits per token)
     "Next-token cross-entropy over a batch of windows, for `willie.train.loop.Trainer`."
+    batch, aug = (batch['tokens'], batch['aug']) if isinstance(batch, dict) else (batch, None)
     inputs, targets = batch if isinstance(batch, tuple) else (batch, batch)
-    _, loss = model(inputs[:, :-1], targets[:, 1:])
+    _, loss = model(inputs[:, :-1], targets[:, 1:], aug=aug)
     return loss, {'bpt': loss.item() / math.log(2)}
 
 def corrupt_tokens(windows:Tensor, # (B, context) token windows
@@ -298,6 +314,8 @@ class TokenData:
     store:str='film' # whose frames the tokens code
     variants:list=field(default_factory=lambda: list(DEFAULT_VARIANTS)) # the store's train variants
     val_variant:str='p0' # the val variant (un-augmented)
+    label_zoom:bool|None=optional() # tell the prior which windows are zoomed (label 1) and which not (0, what
+                                    # samples ask for), so that zoomed film trains it without leaking into samples
 
 @dataclass(kw_only=True)
 class PriorPhase(Phase):
@@ -360,7 +378,8 @@ def start_weights(name:str, # a registry name
     if name not in reg:
         raise RecipeError(f"init {name!r}: no weights of that name in the registry; known: {', '.join(sorted(reg))}")
     start = load_weights(name, weights_dir)
-    if not isinstance(start, Prior) or replace(start.cfg, dropout=cfg.dropout) != cfg:
+    if (not isinstance(start, Prior) or replace(start.cfg, dropout=cfg.dropout, n_aug=cfg.n_aug) != cfg
+            or start.cfg.n_aug not in (0, cfg.n_aug)):
         have = getattr(start, 'cfg', type(start).__name__)
         raise RecipeError(f"init {name!r} is {have}, the recipe's prior is {cfg}: a fine-tune starts from a prior of "
                           "the same shape")
@@ -370,6 +389,8 @@ def train_prior(recipe:PriorRecipe, # from `prior_recipe` (e.g. `RECIPES['prior_
                 train_tokens, # tokens to train on, see `as_streams` (e.g. `prior_data(recipe, store)[0]`)
                 val_tokens, # held-out tokens, same layout
                 *,
+                train_labels=None, # one augmentation label per train stream, for a prior with `n_aug`
+                                   # (`token_data` makes them from `TokenData.label_zoom`)
                 name:str|None=None, # registry name to save the best weights under (None: don't save)
                 save_to=None, # registry folder; default `save_dir()` (the package only with $WILLIE_SAVE_WEIGHTS=1)
                 ckpt_dir=None, # checkpoints, and resume from there
@@ -382,7 +403,13 @@ def train_prior(recipe:PriorRecipe, # from `prior_recipe` (e.g. `RECIPES['prior_
     """Train a prior by `recipe` on token arrays: random windows on frame boundaries, the best val-loss weights kept
     (and saved)."""
     t, seed, cfg = recipe.train, recipe.seed, recipe.model
-    train = TokenWindows(train_tokens, cfg.context, cfg.grid)
+    if train_labels is not None and not cfg.n_aug:
+        raise RecipeError("train_labels given, but the recipe's prior has n_aug=0: it could not be told them")
+    if train_labels is not None and max(train_labels, default=0) >= cfg.n_aug:
+        raise RecipeError(f"train_labels go up to {max(train_labels)}; the prior has n_aug={cfg.n_aug}")
+    if train_labels is not None and t.token_noise:
+        raise RecipeError("token_noise and augmentation labels together are not supported: choose one")
+    train = TokenWindows(train_tokens, cfg.context, cfg.grid, labels=train_labels)
     val = TokenWindows(val_tokens, cfg.context, cfg.grid, stride=max(1, cfg.context // cfg.frame_tokens))
     tcfg = recipe.train_config(t)
     if augment is None and t.token_noise:
@@ -390,7 +417,8 @@ def train_prior(recipe:PriorRecipe, # from `prior_recipe` (e.g. `RECIPES['prior_
     start, start_sha = start_weights(t.init, cfg, save_to) if t.init else (None, None)   # refused before training
     torch.manual_seed(seed)
     t0, model = time.time(), Prior(cfg)
-    if start is not None: model.load_state_dict(start.state_dict())
+    # an unlabelled start lacks only the labels' vectors, which begin at zero (the config check made sure)
+    if start is not None: model.load_state_dict(start.state_dict(), strict=not (cfg.n_aug and not start.cfg.n_aug))
     trainer = Trainer(model, loss_fn, step_batches(train, t.bs, seed=seed, augment=augment), tcfg,
                       eval_fn=lambda m: eval_fn(m, val, t.bs, t.val_windows), ckpt_dir=ckpt_dir,
                       best=('val_loss', 'min'), log=log).fit()
@@ -437,7 +465,10 @@ def token_data(recipe:PriorRecipe, # a recipe that trains on tokens of `recipe.d
             s = tokenize_film(d.tokenizer, variants=list(dict.fromkeys([*DEFAULT_VARIANTS, *d.variants])),
                               progress=progress)
     train, val = prior_data(recipe, s)   # refuses another tokenizer's tokens, codebook or grid
-    return dict(train_tokens=train, val_tokens=val, frames=s.frames)
+    out = dict(train_tokens=train, val_tokens=val, frames=s.frames)
+    if d.label_zoom:   # 1 for every stream of a zoomed variant, in `prior_data`'s order
+        out['train_labels'] = [int(parse_variant(v)['crop'] < 100) for v in d.variants for _ in s.streams('train', v)]
+    return out
 
 def tiny_prior(recipe:PriorRecipe, # a `prior_recipe`
                steps:int=1, # training steps

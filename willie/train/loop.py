@@ -66,10 +66,12 @@ def lr_at(cfg:TrainConfig, # the run's configuration
 # %% ../../nbs/00_3_train.ipynb #224a9089
 def _collate(items):
     if isinstance(items[0], Tensor): return torch.stack(items)
+    if isinstance(items[0], dict): return {k: _collate([o[k] for o in items]) for k in items[0]}
     if isinstance(items[0], (tuple, list)): return tuple(_collate(list(o)) for o in zip(*items))
     return torch.as_tensor(np.stack(items))
 
-def step_batches(data, # a Tensor, a tuple of Tensors indexed together, or a Dataset whose items are stacked
+def step_batches(data, # a Tensor, a tuple of Tensors indexed together, or a Dataset whose items (Tensors,
+                       # tuples or dicts of them) are stacked
                  bs:int, # batch size
                  seed:int=0, # data-order seed
                  augment:Callable|None=None, # `augment(batch, g)` applied with the same per-step generator `g`
