@@ -65,7 +65,8 @@ def train_data(recipe, store, every:int=1)->dict:
     from willie.priors.transformer import token_data
     data = token_data(recipe, store, progress=False)
     n = len(store.streams('train', recipe.data.val_variant))   # streams per variant, in the same order in each
-    data['train_tokens'] = [s for i, s in enumerate(data['train_tokens']) if (i % n) % every == 0]
+    for k in ('train_tokens', 'train_labels'):   # labels, where the recipe tells the prior which windows are zoomed
+        if k in data: data[k] = [s for i, s in enumerate(data[k]) if (i % n) % every == 0]
     return data
 
 def run_arm(recipe, budget:dict, store, device:str, ckpt_dir:Path, log, name=None, save_to=None,
