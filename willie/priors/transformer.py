@@ -42,8 +42,8 @@ class PriorConfig:
     grid:tuple=(8, 8) # (h, w) latent grid of one frame: tokens per latent frame = h*w
     time_weight:float=1.0 # 'alibi3d': one latent frame back counts as this much in-frame distance
     mask_token:bool=False # reserve id `vocab_size` as [MASK] for bidirectional (MaskGIT) training
-    n_aug:int=0 # augmentation labels it is told (a learned vector added to every token); label 0, the film as it
-                # is, is what sampling asks for. 0: none
+    n_aug:int|None=optional() # augmentation labels it is told (a learned vector added to every token); label 0,
+                              # the film as it is, is what sampling asks for. None: none (configs saved before omit it)
 
     def __post_init__(self):
         self.grid = tuple(self.grid)
@@ -51,7 +51,7 @@ class PriorConfig:
             raise ValueError(f"PriorConfig.position must be one of {POSITIONS}, got {self.position!r}")
         if self.n_embd % self.n_head:
             raise ValueError(f"PriorConfig: n_embd {self.n_embd} is not divisible by n_head {self.n_head}")
-        if self.n_aug < 0: raise ValueError(f"PriorConfig.n_aug must be >= 0, got {self.n_aug}")
+        if (self.n_aug or 0) < 0: raise ValueError(f"PriorConfig.n_aug must be >= 0, got {self.n_aug}")
         if self.window is not None and self.window < 1:
             raise ValueError(f"PriorConfig.window must be >= 1 or None, got {self.window}")
 
@@ -379,7 +379,7 @@ def start_weights(name:str, # a registry name
         raise RecipeError(f"init {name!r}: no weights of that name in the registry; known: {', '.join(sorted(reg))}")
     start = load_weights(name, weights_dir)
     if (not isinstance(start, Prior) or replace(start.cfg, dropout=cfg.dropout, n_aug=cfg.n_aug) != cfg
-            or start.cfg.n_aug not in (0, cfg.n_aug)):
+            or start.cfg.n_aug not in (None, 0, cfg.n_aug)):
         have = getattr(start, 'cfg', type(start).__name__)
         raise RecipeError(f"init {name!r} is {have}, the recipe's prior is {cfg}: a fine-tune starts from a prior of "
                           "the same shape")

@@ -21,9 +21,9 @@ from .loop import TrainConfig, phase_config
 
 # %% auto #0
 __all__ = ['WEIGHTS_DIR', 'LEGACY_MODULES', 'NOT_BUNDLED', 'TASKS', 'WeightsError', 'read_registry', 'UnknownWeightsError',
-           'register_arch', 'resolve_arch', 'arch_name', 'git_commit', 'save_weights', 'cache_dir', 'save_dir',
-           'known_weights', 'load_weights', 'RecipeError', 'optional', 'to_json', 'from_json', 'GPUSettings', 'Phase',
-           'Recipe', 'Task', 'register_task', 'task_of']
+           'register_arch', 'resolve_arch', 'arch_name', 'git_commit', 'config_json', 'save_weights', 'cache_dir',
+           'save_dir', 'known_weights', 'load_weights', 'RecipeError', 'optional', 'to_json', 'from_json',
+           'GPUSettings', 'Phase', 'Recipe', 'Task', 'register_task', 'task_of']
 
 # %% ../../nbs/00_4_weights.ipynb #0b808525
 WEIGHTS_DIR = Path(str(importlib.resources.files('willie')))/'weights'
@@ -94,6 +94,12 @@ def git_commit(path=None)->str|None:
         return head.stdout.strip() + ('+dirty' if dirty.stdout.strip() else '')
     except (OSError, subprocess.SubprocessError): return None
 
+def config_json(cfg, # a model's dataclass config
+               )->dict: # its fields; an optional one (see `optional`) only when set, as older configs lack it
+    "A model's config as its weights record it"
+    return {k: v for k, v in asdict(cfg).items() if not (v is None and
+            any(f.name == k and f.metadata.get('optional') for f in fields(cfg)))}
+
 def save_weights(model:nn.Module, # a model with a dataclass `cfg`, constructible as `type(model)(cfg)`
                  name:str, # registry name, e.g. 'fsq_vae_64'
                  metrics:dict|None=None, # measured numbers to keep with the weights
@@ -114,7 +120,7 @@ def save_weights(model:nn.Module, # a model with a dataclass `cfg`, constructibl
     params = {n for n, _ in model.named_parameters()}
     sd = {k: (v.to(dtype) if k in params and v.is_floating_point() else v).detach().contiguous()
           for k, v in model.state_dict().items()}
-    meta = {'name': name, 'arch': arch, 'config_cls': config_cls, 'config': json.dumps(asdict(model.cfg))}
+    meta = {'name': name, 'arch': arch, 'config_cls': config_cls, 'config': json.dumps(config_json(model.cfg))}
     where = {'module': type(model).__module__, 'config_module': type(model.cfg).__module__}  # imported to load it back
     with locked(d):
         reg = read_registry(d)
@@ -122,7 +128,7 @@ def save_weights(model:nn.Module, # a model with a dataclass `cfg`, constructibl
             raise KeyError(f"{name} depends on {missing}, which are not in the registry")
         path = atomic_write(d/f'{name}.safetensors', lambda p: save_file(sd, str(p), metadata=meta))
         reg[name] = {'file': path.name, 'sha256': file_hash(path), 'bytes': path.stat().st_size,
-                     'arch': arch, 'config_cls': config_cls, 'config': asdict(model.cfg), **where,
+                     'arch': arch, 'config_cls': config_cls, 'config': config_json(model.cfg), **where,
                      'params': sum(p.numel() for p in model.parameters()), 'dtype': str(dtype).replace('torch.', ''),
                      'recipe': recipe.to_dict() if hasattr(recipe, 'to_dict') else recipe or {},   # a `Recipe`, as JSON
                      'commit': commit or git_commit(), 'depends': {n: reg[n]['sha256'] for n in depends or []},
