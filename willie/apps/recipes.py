@@ -84,21 +84,24 @@ GPU_RECIPES |= {'causal_s4_64_gpu': _s4_tokenizer(3.0), 'prior_s4_64_gpu': _s4_p
 # variant also zoomed (+crop85), the one change the CPU pilot found to lower val (experiments/prior_ablation)
 ZOOMED = [*DEFAULT_VARIANTS, *(f'{v}+crop85' for v in DEFAULT_VARIANTS)]
 def _s4_prior_cpu(minutes:float, masked:bool=False, lr:float=2e-4, variants:list=ZOOMED, init:str|None=None,
-                  labelled:bool=False)->Recipe:
+                  labelled:bool=False, token_noise:float|None=None, steps:int=2000)->Recipe:
     r = _s4_prior(minutes, masked)
     if labelled: r = replace(r, model=replace(r.model, n_aug=2), data=replace(r.data, label_zoom=True))
     # 16 windows a step, not the GPU's 32: a step takes 5.3 s at 8 windows, 11.8 s at 16 and 50 s at 32 on the course's
     # CPU (bf16), so at 16 the same minutes see twice the windows
     return replace(r, gpu=None, data=replace(r.data, variants=list(variants)),
-                   train=replace(r.train, steps=2000, bs=16, lr=lr, warmup=20, eval_every=40, bf16=True,
-                                 init=init or ('maskgit_s4_64' if masked else 'prior_s4_64')))
+                   train=replace(r.train, steps=steps, bs=16, lr=lr, warmup=20, eval_every=40, bf16=True,
+                                 token_noise=token_noise, init=init or ('maskgit_s4_64' if masked else 'prior_s4_64')))
 
 CPU_TUNES = {'prior_s4_64_zoom': _s4_prior_cpu(85.), 'maskgit_s4_64_zoom': _s4_prior_cpu(85., masked=True),
              # a last sitting on the film as it is, unzoomed, from the first: half of what that one saw was zoomed in,
              # and its free-running videos wander off the film (experiments/prior_finetune_cpu)
              'prior_s4_64_unzoom': _s4_prior_cpu(30., lr=1e-4, variants=DEFAULT_VARIANTS, init='prior_s4_64_zoom'),
              # the first again, told which windows are zoomed (notebook 10: augmentation the samples do not learn)
-             'prior_s4_64_zoom_told': _s4_prior_cpu(60., labelled=True)}
+             'prior_s4_64_zoom_told': _s4_prior_cpu(60., labelled=True),
+             # the first again, reading 10% random codes in its context (`corrupt_tokens`): is the drift exposure bias?
+             # As many steps as the told one made in its hour, whatever else the CPU is doing
+             'prior_s4_64_zoom_noise': _s4_prior_cpu(0., token_noise=0.1, steps=275)}
 
 def all_recipes()->dict:
     "The model notebooks' recipes, the GPU recipes and the CPU fine-tunes, by name"

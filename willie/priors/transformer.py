@@ -170,7 +170,7 @@ class Prior(nn.Module):
             yx = raster_coords(torch.arange(pos0, pos0 + L, device=idx.device), self.cfg.grid)
             x = x + self.row(yx[:, 1]) + self.col(yx[:, 2])
         if self.cfg.n_aug: x = x + self.aug(idx.new_zeros(B) if aug is None else aug)[:, None]
-        elif aug is not None: raise ValueError("Prior: augmentation labels given, but the config has n_aug=0")
+        elif aug is not None: raise ValueError("Prior: augmentation labels given, but the config has no n_aug")
         x = self.drop(x)
         kw = self.attn_kw(L, S, pos0, causal)
         for i, block in enumerate(self.blocks): x = block(x, kw, cache, i)
@@ -404,7 +404,7 @@ def train_prior(recipe:PriorRecipe, # from `prior_recipe` (e.g. `RECIPES['prior_
     (and saved)."""
     t, seed, cfg = recipe.train, recipe.seed, recipe.model
     if train_labels is not None and not cfg.n_aug:
-        raise RecipeError("train_labels given, but the recipe's prior has n_aug=0: it could not be told them")
+        raise RecipeError("train_labels given, but the recipe's prior has no n_aug: it could not be told them")
     if train_labels is not None and max(train_labels, default=0) >= cfg.n_aug:
         raise RecipeError(f"train_labels go up to {max(train_labels)}; the prior has n_aug={cfg.n_aug}")
     if train_labels is not None and t.token_noise:

@@ -5,7 +5,7 @@
 # %% ../../nbs/00_4_weights.ipynb #54faad2e
 from __future__ import annotations
 import importlib, importlib.resources, json, os, subprocess
-from dataclasses import MISSING, Field, asdict, dataclass, field, fields, is_dataclass, replace
+from dataclasses import MISSING, Field, dataclass, field, fields, is_dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from types import UnionType
@@ -21,9 +21,9 @@ from .loop import TrainConfig, phase_config
 
 # %% auto #0
 __all__ = ['WEIGHTS_DIR', 'LEGACY_MODULES', 'NOT_BUNDLED', 'TASKS', 'WeightsError', 'read_registry', 'UnknownWeightsError',
-           'register_arch', 'resolve_arch', 'arch_name', 'git_commit', 'config_json', 'save_weights', 'cache_dir',
-           'save_dir', 'known_weights', 'load_weights', 'RecipeError', 'optional', 'to_json', 'from_json',
-           'GPUSettings', 'Phase', 'Recipe', 'Task', 'register_task', 'task_of']
+           'register_arch', 'resolve_arch', 'arch_name', 'optional', 'to_json', 'git_commit', 'save_weights',
+           'cache_dir', 'save_dir', 'known_weights', 'load_weights', 'RecipeError', 'from_json', 'GPUSettings', 'Phase',
+           'Recipe', 'Task', 'register_task', 'task_of']
 
 # %% ../../nbs/00_4_weights.ipynb #0b808525
 WEIGHTS_DIR = Path(str(importlib.resources.files('willie')))/'weights'
@@ -81,6 +81,21 @@ def arch_name(cls:type)->str:
         raise TypeError(f"{cls.__module__}.{cls.__qualname__} is not loadable by name: decorate it with @register_arch")
     return cls.__name__
 
+# %% ../../nbs/00_4_weights.ipynb #03463aa3
+def optional()->Field:
+    "A recipe or config field written to JSON only when set: `None` leaves it out (the default holds)"
+    return field(default=None, metadata={'optional': True})
+
+def to_json(part, # a recipe part: a dataclass (a `Recipe`, a `Phase`, a config, ...)
+           )->dict: # its fields as JSON holds them
+    "A recipe part as JSON holds it: its fields (an optional one only when set), tuples as lists"
+    def plain(v):
+        if is_dataclass(v): return to_json(v)
+        if isinstance(v, (list, tuple)): return [plain(x) for x in v]
+        return {k: plain(x) for k, x in v.items()} if isinstance(v, dict) else v
+    return {f.name: plain(getattr(part, f.name)) for f in fields(part) if f.metadata.get('saved', True)
+            and not (f.metadata.get('optional') and getattr(part, f.name) is None)}
+
 # %% ../../nbs/00_4_weights.ipynb #3b133ef9
 def git_commit(path=None)->str|None:
     "HEAD of the git checkout holding `path` (default: this package), `+dirty` if it has changes; None outside git"
@@ -93,12 +108,6 @@ def git_commit(path=None)->str|None:
                                text=True, timeout=10)
         return head.stdout.strip() + ('+dirty' if dirty.stdout.strip() else '')
     except (OSError, subprocess.SubprocessError): return None
-
-def config_json(cfg, # a model's dataclass config
-               )->dict: # its fields; an optional one (see `optional`) only when set, as older configs lack it
-    "A model's config as its weights record it"
-    return {k: v for k, v in asdict(cfg).items() if not (v is None and
-            any(f.name == k and f.metadata.get('optional') for f in fields(cfg)))}
 
 def save_weights(model:nn.Module, # a model with a dataclass `cfg`, constructible as `type(model)(cfg)`
                  name:str, # registry name, e.g. 'fsq_vae_64'
@@ -120,7 +129,7 @@ def save_weights(model:nn.Module, # a model with a dataclass `cfg`, constructibl
     params = {n for n, _ in model.named_parameters()}
     sd = {k: (v.to(dtype) if k in params and v.is_floating_point() else v).detach().contiguous()
           for k, v in model.state_dict().items()}
-    meta = {'name': name, 'arch': arch, 'config_cls': config_cls, 'config': json.dumps(config_json(model.cfg))}
+    meta = {'name': name, 'arch': arch, 'config_cls': config_cls, 'config': json.dumps(to_json(model.cfg))}
     where = {'module': type(model).__module__, 'config_module': type(model.cfg).__module__}  # imported to load it back
     with locked(d):
         reg = read_registry(d)
@@ -128,7 +137,7 @@ def save_weights(model:nn.Module, # a model with a dataclass `cfg`, constructibl
             raise KeyError(f"{name} depends on {missing}, which are not in the registry")
         path = atomic_write(d/f'{name}.safetensors', lambda p: save_file(sd, str(p), metadata=meta))
         reg[name] = {'file': path.name, 'sha256': file_hash(path), 'bytes': path.stat().st_size,
-                     'arch': arch, 'config_cls': config_cls, 'config': config_json(model.cfg), **where,
+                     'arch': arch, 'config_cls': config_cls, 'config': to_json(model.cfg), **where,
                      'params': sum(p.numel() for p in model.parameters()), 'dtype': str(dtype).replace('torch.', ''),
                      'recipe': recipe.to_dict() if hasattr(recipe, 'to_dict') else recipe or {},   # a `Recipe`, as JSON
                      'commit': commit or git_commit(), 'depends': {n: reg[n]['sha256'] for n in depends or []},
@@ -204,21 +213,6 @@ def load_weights(name:str, # registry name
 
 # %% ../../nbs/00_4_weights.ipynb #a1c0e7d2
 class RecipeError(ValueError): "A recipe, or its data, that cannot be trained (the message says why)"
-
-def optional()->Field:
-    "A recipe field written to JSON only when set: `None` leaves it out, and the training function's default holds"
-    return field(default=None, metadata={'optional': True})
-
-def to_json(part, # a recipe part: a dataclass (a `Recipe`, a `Phase`, a config, ...)
-           )->dict: # its fields as JSON holds them
-    "A recipe part as JSON holds it: its fields (an optional one only when set), tuples as lists"
-    def plain(v):
-        if is_dataclass(v): return to_json(v)
-        if isinstance(v, (list, tuple)): return [plain(x) for x in v]
-        return {k: plain(x) for k, x in v.items()} if isinstance(v, dict) else v
-    return {f.name: plain(getattr(part, f.name)) for f in fields(part) if f.metadata.get('saved', True)
-            and not (f.metadata.get('optional') and getattr(part, f.name) is None)}
-
 
 # %% ../../nbs/00_4_weights.ipynb #a1c0e7d3
 _KINDS = {bool: ('true or false', lambda v: type(v) is bool),   # type -> (what JSON should hold, the check)
