@@ -22,15 +22,9 @@ import torch.nn.functional as F
 
 from willie.priors.transformer import TokenWindows, prior_data
 from willie.tokens.store import TokenStore, token_store_path
-from willie.train.weights import Recipe, load_weights, read_registry, cache_dir, WEIGHTS_DIR
+from willie.train.weights import Recipe, known_weights, load_weights
 
 RATES = (0.0, 0.02, 0.05, 0.1, 0.2)
-
-
-def registry_entry(name:str)->dict:
-    for d in (WEIGHTS_DIR, cache_dir()):
-        if name in (r := read_registry(d)): return r[name]
-    raise SystemExit(f"no weights named {name!r} in the package or the cache")
 
 
 @torch.no_grad()
@@ -59,21 +53,24 @@ def main():
     ap.add_argument('--seed', type=int, default=0)
     a = ap.parse_args()
     torch.set_num_threads(2)
-    entries = {n: registry_entry(n) for n in a.priors}
-    recipe = Recipe.from_dict(entries[a.priors[0]]['recipe'])
+    known = known_weights()
+    if missing := [n for n in a.priors if n not in known]:
+        raise SystemExit(f"no weights named {missing[0]!r} in the package or the cache")
+    recipe = Recipe.from_dict(known[a.priors[0]]['recipe'])
     store = TokenStore(token_store_path(recipe.data.tokenizer), recipe.data.tokenizer)
     _, val = prior_data(recipe, store, train=False)
     models = {n: load_weights(n) for n in a.priors}
+    drafter = 'prior_s4_64' if 'prior_s4_64' in models else a.priors[0]   # whose draws are the plausible errors
     c = models[a.priors[0]].cfg
     w = TokenWindows(val, c.context, c.grid, stride=max(1, c.context // c.frame_tokens))
     idx = range(len(w)) if a.windows is None else torch.linspace(0, len(w) - 1, a.windows).round().long().tolist()
     clean = torch.stack([w[int(i)] for i in idx])
     g = torch.Generator().manual_seed(a.seed)
     replacement = {'uniform': torch.randint(c.vocab_size, clean.shape, generator=g),
-                   'drawn': drawn_tokens(models['prior_s4_64' if 'prior_s4_64' in models else a.priors[0]], clean, g)}
+                   'drawn': drawn_tokens(models[drafter], clean, g)}
     places = torch.rand(clean.shape, generator=g)   # one draw: a lower rate's places are a subset of a higher one's
-    print(f"{len(clean)} val windows of {c.context} tokens; 'drawn' codes come from "
-          f"{'prior_s4_64' if 'prior_s4_64' in models else a.priors[0]}; bits per token (rise over the clean loss)")
+    print(f"{len(clean)} val windows of {c.context} tokens; 'drawn' codes come from {drafter}; "
+          "bits per token (rise over the clean loss)")
     print(f"{'corruption':<10} {'rate':>5} " + ' '.join(f"{n:>28}" for n in a.priors))
     base = {}
     for kind, rep in replacement.items():
