@@ -23,6 +23,7 @@ from pathlib import Path
 from dataclasses import replace
 import torch
 import torch.nn.functional as F
+from einops import rearrange
 from PIL import Image as PILImage
 from safetensors.torch import load_file, save_file
 
@@ -39,22 +40,42 @@ NAME = 'causal_s4_64'
 OUT = willie_home()/'runs'/'decoder_longer'
 
 
-def arm_name(gdl:float)->str: return 'mse' if not gdl else f'mse+gdl{gdl:g}'
+def arm_name(gdl:float, jod:float=0.0)->str:
+    return 'mse' + (f'+gdl{gdl:g}' if gdl else '') + (f'+jod{jod:g}' if jod else '')
 
 def spatial_gradients(v): return v.diff(dim=-1).abs(), v.diff(dim=-2).abs()   # |d/dx|, |d/dy| of (B,1,T,H,W)
 
-def gdl_loss(gdl:float):
-    "The recipe's loss (MSE + the quantizer's aux loss, as `recon_loss`) plus `gdl` x the gradient difference loss."
+def gdl_loss(gdl:float, jod:float=0.0, jod_clips:int=2, fps:float=24.0):
+    """The recipe's loss (MSE + the quantizer's aux loss, as `recon_loss`) plus `gdl` x the gradient difference loss
+    plus `jod` x (10 - JOD) of the first `jod_clips` clips of the batch (ColorVideoVDP's own differentiable loss, on
+    the clips as `jod` judges them: x4 bicubic, FHD display, `fps`)."""
+    if jod:
+        import warnings
+        with warnings.catch_warnings(): warnings.simplefilter('ignore'); import pycvvdp
+        metric = pycvvdp.cvvdp(display_name='standard_fhd', quiet=True, device=torch.device('cpu'))
+    def shown(v):  # (B, 1, T, H, W) in [-1, 1] -> (B, 3, T, 4H, 4W) in [0, 1], upscaled as `jod` watches it
+        u = F.interpolate(rearrange(v, 'b c t h w -> (b c t) 1 h w'), scale_factor=4, mode='bicubic',
+                          align_corners=False)
+        return rearrange((u + 1) / 2, '(b t) 1 h w -> b 1 t h w', b=len(v)).clamp(0, 1).expand(-1, 3, -1, -1, -1)
     def loss_fn(model, x):
         x_hat, aux, _ = model(x)
         x_hat, x = x_hat.float(), x.float()
         mse = F.mse_loss(x_hat, x)
         grad = sum((a - b).abs().mean() for a, b in zip(spatial_gradients(x_hat), spatial_gradients(x)))
-        return mse + aux + gdl * grad, {'mse': mse.item(), 'gdl': grad.item(), 'psnr': psnr(x, x_hat.detach()).item()}
+        logs = {'mse': mse.item(), 'gdl': grad.item(), 'psnr': psnr(x, x_hat.detach()).item()}
+        loss = mse + aux + gdl * grad
+        if jod:
+            with torch.autocast('cpu', enabled=False):
+                perceptual = torch.stack([metric.loss(shown(x_hat[i:i + 1]), shown(x[i:i + 1]), dim_order='BCFHW',
+                                                      frames_per_second=fps) for i in range(jod_clips)]).mean()
+            loss, logs['jod'] = loss + jod * perceptual, 10 - perceptual.item()
+            loss_fn.recent.append(logs['jod'])
+        return loss, logs
+    loss_fn.recent = []   # the training clips' JOD since the tracker last printed
     return loss_fn
 
-def finetune(steps:int, bs:int, lr:float, gdl:float):
-    arm = arm_name(gdl)
+def finetune(steps:int, bs:int, lr:float, gdl:float, jod:float=0.0, jod_clips:int=2, every:int=250):
+    arm = arm_name(gdl, jod)
     model = load_weights(NAME).train()
     model.encoder.requires_grad_(False); model.quantizer.requires_grad_(False)   # the tokens stay as they are
     recipe = Recipe.from_dict(known_weights()[NAME]['recipe'])
@@ -64,20 +85,41 @@ def finetune(steps:int, bs:int, lr:float, gdl:float):
     val = fixed_clips(val_ds, recipe.data.n_eval)
     augment = tokenizer_augment(train_ds, reverse=a.reverse, gain=a.gain, offset=a.offset)
     seed = recipe.seed + 2
-    t0 = time.time()
+    t0, loss_fn = time.time(), gdl_loss(gdl, jod, jod_clips, store.fps)
     def tracker(m):
         r = clip_fidelity(m, val)
+        if loss_fn.recent: r['train_jod'] = sum(loss_fn.recent) / len(loss_fn.recent); loss_fn.recent.clear()
         print(f"{time.time() - t0:.0f}s " + ', '.join(f'{k} {v:.3f}' for k, v in r.items()), flush=True)
         return r
     print(f'start ({NAME}):', ', '.join(f'{k} {v:.3f}' for k, v in clip_fidelity(model.eval(), val).items()),
           flush=True)
-    cfg = replace(_phase_cfg(recipe, replace(p, steps=steps, bs=bs, lr=lr, warmup=50, eval_every=250,
+    cfg = replace(_phase_cfg(recipe, replace(p, steps=steps, bs=bs, lr=lr, warmup=50, eval_every=every,
                                              minutes=0.0), seed), min_lr=0.1)
-    tr = Trainer(model.train(), gdl_loss(gdl), step_batches(train_ds, bs, seed, augment=augment), cfg,
+    tr = Trainer(model.train(), loss_fn, step_batches(train_ds, bs, seed, augment=augment), cfg,
                  eval_fn=tracker, ckpt_dir=OUT/arm, log=lambda s: None).fit()
     sd = {k: v.contiguous() for k, v in tr.ema.float().state_dict().items()}
     atomic_write(OUT/f'{arm}.safetensors', lambda f: save_file(sd, str(f)))
     print(f"{time.time() - t0:.0f}s: saved {OUT/f'{arm}.safetensors'}", flush=True)
+
+
+def overfit(steps:int, lr:float, clips:tuple=(3, 20), others:tuple=(40, 55)):
+    """Does Adam on the JOD loss raise JOD at all? The decoder trained on two fixed val clips alone (memorising them),
+    and two other val clips' JOD before and after (does any of it carry over?)."""
+    model = load_weights(NAME).train()
+    model.encoder.requires_grad_(False); model.quantizer.requires_grad_(False)
+    store = film_store(64, progress=False)
+    val = ClipDataset(store, 17, split='val', stride=17)
+    x, y = (torch.stack([val[i] for i in c]) for c in (clips, others))
+    loss_fn = gdl_loss(0.0, jod=1.0, jod_clips=len(clips), fps=store.fps)
+    opt = torch.optim.Adam(model.decoder.parameters(), lr=lr)
+    def other():
+        with torch.no_grad(): return loss_fn(model, y)[1]
+    print(f"other clips {others}: JOD {other()['jod']:.3f}", flush=True)
+    for step in range(steps + 1):
+        loss, logs = loss_fn(model, x)
+        print(f"step {step}: clips {clips}: JOD {logs['jod']:.3f}, MSE {logs['mse']:.5f}", flush=True)
+        if step < steps: opt.zero_grad(); loss.backward(); opt.step()
+    print(f"other clips {others}: JOD {other()['jod']:.3f}", flush=True)
 
 
 def tokenizer_with(f:Path|None):
@@ -123,6 +165,10 @@ if __name__ == '__main__':
     ap.add_argument('--bs', type=int, default=8, help='clips per step')
     ap.add_argument('--lr', type=float, default=2e-4, help='peak learning rate')
     ap.add_argument('--gdl', type=float, default=0.0, help='weight of the gradient difference loss (0: MSE only)')
+    ap.add_argument('--jod', type=float, default=0.0, help='weight of ColorVideoVDP\'s loss, 10 - JOD (0: none)')
+    ap.add_argument('--jod-clips', type=int, default=2, help='clips of each batch the JOD loss is taken on')
+    ap.add_argument('--every', type=int, default=250, help='steps between checkpoints (and tracked val PSNR)')
+    ap.add_argument('--overfit', action='store_true', help='train the decoder on 2 val clips alone (JOD loss, `steps`)')
     ap.add_argument('--eval', action='store_true', help='score the shipped and fine-tuned decoders on val (JOD)')
     ap.add_argument('--figure', type=Path, help='write held-out frames through each decoder to this PNG, then stop')
     ap.add_argument('--also', type=Path, nargs='*', default=[],
@@ -131,4 +177,5 @@ if __name__ == '__main__':
     torch.set_num_threads(2)
     if args.figure: figure(args.figure, args.also)
     elif args.eval: score(args.also)
-    else: finetune(args.steps, args.bs, args.lr, args.gdl)
+    elif args.overfit: overfit(args.steps, args.lr)
+    else: finetune(args.steps, args.bs, args.lr, args.gdl, args.jod, args.jod_clips, args.every)
