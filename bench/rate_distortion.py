@@ -107,13 +107,13 @@ def val_blocks(size:int, max_clips:int|None):
 def val_footage(ds, n_clips:int)->Footage:
     """The val footage (stretches of touching val windows, `willie.eval.metrics.footage`), cut after its first `n_clips`
     windows."""
-    out, left = [], n_clips
-    for x in footage(ds):
+    out, left, fp = [], n_clips, footage(ds)
+    for x in fp:
         k = min(left, x.shape[2] // CLIP_LEN)
         if k: out.append(x[:, :, :k * CLIP_LEN] if k < x.shape[2] // CLIP_LEN else x)
         left -= k
         if not left: break
-    return Footage(out)
+    return Footage(out, fps=fp.fps)
 
 def registered_tokenizers(names:list[str]|None)->dict:
     "Registered models that are video tokenizers (`willie.eval.metrics.Tokenizer`), loaded; or the ones named."

@@ -30,12 +30,13 @@ CLIP_LEN = 16
 def val_footage(size:int, max_clips:int|None)->Footage:
     "The val footage, cut after its first `max_clips` 16-frame windows (None: all of it)."
     out, left = [], max_clips if max_clips else math.inf
-    for x in footage(ClipDataset(film_store(size, progress=False), CLIP_LEN, split='val', stride=CLIP_LEN)):
+    fp = footage(ClipDataset(film_store(size, progress=False), CLIP_LEN, split='val', stride=CLIP_LEN))
+    for x in fp:
         k = min(left, x.shape[2] // CLIP_LEN)
         if k: out.append(x[:, :, :k * CLIP_LEN])
         left -= k
         if not left: break
-    return Footage(out)
+    return Footage(out, fps=fp.fps)
 
 
 def windows(stretches)->torch.Tensor:

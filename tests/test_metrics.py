@@ -107,6 +107,7 @@ def test_jod_pins_a_tiny_case():
     g = torch.Generator().manual_seed(0)
     x = torch.nn.functional.avg_pool3d(torch.rand(2, 1, 16, 64, 64, generator=g) * 2 - 1, (1, 5, 5), 1, (0, 2, 2))
     noisy = lambda s: (x + s * torch.randn(x.shape, generator=g)).clamp(-1, 1)
-    same, a, b = jod(x, x), jod(noisy(0.05), x), jod(noisy(0.2), x)
+    fps = 23.976   # the film's
+    same, a, b = jod(x, x, fps), jod(noisy(0.05), x, fps), jod(noisy(0.2), x, fps)
     assert torch.allclose(same, torch.full((2,), 10.0)) and (a < 10).all() and (b < a - 1).all()
-    with pytest.raises(ValueError, match='one shape'): jod(x[:, :, :8], x)
+    with pytest.raises(ValueError, match='one shape'): jod(x[:, :, :8], x, fps)

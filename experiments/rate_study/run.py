@@ -63,7 +63,7 @@ def val_footage():
     from willie.eval.metrics import Footage, footage
     fp = footage(ClipDataset(film_store(64), 16, split='val', stride=16))
     whole = lambda x: x[:, :, :x.shape[2] // 16 * 16]
-    clips = Footage(w[None] for x in fp for w in rearrange(whole(x), '1 c (n t) h w -> n c t h w', t=16))
+    clips = Footage((w[None] for x in fp for w in rearrange(whole(x), '1 c (n t) h w -> n c t h w', t=16)), fps=fp.fps)
     return fp, clips
 
 KEYS = ('bpp', 'psnr', 'ssim', 'jod', 'sharpness', 'motion', 'seams', 'code_use', 'n_clips')

@@ -195,7 +195,7 @@ def _check_tokenizer_args(args, window:int)->tuple:
     "The checks reconstruct and eval-tokenizer share, in order; returns (registry entry, frame size, split)"
     entry = check_bundled(args.tokenizer, weights_dir=args.weights_dir)
     size = check_size(args.size, entry, args.tokenizer)
-    check_number('--fps', args.fps, positive=True)
+    if args.fps is not None: check_number('--fps', args.fps, positive=True)
     check_out_path(args.out, overwrite=args.overwrite)
     split = args.split or ('all' if args.video else 'val')
     check_video_arg(args.video, split, window)
@@ -239,7 +239,7 @@ def cmd_eval_tokenizer(args)->int:
     ds = ClipDataset(store, args.window, split=split, stride=args.window)
     fp = footage(ds)
     if args.jod:   # ColorVideoVDP missing: say so before the slow work
-        try: jod(torch.zeros(1, 1, 2, 8, 8), torch.zeros(1, 1, 2, 8, 8))
+        try: jod(torch.zeros(1, 1, 2, 8, 8), torch.zeros(1, 1, 2, 8, 8), fp.fps)
         except ImportError as e: raise UsageError(f"--jod: {e}") from None
     r = evaluate_tokenizer(model, fp, progress=not args.quiet, window=args.window, with_jod=args.jod)
     def table(title, r, last):
@@ -251,7 +251,7 @@ def cmd_eval_tokenizer(args)->int:
                      ('sharpness ratio', f"{r['sharpness']:.3f}"),
                      ('motion ratio', f"{r['motion']:.3f}"), ('seam ratio', seams),
                      ('bits per pixel', f"{r['bpp']:.4f}"),
-                     *([('JOD', f"{r['jod']:.2f} (ColorVideoVDP, x4 bicubic, FHD, 24 fps)")] if 'jod' in r else []),
+                     *([('JOD', f"{r['jod']:.2f} (ColorVideoVDP, x4 bicubic, FHD, {fp.fps:.5g} fps)")] if 'jod' in r else []),
                      last]:
             print(f"  {k:16} {v}")
     table(args.name, r, ('code use', f"{r['codes_used']}/{r['codebook_size']} ({100 * r['code_use']:.1f}%)"))
@@ -262,8 +262,8 @@ def cmd_eval_tokenizer(args)->int:
         table('H.264', h,
               ('x264', f"veryslow, crf {info['crf']:.2f}{near}; each stretch one stream, "
                        f"bits without SEI and start codes"))
-        clips = Footage(w[None] for x in orig for w in rearrange(x[:, :, :x.shape[2] // args.window * args.window],
-                                                                  '1 c (n t) h w -> n c t h w', t=args.window))
+        clips = Footage((w[None] for x in orig for w in rearrange(x[:, :, :x.shape[2] // args.window * args.window],
+                                                                   '1 c (n t) h w -> n c t h w', t=args.window)), fps=fp.fps)
         orig, rec, info = h264_footage(clips, r['bpp'], window=None)   # as a tokenizer codes clips: each its own stream
         h = score_footage(orig, rec, args.window, bits=info['bits'], with_jod=args.jod)
         table('H.264 clip by clip', h,
@@ -273,7 +273,7 @@ def cmd_eval_tokenizer(args)->int:
         x, xh, _ = reconstruct_stretch(model, footage(ds, max_frames=n)[0][:, :, :max(n, args.window)], args.window)
         xh = xh.float().clamp(-1, 1)
         out = save_clip({'original': x[0], 'reconstruction': xh[0], '|error|': error_clip(x[0], xh[0])}, args.out,
-                        fps=args.fps)
+                        fps=args.fps or store.fps)
         print(f"wrote {out}")
     return 0
 
@@ -482,7 +482,7 @@ def parser()->argparse.ArgumentParser:
     q.add_argument('--overwrite', action='store_true', help='replace --out if it exists')
     q.add_argument('--weights-dir', type=Path, default=None, help=argparse.SUPPRESS)
     q.add_argument('--seconds', type=float, default=8, help='length of the --out video (default 8)')
-    q.add_argument('--fps', type=float, default=24, help='frame rate of the --out video (default 24)')
+    q.add_argument('--fps', type=float, default=None, help="frame rate of the --out video (default: the film's)")
     q.add_argument('--h264', action='store_true',
                    help="also score H.264 (libx264) on the same frames at the tokenizer's bits per pixel")
     q.add_argument('--jod', action='store_true',

@@ -109,11 +109,12 @@ def h264_footage(footage:Footage, # stretches of film, each (1, 1, T, H, W) in [
     "Code footage with H.264 at the rate `bpp`, each stretch one stream, ready for `score_footage`."
     if bad := [tuple(x.shape) for x in footage if x.shape[1] != 1]:
         raise ValueError(f"h264_footage: gray footage only (1 channel), got {bad[:3]}")
-    cut = Footage(x[:, :, :x.shape[2] // window * window] if window else x for x in footage)
+    fps = getattr(footage, 'fps', None)
+    cut = Footage((x[:, :, :x.shape[2] // window * window] if window else x for x in footage), fps=fps)
     if short := [x.shape[2] for x in cut if x.shape[2] == 0]:
         raise ValueError(f"h264_footage: a stretch is shorter than one {window}-frame window")
     h = h264_at_rate([to_uint8(x[0, 0], math.inf).numpy() for x in cut], bpp, **kwargs)
-    recon = Footage(to_float(d)[None, None] for d in h['decoded'])
+    recon = Footage((to_float(d)[None, None] for d in h['decoded']), fps=fps)
     return cut, recon, {k: v for k, v in h.items() if k != 'decoded'}
 
 # %% ../../nbs/05a_judges.ipynb #5b686e30

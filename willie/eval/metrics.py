@@ -229,8 +229,11 @@ def _batches(data, bs:int, max_items:int|None):
 
 class Footage(list):
     "Continuous stretches of film, each a (1, C, T, H, W) tensor, for `evaluate_tokenizer` to code whole."
-    def __init__(self, items=()):
+    def __init__(self, items=(), # the stretches
+                 fps:float|None=None, # the frame rate they play at (what JOD watches them at), when known
+                ):
         super().__init__(items)
+        self.fps = fps
         if bad := [tuple(v.shape) for v in self if not (isinstance(v, Tensor) and v.ndim == 5 and v.shape[0] == 1)]:
             raise ValueError(f"Footage: each stretch must be a (1, C, T, H, W) tensor, got {bad[:3]}")
 
@@ -247,7 +250,7 @@ def footage(ds, # a clip dataset with `starts`, `clip_len` and `store.frames` (e
         out.append(rearrange(frames, 't h w -> 1 1 t h w')); total += b + L - a
         if s is None or (max_frames is not None and total >= max_frames): break
         a = b = s
-    return Footage(out)
+    return Footage(out, fps=getattr(ds.store, 'fps', None))
 
 def reconstruct_stretch(model:Tokenizer, # a video tokenizer
                         x:Tensor, # (1, C, T, H, W) a stretch of film in [-1, 1]
@@ -271,7 +274,7 @@ def _windows(v:Tensor, window:int)->Tensor: # (B, C, T, H, W) -> (B * T // windo
 
 def jod(recon:Tensor, # (N, 1, T, H, W) gray clips in [-1, 1]
         original:Tensor, # the same shape
-        fps:float=24, # frames per second the clips play at
+        fps:float, # frames per second the clips play at (the film's: `ClipStore.fps`, `Footage.fps`)
         scale:int=4, # bicubic upscaling before the metric: 64x64 film is watched enlarged
         display:str='standard_fhd', # ColorVideoVDP display model
        )->Tensor: # (N,) JOD per clip: 10 = indistinguishable from the original, lower is worse
@@ -304,6 +307,7 @@ def evaluate_tokenizer(model:Tokenizer, # keeps the `Tokenizer` contract
                        progress:bool=True, # show a fastprogress bar
                        window:int=16, # footage mode: frames per scored clip, and the seam period
                        with_jod:bool=False, # also ColorVideoVDP's JOD per clip (`jod`; ~1 s a clip on a CPU)
+                       fps:float|None=None, # JOD's frame rate (None: the footage's `fps`, or the dataset's `store.fps`)
                       )->dict: # psnr, ssim, sharpness, motion [, seams], code use, bits per token/pixel [, jod]
     "Distortion (PSNR, SSIM, sharpness, motion, seams) and rate (bits per token/pixel) of a tokenizer, with code use."
     if not isinstance(model, Tokenizer):
@@ -313,6 +317,9 @@ def evaluate_tokenizer(model:Tokenizer, # keeps the `Tokenizer` contract
     if device is None:
         p = next(iter(model.parameters()), None) if hasattr(model, 'parameters') else None
         device = p.device if p is not None else 'cpu'
+    fps = fps or getattr(data, 'fps', None) or getattr(getattr(data, 'store', None), 'fps', None)
+    if with_jod and not fps:
+        raise ValueError("evaluate_tokenizer: with_jod needs the clips' frame rate: pass fps=, or Footage(..., fps=)")
     is_footage = isinstance(data, Footage)
     if is_footage:
         if not data: raise ValueError("evaluate_tokenizer: no footage")
@@ -345,7 +352,7 @@ def evaluate_tokenizer(model:Tokenizer, # keeps the `Tokenizer` contract
                 raise ValueError(f"evaluate_tokenizer: token_shape({clip_shape}) says "
                                  f"{tuple(model.token_shape(clip_shape))}, tokenize gave {tok_shape}")
         dist.update(x, xh, footage=is_footage)
-        if with_jod: jods.append(jod(_windows(xh, window), _windows(x, window)) if is_footage else jod(xh, x))
+        if with_jod: jods.append(jod(_windows(xh, window), _windows(x, window), fps) if is_footage else jod(xh, x, fps))
     if not dist.psnrs: raise ValueError("evaluate_tokenizer: no clips in data")
     res, bpt = dist.result(), bits_per_token(K)
     res |= dict(codes_used=int((usage.counts > 0).sum()), code_use=usage.used, perplexity=usage.perplexity,
@@ -361,15 +368,18 @@ def score_footage(original:Footage, # the stretches of film, each (1, C, T, H, W
                   window:int=16, # frames per scored clip, and the seam period
                   bits:float|None=None, # bits spent coding all of it: adds `bpp` (per pixel of the original)
                   with_jod:bool=False, # also ColorVideoVDP's JOD per window (`jod`)
+                  fps:float|None=None, # JOD's frame rate (None: `original.fps`)
                  )->dict: # psnr, ssim, n_clips, sharpness, motion, seams, seams_original, frames [, bpp] [, jod]
     "Score reconstructed footage exactly as `evaluate_tokenizer` does: PSNR, SSIM per window, sharpness, motion, seams."
     if len(original) != len(recon):
         raise ValueError(f"score_footage: {len(original)} original stretches but {len(recon)} reconstructions")
+    fps = fps or getattr(original, 'fps', None)
+    if with_jod and not fps: raise ValueError("score_footage: with_jod needs the footage's frame rate: pass fps=")
     dist = Distortion(window)
     jods = []
     for x, xh in zip(original, recon):
         dist.update(x, xh.float().clamp(-1, 1), footage=True)
-        if with_jod: jods.append(jod(*(_windows(v.float().clamp(-1, 1), window) for v in (xh, x))))
+        if with_jod: jods.append(jod(*(_windows(v.float().clamp(-1, 1), window) for v in (xh, x)), fps))
     res = dist.result()
     if with_jod: res |= dict(jod=torch.cat(jods).mean().item(), jod_per_clip=torch.cat(jods).tolist())
     if bits is not None: res['bpp'] = bits / sum(x.numel() // x.shape[1] for x in original)
