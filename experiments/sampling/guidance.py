@@ -70,7 +70,8 @@ if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--guidance', type=float, default=1.0, help='w: how far to push away from the local prior')
     ap.add_argument('--guide-window', type=int, default=32, help="the local prior's attention window, in tokens")
-    ap.add_argument('--sheet', action='store_true', help='run scripts/contact_sheet.py instead of bench/eval_samples.py')
+    ap.add_argument('--sheet', action='store_true',
+                    help='run scripts/contact_sheet.py instead of bench/eval_samples.py')
     a = ap.parse_args(ours)
     print(f"AR with texture guidance {a.guidance:g} against a {a.guide_window}-token window", flush=True)
     use_guidance(a.guidance, a.guide_window)

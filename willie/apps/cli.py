@@ -251,7 +251,8 @@ def cmd_eval_tokenizer(args)->int:
                      ('sharpness ratio', f"{r['sharpness']:.3f}"),
                      ('motion ratio', f"{r['motion']:.3f}"), ('seam ratio', seams),
                      ('bits per pixel', f"{r['bpp']:.4f}"),
-                     *([('JOD', f"{r['jod']:.2f} (ColorVideoVDP, x4 bicubic, FHD, {fp.fps:.5g} fps)")] if 'jod' in r else []),
+                     *([('JOD', f"{r['jod']:.2f} (ColorVideoVDP, x4 bicubic, FHD, {fp.fps:.5g} fps)")]
+                       if 'jod' in r else []),
                      last]:
             print(f"  {k:16} {v}")
     table(args.name, r, ('code use', f"{r['codes_used']}/{r['codebook_size']} ({100 * r['code_use']:.1f}%)"))
@@ -262,8 +263,9 @@ def cmd_eval_tokenizer(args)->int:
         table('H.264', h,
               ('x264', f"veryslow, crf {info['crf']:.2f}{near}; each stretch one stream, "
                        f"bits without SEI and start codes"))
-        clips = Footage((w[None] for x in orig for w in rearrange(x[:, :, :x.shape[2] // args.window * args.window],
-                                                                   '1 c (n t) h w -> n c t h w', t=args.window)), fps=fp.fps)
+        whole = lambda x: x[:, :, :x.shape[2] // args.window * args.window]
+        clips = Footage((w[None] for x in orig
+                         for w in rearrange(whole(x), '1 c (n t) h w -> n c t h w', t=args.window)), fps=fp.fps)
         orig, rec, info = h264_footage(clips, r['bpp'], window=None)   # as a tokenizer codes clips: each its own stream
         h = score_footage(orig, rec, args.window, bits=info['bits'], with_jod=args.jod)
         table('H.264 clip by clip', h,
