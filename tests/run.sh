@@ -24,4 +24,5 @@ start=$(date +%s)
 # classes reach the next (tests/run_notebooks.py)
 python tests/run_notebooks.py --flags "$flags" --workers "${WILLIE_TEST_WORKERS:-2}"
 echo "notebooks: $(( $(date +%s) - start )) s"
-python -m pytest tests -q -p no:cacheprovider -rs
+# pytest in worker processes too, one per core (pytest-xdist); WILLIE_TEST_WORKERS=0 runs every test in this process
+python -m pytest tests -q -p no:cacheprovider -rs -n "${WILLIE_TEST_WORKERS:-2}"
