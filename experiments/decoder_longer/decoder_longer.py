@@ -23,14 +23,13 @@ from pathlib import Path
 from dataclasses import replace
 import torch
 import torch.nn.functional as F
-from einops import rearrange
 from PIL import Image as PILImage
 from safetensors.torch import load_file, save_file
 
 from willie.base.core import atomic_write, willie_home
 from willie.base.viz import display_frames, tile
 from willie.data.film import ClipDataset, film_store
-from willie.eval.metrics import evaluate_tokenizer, footage, psnr
+from willie.eval.metrics import as_watched, evaluate_tokenizer, footage, psnr
 from willie.tokenizers.magvit import _phase_cfg, clip_fidelity
 from willie.tokenizers.video_vae import fixed_clips, tokenizer_augment, tokenizer_data
 from willie.train.loop import Trainer, step_batches
@@ -45,18 +44,17 @@ def arm_name(gdl:float, jod:float=0.0)->str:
 
 def spatial_gradients(v): return v.diff(dim=-1).abs(), v.diff(dim=-2).abs()   # |d/dx|, |d/dy| of (B,1,T,H,W)
 
-def gdl_loss(gdl:float, jod:float=0.0, jod_clips:int=2, fps:float=24.0):
+def decoder_loss(gdl:float, jod:float=0.0, jod_clips:int=2, fps:float|None=None):
     """The recipe's loss (MSE + the quantizer's aux loss, as `recon_loss`) plus `gdl` x the gradient difference loss
     plus `jod` x (10 - JOD) of the first `jod_clips` clips of the batch (ColorVideoVDP's own differentiable loss, on
-    the clips as `jod` judges them: x4 bicubic, FHD display, `fps`)."""
+    the clips as `jod` judges them: `as_watched`, FHD display, at the film's `fps`)."""
+    if jod and not fps: raise ValueError("decoder_loss: the JOD loss needs the clips' frame rate (fps=)")
     if jod:
         import warnings
         with warnings.catch_warnings(): warnings.simplefilter('ignore'); import pycvvdp
         metric = pycvvdp.cvvdp(display_name='standard_fhd', quiet=True, device=torch.device('cpu'))
-    def shown(v):  # (B, 1, T, H, W) in [-1, 1] -> (B, 3, T, 4H, 4W) in [0, 1], upscaled as `jod` watches it
-        u = F.interpolate(rearrange(v, 'b c t h w -> (b c t) 1 h w'), scale_factor=4, mode='bicubic',
-                          align_corners=False)
-        return rearrange((u + 1) / 2, '(b t) 1 h w -> b 1 t h w', b=len(v)).clamp(0, 1).expand(-1, 3, -1, -1, -1)
+    def shown(v):  # (B, 1, T, H, W) in [-1, 1] -> (B, 3, T, 4H, 4W) in [0, 1], as `jod` shows it (unquantized)
+        return ((as_watched(v) + 1) / 2).clamp(0, 1).expand(-1, 3, -1, -1, -1)
     def loss_fn(model, x):
         x_hat, aux, _ = model(x)
         x_hat, x = x_hat.float(), x.float()
@@ -85,7 +83,7 @@ def finetune(steps:int, bs:int, lr:float, gdl:float, jod:float=0.0, jod_clips:in
     val = fixed_clips(val_ds, recipe.data.n_eval)
     augment = tokenizer_augment(train_ds, reverse=a.reverse, gain=a.gain, offset=a.offset)
     seed = recipe.seed + 2
-    t0, loss_fn = time.time(), gdl_loss(gdl, jod, jod_clips, store.fps)
+    t0, loss_fn = time.time(), decoder_loss(gdl, jod, jod_clips, store.fps)
     def tracker(m):
         r = clip_fidelity(m, val)
         if loss_fn.recent: r['train_jod'] = sum(loss_fn.recent) / len(loss_fn.recent); loss_fn.recent.clear()
@@ -110,7 +108,7 @@ def overfit(steps:int, lr:float, clips:tuple=(3, 20), others:tuple=(40, 55)):
     store = film_store(64, progress=False)
     val = ClipDataset(store, 17, split='val', stride=17)
     x, y = (torch.stack([val[i] for i in c]) for c in (clips, others))
-    loss_fn = gdl_loss(0.0, jod=1.0, jod_clips=len(clips), fps=store.fps)
+    loss_fn = decoder_loss(0.0, jod=1.0, jod_clips=len(clips), fps=store.fps)
     opt = torch.optim.Adam(model.decoder.parameters(), lr=lr)
     def other():
         with torch.no_grad(): return loss_fn(model, y)[1]

@@ -16,7 +16,7 @@ from ..base.core import to_float, to_uint8
 # %% auto #0
 __all__ = ['psnr', 'gaussian_window', 'gaussian_filter', 'ssim_map', 'ssim', 'bits_per_token', 'bits_per_pixel', 'CodeUsage',
            'spatial_gradient', 'frame_differences', 'boundary_pairs', 'seam_ratio', 'Distortion', 'Tokenizer',
-           'Footage', 'footage', 'reconstruct_stretch', 'jod', 'evaluate_tokenizer', 'score_footage']
+           'Footage', 'footage', 'reconstruct_stretch', 'as_watched', 'jod', 'evaluate_tokenizer', 'score_footage']
 
 # %% ../../nbs/00_1_metrics.ipynb #9f095441
 def psnr(x:Tensor, # (B, ...) reference, values in [-1, 1]
@@ -272,6 +272,14 @@ _JOD = {}
 def _windows(v:Tensor, window:int)->Tensor: # (B, C, T, H, W) -> (B * T // window, C, window, H, W), the rest cut
     return rearrange(v[:, :, :v.shape[2] // window * window], 'b c (n t) h w -> (b n) c t h w', t=window)
 
+def as_watched(v:Tensor, # (N, 1, T, H, W) gray clips in [-1, 1]
+               scale:int=4, # bicubic upscaling: 64x64 film is watched enlarged
+              )->Tensor: # (N, 1, T, scale H, scale W), not clamped
+    "The clips as `jod` shows them to ColorVideoVDP, before quantizing: enlarged `scale` times, bicubic"
+    u = F.interpolate(rearrange(v.float(), 'n c t h w -> (n c t) 1 h w'), scale_factor=scale, mode='bicubic',
+                      align_corners=False)
+    return rearrange(u, '(n t) 1 h w -> n 1 t h w', n=len(v))
+
 def jod(recon:Tensor, # (N, 1, T, H, W) gray clips in [-1, 1]
         original:Tensor, # the same shape
         fps:float, # frames per second the clips play at (the film's: `ClipStore.fps`, `Footage.fps`)
@@ -292,8 +300,7 @@ def jod(recon:Tensor, # (N, 1, T, H, W) gray clips in [-1, 1]
     key = (display, str(recon.device))
     if key not in _JOD: _JOD[key] = pycvvdp.cvvdp(display_name=display, quiet=True, device=recon.device)
     def rgb(v):  # (1, T, H, W) in [-1, 1] -> (1, 3, T, sH, sW) uint8, as a video file would show it
-        v = F.interpolate(v.float().transpose(0, 1), scale_factor=scale, mode='bicubic', align_corners=False)
-        return to_uint8(v, math.inf).transpose(0, 1)[None].expand(-1, 3, -1, -1, -1)
+        return to_uint8(as_watched(v[None], scale), math.inf).expand(-1, 3, -1, -1, -1)
     return torch.tensor([float(_JOD[key].predict(rgb(r), rgb(o), dim_order='BCFHW', frames_per_second=fps)[0])
                          for r, o in zip(recon, original)])
 
